@@ -1,0 +1,44 @@
+"""What every group of command handlers shares: the runner, the clock and the key store."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from program.application.context import Clock, CommandContext, SystemClock
+from program.application.unit import CommandResult, CommandRunner, Decide
+from program.domain.errors import InvalidInput
+from program.store.keys import KeyStore
+from program.store.repository import Repository
+
+
+class Handlers:
+    """Base of the command-handler mixins that make up ``Application``."""
+
+    def __init__(self, repository: Repository, keys: KeyStore, clock: Clock | None = None) -> None:
+        self.repository = repository
+        self.keys = keys
+        self.clock: Clock = clock or SystemClock()
+        self.runner = CommandRunner(repository)
+
+    def today(self) -> date:
+        return self.clock.now().date()
+
+    async def _run(self, ctx: CommandContext, command: str, decide: Decide) -> CommandResult:
+        return await self.runner.run(ctx, command, decide)
+
+
+def as_uuid(value: Any, field: str) -> UUID:
+    """Accept a UUID or its text; anything else is bad input."""
+    if isinstance(value, UUID):
+        return value
+    try:
+        return UUID(str(value))
+    except (ValueError, TypeError, AttributeError):
+        raise InvalidInput(field, f"{value!r} is not a valid id") from None
+
+
+def ids(**values: UUID | None) -> dict[str, Any]:
+    """A result payload with ids as text (results are stored for idempotent replay)."""
+    return {k: (str(v) if isinstance(v, UUID) else v) for k, v in values.items()}

@@ -1,0 +1,67 @@
+"""Commands on facilitators: register, credentials, activate, suspend."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from program.application.access import require_role
+from program.application.base import Handlers, as_uuid, ids
+from program.application.context import CommandContext, Role
+from program.application.unit import CommandResult, UnitOfWork
+from program.domain.facilitator import Facilitator
+
+_MANAGERS = (Role.ADMIN, Role.PROGRAMME_MANAGER)
+
+
+class FacilitatorCommands(Handlers):
+    async def register_facilitator(
+        self, ctx: CommandContext, display_name: str, email: str, max_cohorts: int = 2
+    ) -> CommandResult:
+        """Register a volunteer facilitator (APPLIED)."""
+        require_role(ctx.actor, *_MANAGERS)
+
+        async def decide(uow: UnitOfWork) -> dict[str, Any]:
+            facilitator = uow.add(Facilitator.register(display_name, email, max_cohorts))
+            return ids(facilitator_id=facilitator.id)
+
+        return await self._run(ctx, "registerFacilitator", decide)
+
+    async def record_facilitator_credential(
+        self, ctx: CommandContext, facilitator_id: UUID | str, kind: str, valid_until: date
+    ) -> CommandResult:
+        """Record a credential (training, safeguarding, background check) and its expiry."""
+        return await self._step(
+            ctx, facilitator_id, "recordFacilitatorCredential",
+            lambda f: f.record_credential(kind, valid_until),
+        )
+
+    async def begin_facilitator_training(self, ctx: CommandContext, facilitator_id: UUID | str) -> CommandResult:
+        """Move an applicant into training."""
+        return await self._step(ctx, facilitator_id, "beginFacilitatorTraining", lambda f: f.begin_training())
+
+    async def activate_facilitator(self, ctx: CommandContext, facilitator_id: UUID | str) -> CommandResult:
+        """Make a facilitator active (or reinstate a suspended one)."""
+        today = self.today()
+        return await self._step(ctx, facilitator_id, "activateFacilitator", lambda f: f.activate(today))
+
+    async def suspend_facilitator(
+        self, ctx: CommandContext, facilitator_id: UUID | str, reason: str
+    ) -> CommandResult:
+        """Suspend an active facilitator."""
+        return await self._step(ctx, facilitator_id, "suspendFacilitator", lambda f: f.suspend(reason))
+
+    async def retire_facilitator(self, ctx: CommandContext, facilitator_id: UUID | str) -> CommandResult:
+        """Retire a facilitator for good."""
+        return await self._step(ctx, facilitator_id, "retireFacilitator", lambda f: f.retire())
+
+    async def _step(self, ctx: CommandContext, facilitator_id: UUID | str, command: str, step: Any) -> CommandResult:
+        require_role(ctx.actor, *_MANAGERS)
+        fid = as_uuid(facilitator_id, "facilitator_id")
+
+        async def decide(uow: UnitOfWork) -> dict[str, Any]:
+            step(await uow.get(fid, Facilitator))
+            return ids(facilitator_id=fid)
+
+        return await self._run(ctx, command, decide)

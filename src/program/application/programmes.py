@@ -1,0 +1,58 @@
+"""Commands on programmes: create, activate, close."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+from uuid import UUID
+
+from program.application.access import require_programme, require_role
+from program.application.base import Handlers, as_uuid, ids
+from program.application.context import CommandContext, Role
+from program.application.unit import CommandResult, UnitOfWork
+from program.domain.programme import Programme
+
+
+class ProgrammeCommands(Handlers):
+    async def create_programme(
+        self,
+        ctx: CommandContext,
+        name: str,
+        description: str = "",
+        required_consent_purposes: Iterable[str] | None = None,
+        outcome_measures: Iterable[str] | None = None,
+        min_facilitators_per_cohort: int = 2,
+    ) -> CommandResult:
+        """Create a programme in DRAFT."""
+        require_role(ctx.actor, Role.ADMIN)
+
+        async def decide(uow: UnitOfWork) -> dict[str, Any]:
+            programme = uow.add(
+                Programme.create(
+                    name, description, required_consent_purposes, outcome_measures,
+                    min_facilitators_per_cohort,
+                )
+            )
+            return ids(programme_id=programme.id)
+
+        return await self._run(ctx, "createProgramme", decide)
+
+    async def activate_programme(self, ctx: CommandContext, programme_id: UUID | str) -> CommandResult:
+        """Open a programme for cohorts and enrolment."""
+        return await self._programme_step(ctx, programme_id, "activateProgramme", Programme.activate)
+
+    async def close_programme(self, ctx: CommandContext, programme_id: UUID | str) -> CommandResult:
+        """Close a programme for good."""
+        return await self._programme_step(ctx, programme_id, "closeProgramme", Programme.close)
+
+    async def _programme_step(
+        self, ctx: CommandContext, programme_id: UUID | str, command: str, step: Any
+    ) -> CommandResult:
+        pid = as_uuid(programme_id, "programme_id")
+        require_programme(ctx.actor, pid)
+
+        async def decide(uow: UnitOfWork) -> dict[str, Any]:
+            step(await uow.get(pid, Programme))
+            return ids(programme_id=pid)
+
+        return await self._run(ctx, command, decide)

@@ -1,0 +1,21 @@
+"""The application: one async handler per command, each returning ids and the new position."""
+
+from __future__ import annotations
+
+from program.application.cohorts import CohortCommands
+from program.application.consents import ConsentCommands
+from program.application.facilitators import FacilitatorCommands
+from program.application.participants import ParticipantCommands
+from program.application.programmes import ProgrammeCommands
+from program.application.sessions import SessionCommands
+
+
+class Application(
+    ProgrammeCommands,
+    CohortCommands,
+    FacilitatorCommands,
+    ParticipantCommands,
+    ConsentCommands,
+    SessionCommands,
+):
+    """Every command of the programme, behind one object the API and CLI share."""

@@ -1,0 +1,121 @@
+"""Run one command: load, decide, append; retry on a version conflict; replay by idempotency key."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+
+from program.application.context import CommandContext
+from program.store.errors import VersionConflict
+from program.store.eventstore import Idempotency
+from program.store.repository import Repository
+
+log = logging.getLogger(__name__)
+
+A = TypeVar("A", bound=Aggregate)
+
+MAX_ATTEMPTS = 8
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    """What a command answers: the ids it touched (and more), and the new global position."""
+
+    value: dict[str, Any]
+    position: int
+    replayed: bool = False
+
+    def __getitem__(self, key: str) -> Any:
+        return self.value[key]
+
+
+@dataclass
+class UnitOfWork:
+    """The aggregates one attempt loaded or created, saved together or not at all."""
+
+    repository: Repository
+    loaded: dict[UUID, tuple[Aggregate, int]] = field(default_factory=dict)
+    added: list[Aggregate] = field(default_factory=list)
+    metadata_for: dict[UUID, dict[str, Any]] = field(default_factory=dict)
+
+    async def get(self, aggregate_id: UUID, cls: type[A]) -> A:
+        if aggregate_id in self.loaded:
+            return self.loaded[aggregate_id][0]  # type: ignore[return-value]
+        aggregate = await self.repository.get(aggregate_id, cls)
+        self.loaded[aggregate_id] = (aggregate, aggregate.version)
+        return aggregate
+
+    async def find(self, aggregate_id: UUID, cls: type[A]) -> A | None:
+        from program.store.errors import AggregateNotFound
+
+        try:
+            return await self.get(aggregate_id, cls)
+        except AggregateNotFound:
+            return None
+
+    def add(self, aggregate: A) -> A:
+        self.added.append(aggregate)
+        return aggregate
+
+    def caused_by(self, aggregate: Aggregate, causation_id: str) -> None:
+        """Events of this aggregate were caused by another event, not by the command."""
+        self.metadata_for.setdefault(aggregate.id, {})["causation_id"] = causation_id
+
+    def aggregates(self) -> list[Aggregate]:
+        return [a for a, _ in self.loaded.values()] + self.added
+
+    def read_versions(self) -> dict[UUID, int]:
+        """Versions of aggregates this attempt decided on but did not change."""
+        return {
+            aggregate_id: version
+            for aggregate_id, (aggregate, version) in self.loaded.items()
+            if not aggregate.pending_events
+        }
+
+
+Decide = Callable[[UnitOfWork], Awaitable[dict[str, Any]]]
+
+
+class CommandRunner:
+    """Runs commands against one repository with bounded retries."""
+
+    def __init__(self, repository: Repository) -> None:
+        self.repository = repository
+
+    async def run(self, ctx: CommandContext, command: str, decide: Decide) -> CommandResult:
+        if ctx.idempotency_key:
+            replay = await self.repository.store.idempotent_result(ctx.idempotency_key)
+            if replay is not None:
+                return CommandResult(replay.result, replay.position, replayed=True)
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            uow = UnitOfWork(self.repository)
+            try:
+                value = await decide(uow)
+                idempotency = (
+                    Idempotency(ctx.idempotency_key, command, value) if ctx.idempotency_key else None
+                )
+                appended = await self.repository.save(
+                    *uow.aggregates(),
+                    metadata={**ctx.metadata(), "command": command},
+                    metadata_for=uow.metadata_for,
+                    idempotency=idempotency,
+                    expect=uow.read_versions(),
+                )
+            except VersionConflict:
+                self.repository.discard(*uow.aggregates())
+                if attempt == MAX_ATTEMPTS:
+                    raise
+                log.debug("version conflict on %s, attempt %d", command, attempt)
+                continue
+            except BaseException:
+                self.repository.discard(*uow.aggregates())
+                raise
+            if appended.duplicate:
+                return CommandResult(appended.result, appended.position, replayed=True)
+            return CommandResult(value, appended.position)
+        raise AssertionError("unreachable")

@@ -1,0 +1,83 @@
+"""The composition root: build every service from the settings, and take it all down again."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+
+from program.settings import Settings
+from program.store.database import Database, create_pool
+from program.store.eventstore import EventStore
+from program.store.keys import KeyStore
+from program.store.mapping import create_mapper
+from program.store.repository import Repository
+from program.store.schema import migrate
+from program.store.subscription import LogListener
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    """Everything a running program holds: database, store, application, projections."""
+
+    settings: Settings
+    database: Database
+    pool: asyncpg.Pool
+    store: EventStore
+    listener: LogListener
+    repository: Repository
+    keys: KeyStore
+    application: Any
+    projections: Any = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    async def close(self) -> None:
+        if self.projections is not None:
+            with contextlib.suppress(Exception):
+                await self.projections.stop()
+        await self.store.close()
+        await self.listener.close()
+        await self.pool.close()
+        self.database.close()
+
+
+async def open_services(
+    settings: Settings,
+    *,
+    database: Database | None = None,
+    run_projections: bool | None = None,
+    clock: Any = None,
+) -> Services:
+    """Start (or reach) the database, migrate it, and build the services on top."""
+    from program.application.services import Application
+
+    database = database or Database.open(settings.database_url, settings.pgdata)
+    pool = await create_pool(
+        database.url, min_size=settings.pool_min_size, max_size=settings.pool_max_size
+    )
+    async with pool.acquire() as conn:
+        await migrate(conn)
+    store = EventStore(pool)
+    await store.start()
+    listener = LogListener(database.url)
+    await listener.start()
+    repository = Repository(store, create_mapper())
+    keys = KeyStore(pool)
+    application = Application(repository, keys, clock=clock)
+    services = Services(settings, database, pool, store, listener, repository, keys, application)
+    if run_projections if run_projections is not None else settings.run_projections:
+        services.projections = await start_projections(services)
+    return services
+
+
+async def start_projections(services: Services) -> Any:
+    from program.projections.runner import ProjectionRunner
+
+    runner = ProjectionRunner(services.pool, services.store, services.listener, services.repository)
+    await runner.start()
+    return runner
