@@ -1,0 +1,104 @@
+"""Every GraphQL error leaves with ``extensions.code``; unexpected ones leave without internals."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from graphql.error import GraphQLError
+
+from program.api.auth import Unauthenticated
+from program.application.access import Forbidden
+from program.domain.errors import DomainError
+from program.store.errors import AggregateNotFound, VersionConflict
+
+log = logging.getLogger(__name__)
+
+INTERNAL = "INTERNAL_SERVER_ERROR"
+BAD_USER_INPUT = "BAD_USER_INPUT"
+
+
+class NotFound(Exception):
+    """A read model has no row with this id."""
+
+    code = "NOT_FOUND"
+
+    def __init__(self, kind: str, id: object) -> None:
+        super().__init__(f"no {kind} with id {id}")
+
+
+class NotCaughtUp(Exception):
+    """The read models did not reach the requested position in time."""
+
+    code = "NOT_CAUGHT_UP"
+
+    def __init__(self, position: int, timeout: float) -> None:
+        super().__init__(
+            f"read models did not reach position {position} within {timeout:g} s; retry"
+        )
+
+
+class BadInput(Exception):
+    """An argument the schema accepted but the API cannot use (e.g. first > 100)."""
+
+    code = BAD_USER_INPUT
+
+
+_KNOWN: tuple[type[BaseException], ...] = (
+    Unauthenticated, Forbidden, DomainError, NotFound, NotCaughtUp, BadInput,
+)
+
+
+def classify(error: GraphQLError) -> tuple[str, str, dict[str, Any]]:
+    """The code, the message the client may see, and extra extensions."""
+    original = error.original_error
+    if original is None or isinstance(original, GraphQLError):
+        # Parse, validation (incl. depth/alias/token limits) and argument coercion errors.
+        if error.path is None or isinstance(original, GraphQLError):
+            return BAD_USER_INPUT, error.message, {}
+        return INTERNAL, "Internal server error.", {}
+    if isinstance(original, DomainError):
+        return original.code, original.message, {"details": _plain(original.details)}
+    if isinstance(original, _KNOWN):
+        return str(original.code), str(original), {}  # type: ignore[attr-defined]
+    if isinstance(original, AggregateNotFound):
+        return "NOT_FOUND", str(original), {}
+    if isinstance(original, VersionConflict):
+        return "CONFLICT", "Someone else changed this at the same time; try again.", {}
+    if error.path is None and isinstance(original, (ValueError, TypeError)):
+        return BAD_USER_INPUT, error.message, {}  # a scalar refused a variable's value
+    return INTERNAL, "Internal server error.", {}
+
+
+def _plain(details: dict[str, Any]) -> dict[str, Any]:
+    return {k: v if isinstance(v, (str, int, float, bool, type(None))) else str(v)
+            for k, v in details.items()}
+
+
+def label(error: GraphQLError) -> None:
+    """Give the error its code, in place; unexpected errors lose their message."""
+    code, message, extra = classify(error)
+    error.message = message
+    error.extensions = {**(error.extensions or {}), **extra, "code": code}
+
+
+def is_unexpected(error: GraphQLError) -> bool:
+    return classify(error)[0] == INTERNAL
+
+
+def process(errors: list[GraphQLError]) -> None:
+    """Log, then label, every error of a result, whatever phase raised it.
+
+    Unexpected errors are logged with their traceback; expected ones (rules, auth,
+    input) at debug level.
+    """
+    for error in errors:
+        if "code" in (error.extensions or {}):
+            continue  # already labelled
+        code = classify(error)[0]
+        if code == INTERNAL:
+            log.error("GraphQL error at %s: %s", error.path, error.message,
+                      exc_info=error.original_error)
+        else:
+            log.debug("GraphQL %s at %s: %s", code, error.path, error.message)
+        label(error)

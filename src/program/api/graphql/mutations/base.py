@@ -1,0 +1,36 @@
+"""The one path every mutation takes: authenticate, gate by role, run the command."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from strawberry.types import Info
+
+from program.api.graphql.context import context_of
+from program.api.graphql.errors import BadInput
+from program.api.graphql.permissions import require_role
+from program.application.context import CommandContext, Role
+from program.application.unit import CommandResult
+
+MAX_KEY_LENGTH = 200
+
+Call = Callable[[Any, CommandContext], Awaitable[CommandResult]]
+
+
+async def run(info: Info, roles: tuple[Role, ...], input: Any, call: Call) -> CommandResult:
+    """Run ``call(application, ctx)`` for a caller whose role may do this mutation."""
+    ctx = context_of(info)
+    actor = ctx.actor
+    require_role(actor, *roles)
+    key = _scoped_key(actor.subject, info.field_name, getattr(input, "idempotency_key", None))
+    return await call(ctx.services.application, ctx.command(key))
+
+
+def _scoped_key(subject: str, mutation: str, key: str | None) -> str | None:
+    """Keys are per caller and per mutation, so nobody replays someone else's answer."""
+    if key is None:
+        return None
+    if not key.strip() or len(key) > MAX_KEY_LENGTH:
+        raise BadInput(f"idempotencyKey must be 1 to {MAX_KEY_LENGTH} characters")
+    return f"{subject}\x1f{mutation}\x1f{key}"
