@@ -1,0 +1,100 @@
+"""The domain layer: aggregates, their events, value types and domain errors.
+
+Imports only the standard library and ``eventsourcing.domain``.
+"""
+
+from program.domain.errors import DomainError, InvalidInput, InvalidTransition
+from program.domain.values import (
+    DEFAULT_CONSENT_PURPOSE,
+    AttendanceStatus,
+    CohortFormat,
+    CohortStatus,
+    ConsentState,
+    CredentialKind,
+    EnrolmentOutcome,
+    FacilitatorRole,
+    FacilitatorStatus,
+    LawfulBasis,
+    ProgrammeStatus,
+    Timepoint,
+)
+from program.domain.programme import Programme, ProgrammeNotActive
+from program.domain.cohort_errors import (
+    AlreadyEnrolled,
+    AttendanceNotAllowed,
+    CapacityBelowEnrolled,
+    CohortEnded,
+    CohortIsDropIn,
+    CohortNotOpen,
+    FacilitatorAlreadyAssigned,
+    InvalidCapacity,
+    NotEnoughFacilitators,
+    NotEnrolled,
+    SessionNotFound,
+)
+from program.domain.cohort import Cohort
+from program.domain.facilitator import (
+    Facilitator,
+    FacilitatorAtCapacity,
+    FacilitatorNotEligible,
+    FacilitatorRetired,
+)
+from program.domain.participant import (
+    OutcomeAlreadyRecorded,
+    Participant,
+    ParticipantErased,
+    UnknownMeasure,
+)
+from program.domain.consent import (
+    CONSENT_NAMESPACE,
+    Consent,
+    ConsentRequired,
+    InvalidConsentChange,
+)
+
+__all__ = [
+    # aggregates
+    "Programme",
+    "Cohort",
+    "Facilitator",
+    "Participant",
+    "Consent",
+    # values
+    "DEFAULT_CONSENT_PURPOSE",
+    "CONSENT_NAMESPACE",
+    "AttendanceStatus",
+    "CohortFormat",
+    "CohortStatus",
+    "ConsentState",
+    "CredentialKind",
+    "EnrolmentOutcome",
+    "FacilitatorRole",
+    "FacilitatorStatus",
+    "LawfulBasis",
+    "ProgrammeStatus",
+    "Timepoint",
+    # errors
+    "DomainError",
+    "InvalidInput",
+    "InvalidTransition",
+    "ProgrammeNotActive",
+    "AlreadyEnrolled",
+    "AttendanceNotAllowed",
+    "CapacityBelowEnrolled",
+    "CohortEnded",
+    "CohortIsDropIn",
+    "CohortNotOpen",
+    "FacilitatorAlreadyAssigned",
+    "InvalidCapacity",
+    "NotEnoughFacilitators",
+    "NotEnrolled",
+    "SessionNotFound",
+    "FacilitatorAtCapacity",
+    "FacilitatorNotEligible",
+    "FacilitatorRetired",
+    "OutcomeAlreadyRecorded",
+    "ParticipantErased",
+    "UnknownMeasure",
+    "ConsentRequired",
+    "InvalidConsentChange",
+]

@@ -1,0 +1,322 @@
+"""Cohort: one run of a group (PLANNED -> OPEN -> RUNNING -> COMPLETED, or
+CANCELLED), with enrolment, a FIFO waitlist, facilitators, sessions and
+attendance.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from program.domain import cohort_errors as err
+from program.domain.errors import InvalidInput, InvalidTransition
+from program.domain.values import (
+    AttendanceStatus,
+    CohortFormat,
+    CohortStatus,
+    EnrolmentOutcome,
+    FacilitatorRole,
+    optional_text,
+    parse_enum,
+    require_date,
+    require_int,
+    require_text,
+    require_utc,
+    require_uuid,
+)
+
+ENDED = (CohortStatus.COMPLETED, CohortStatus.CANCELLED)
+
+
+def _require_capacity(capacity: object) -> int:
+    if isinstance(capacity, bool) or not isinstance(capacity, int) or capacity < 1:
+        raise err.InvalidCapacity(capacity, "must be a whole number of at least 1")
+    return capacity
+
+
+def _plan_capacity(format: CohortFormat, capacity: object) -> int | None:
+    """Optional (unlimited) for drop-ins, where it is only informational."""
+    if capacity is None and format == CohortFormat.DROP_IN:
+        return None
+    if capacity is None:
+        raise err.InvalidCapacity(capacity, "an ENROLLED cohort needs a capacity")
+    return _require_capacity(capacity)
+
+
+class Cohort(Aggregate):
+    """Decides enrolment, waitlisting, promotion, starting and attendance."""
+
+    @classmethod
+    def plan(
+        cls,
+        programme_id: UUID,
+        name: str,
+        format: str,
+        capacity: int | None,
+        starts_on: date,
+        venue: str | None = None,
+        min_facilitators: int = 2,
+    ) -> Cohort:
+        cohort_format = parse_enum(CohortFormat, format, "format")
+        return cls(
+            programme_id=require_uuid(programme_id, "programme_id"),
+            name=require_text(name, "name"),
+            format=cohort_format.value,
+            capacity=_plan_capacity(cohort_format, capacity),
+            starts_on=require_date(starts_on, "starts_on"),
+            venue=optional_text(venue, "venue"),
+            min_facilitators=require_int(min_facilitators, "min_facilitators", 1),
+        )
+
+    @event("Planned")
+    def __init__(
+        self,
+        programme_id: UUID,
+        name: str,
+        format: str,
+        capacity: int | None,
+        starts_on: date,
+        venue: str | None,
+        min_facilitators: int,
+    ) -> None:
+        self._programme_id = programme_id
+        self._format = CohortFormat(format)
+        self._capacity = capacity
+        self._min_facilitators = min_facilitators
+        self._status = CohortStatus.PLANNED
+        self._enrolled: list[UUID] = []
+        self._waitlist: list[UUID] = []
+        # Keys are str(UUID) so a snapshot of this state is JSON-encodable.
+        self._facilitators: dict[str, FacilitatorRole] = {}
+        self._sessions: dict[str, datetime] = {}
+
+    # --- state for decisions -------------------------------------------------
+
+    @property
+    def programme_id(self) -> UUID:
+        return self._programme_id
+
+    @property
+    def status(self) -> CohortStatus:
+        return CohortStatus(self._status)
+
+    @property
+    def format(self) -> CohortFormat:
+        return CohortFormat(self._format)
+
+    @property
+    def capacity(self) -> int | None:
+        return self._capacity
+
+    @property
+    def min_facilitators(self) -> int:
+        return self._min_facilitators
+
+    @property
+    def enrolled(self) -> list[UUID]:
+        return list(self._enrolled)
+
+    @property
+    def waitlist(self) -> list[UUID]:
+        return list(self._waitlist)
+
+    @property
+    def facilitators(self) -> dict[UUID, FacilitatorRole]:
+        return {UUID(k): FacilitatorRole(v) for k, v in self._facilitators.items()}
+
+    @property
+    def sessions(self) -> dict[UUID, datetime]:
+        return {UUID(k): v for k, v in self._sessions.items()}
+
+    # --- lifecycle -----------------------------------------------------------
+
+    def open_enrolment(self) -> None:
+        if self._status != CohortStatus.PLANNED:
+            raise InvalidTransition("Cohort", self._status, CohortStatus.OPEN)
+        self._open_enrolment()
+
+    def start(self, on: date, eligible_facilitator_ids: Iterable[UUID]) -> None:
+        """The service says which facilitators are eligible on ``on``; the
+        cohort counts those among its own assigned facilitators."""
+        on = require_date(on, "on")
+        startable = [CohortStatus.OPEN]
+        if self._format == CohortFormat.DROP_IN:
+            startable.append(CohortStatus.PLANNED)
+        if self._status not in startable:
+            raise InvalidTransition("Cohort", self._status, CohortStatus.RUNNING)
+        eligible = {str(fid) for fid in eligible_facilitator_ids}
+        counted = sorted(k for k in self._facilitators if k in eligible)
+        if len(counted) < self._min_facilitators:
+            raise err.NotEnoughFacilitators(
+                cohort_id=self.id, required=self._min_facilitators, eligible=len(counted)
+            )
+        self._start(started_on=on, facilitator_ids=[UUID(k) for k in counted])
+
+    def complete(self) -> None:
+        if self._status != CohortStatus.RUNNING:
+            raise InvalidTransition("Cohort", self._status, CohortStatus.COMPLETED)
+        self._complete()
+
+    def cancel(self, reason: str) -> None:
+        reason = require_text(reason, "reason")
+        if self._status in ENDED:
+            raise InvalidTransition("Cohort", self._status, CohortStatus.CANCELLED)
+        self._cancel(reason=reason)
+
+    @event("EnrolmentOpened")
+    def _open_enrolment(self) -> None:
+        self._status = CohortStatus.OPEN
+
+    @event("Started")
+    def _start(self, started_on: date, facilitator_ids: list[UUID]) -> None:
+        self._status = CohortStatus.RUNNING
+
+    @event("Completed")
+    def _complete(self) -> None:
+        self._status = CohortStatus.COMPLETED
+
+    @event("Cancelled")
+    def _cancel(self, reason: str) -> None:
+        self._status = CohortStatus.CANCELLED
+
+    # --- enrolment -----------------------------------------------------------
+
+    def change_capacity(self, capacity: int) -> None:
+        """Promotes from the waitlist into any places the change frees."""
+        self._require_enrolled_format("change capacity")
+        self._require_not_ended("change capacity")
+        capacity = _require_capacity(capacity)
+        if capacity < len(self._enrolled):
+            raise err.CapacityBelowEnrolled(capacity=capacity, enrolled=len(self._enrolled))
+        if capacity == self._capacity:
+            return
+        self._change_capacity(capacity=capacity)
+        self._promote_into_free_places()
+
+    def enrol(self, participant_id: UUID) -> EnrolmentOutcome:
+        """Enrols, or waitlists when full or when others are already waiting."""
+        participant_id = require_uuid(participant_id, "participant_id")
+        self._require_enrolled_format("enrol participants")
+        if self._status not in (CohortStatus.OPEN, CohortStatus.RUNNING):
+            raise err.CohortNotOpen(cohort_id=self.id, status=self._status)
+        if participant_id in self._enrolled or participant_id in self._waitlist:
+            standing = "waitlisted" if participant_id in self._waitlist else "enrolled"
+            raise err.AlreadyEnrolled(
+                cohort_id=self.id, participant_id=participant_id, standing=standing
+            )
+        if self._waitlist or len(self._enrolled) >= (self._capacity or 0):
+            position = len(self._waitlist) + 1
+            self._waitlist_participant(participant_id=participant_id, position=position)
+            return EnrolmentOutcome.WAITLISTED
+        self._enrol(participant_id=participant_id)
+        return EnrolmentOutcome.ENROLLED
+
+    def withdraw(self, participant_id: UUID, reason: str | None = None) -> None:
+        """Allowed in any state; nobody has to give a reason. A freed place is
+        refilled only while the cohort has not ended."""
+        participant_id = require_uuid(participant_id, "participant_id")
+        reason = optional_text(reason, "reason")
+        if participant_id not in self._enrolled and participant_id not in self._waitlist:
+            raise err.NotEnrolled(cohort_id=self.id, participant_id=participant_id)
+        was_waitlisted = participant_id in self._waitlist
+        self._withdraw(
+            participant_id=participant_id, reason=reason, was_waitlisted=was_waitlisted
+        )
+        if not was_waitlisted and self._status not in ENDED:
+            self._promote_into_free_places()
+
+    def _promote_into_free_places(self) -> None:
+        while self._waitlist and len(self._enrolled) < (self._capacity or 0):
+            self._promote(participant_id=self._waitlist[0])
+
+    @event("CapacityChanged")
+    def _change_capacity(self, capacity: int) -> None:
+        self._capacity = capacity
+
+    @event("ParticipantEnrolled")
+    def _enrol(self, participant_id: UUID) -> None:
+        self._enrolled.append(participant_id)
+
+    @event("ParticipantWaitlisted")
+    def _waitlist_participant(self, participant_id: UUID, position: int) -> None:
+        self._waitlist.append(participant_id)
+
+    @event("ParticipantPromoted")
+    def _promote(self, participant_id: UUID) -> None:
+        self._waitlist.remove(participant_id)
+        self._enrolled.append(participant_id)
+
+    @event("ParticipantWithdrawn")
+    def _withdraw(
+        self, participant_id: UUID, reason: str | None, was_waitlisted: bool
+    ) -> None:
+        if was_waitlisted:
+            self._waitlist.remove(participant_id)
+        else:
+            self._enrolled.remove(participant_id)
+
+    # --- facilitators, sessions, attendance ----------------------------------
+
+    def assign_facilitator(self, facilitator_id: UUID, role: str) -> None:
+        facilitator_id = require_uuid(facilitator_id, "facilitator_id")
+        facilitator_role = parse_enum(FacilitatorRole, role, "role")
+        self._require_not_ended("assign facilitators")
+        if str(facilitator_id) in self._facilitators:
+            raise err.FacilitatorAlreadyAssigned(cohort_id=self.id, facilitator_id=facilitator_id)
+        self._assign_facilitator(facilitator_id=facilitator_id, role=facilitator_role.value)
+
+    def unassign_facilitator(self, facilitator_id: UUID) -> None:
+        """Does nothing if the facilitator is not assigned."""
+        facilitator_id = require_uuid(facilitator_id, "facilitator_id")
+        if str(facilitator_id) in self._facilitators:
+            self._unassign_facilitator(facilitator_id=facilitator_id)
+
+    def schedule_session(self, session_id: UUID, starts_at: datetime) -> None:
+        session_id = require_uuid(session_id, "session_id")
+        starts_at = require_utc(starts_at, "starts_at")
+        self._require_not_ended("schedule sessions")
+        if str(session_id) in self._sessions:
+            raise InvalidInput("session_id", f"{session_id} is already scheduled")
+        self._schedule_session(session_id=session_id, starts_at=starts_at)
+
+    def record_attendance(self, session_id: UUID, participant_id: UUID, status: str) -> None:
+        """Recording again for the same session and person replaces the mark."""
+        session_id = require_uuid(session_id, "session_id")
+        participant_id = require_uuid(participant_id, "participant_id")
+        attendance = parse_enum(AttendanceStatus, status, "status")
+        if self._status != CohortStatus.RUNNING:
+            raise err.AttendanceNotAllowed(cohort_id=self.id, status=self._status)
+        if str(session_id) not in self._sessions:
+            raise err.SessionNotFound(cohort_id=self.id, session_id=session_id)
+        if self._format == CohortFormat.ENROLLED and participant_id not in self._enrolled:
+            raise err.NotEnrolled(cohort_id=self.id, participant_id=participant_id)
+        self._record_attendance(
+            session_id=session_id, participant_id=participant_id, status=attendance.value
+        )
+
+    @event("FacilitatorAssigned")
+    def _assign_facilitator(self, facilitator_id: UUID, role: str) -> None:
+        self._facilitators[str(facilitator_id)] = FacilitatorRole(role)
+
+    @event("FacilitatorUnassigned")
+    def _unassign_facilitator(self, facilitator_id: UUID) -> None:
+        del self._facilitators[str(facilitator_id)]
+
+    @event("SessionScheduled")
+    def _schedule_session(self, session_id: UUID, starts_at: datetime) -> None:
+        self._sessions[str(session_id)] = starts_at
+
+    @event("AttendanceRecorded")
+    def _record_attendance(self, session_id: UUID, participant_id: UUID, status: str) -> None:
+        pass  # Attendance decides nothing later; the read models keep it.
+
+    def _require_enrolled_format(self, action: str) -> None:
+        if self._format == CohortFormat.DROP_IN:
+            raise err.CohortIsDropIn(cohort_id=self.id, action=action)
+
+    def _require_not_ended(self, action: str) -> None:
+        if self._status in ENDED:
+            raise err.CohortEnded(cohort_id=self.id, status=self._status, action=action)

@@ -1,0 +1,252 @@
+"""Consent: one aggregate per (participant, purpose), in W3C DPV states
+GIVEN, REFUSED, WITHDRAWN (by the person), REVOKED (by someone else), EXPIRED.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from typing import Any, NoReturn
+from uuid import UUID, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+from program.domain.errors import DomainError, InvalidInput
+from program.domain.values import (
+    ConsentState,
+    LawfulBasis,
+    optional_date,
+    optional_text,
+    parse_enum,
+    require_date,
+    require_text,
+    require_utc,
+    require_uuid,
+    unique_texts,
+)
+
+# Never change: consent ids are derived from it (uuid5 of "urn:program:domain:consent").
+CONSENT_NAMESPACE = UUID("1179ce16-2aa8-5502-9519-43e990a2431b")
+
+
+class ConsentRequired(DomainError):
+    """Raised by application services when a required consent is not valid."""
+
+    code = "CONSENT_REQUIRED"
+    template = "Participant {participant_id} has no valid consent for purpose '{purpose}'."
+
+    def __init__(self, participant_id: UUID, purpose: str) -> None:
+        super().__init__(participant_id=participant_id, purpose=purpose)
+
+
+class InvalidConsentChange(DomainError):
+    code = "INVALID_CONSENT_CHANGE"
+    template = "Consent to '{purpose}' cannot be {change}: {problem}."
+
+
+def _notice_record(
+    notice_id: str, notice_version: str, language: str, method: str, recorded_by: str,
+    at: datetime,
+) -> dict[str, Any]:
+    return {
+        "notice_id": require_text(notice_id, "notice_id"),
+        "notice_version": require_text(notice_version, "notice_version"),
+        "language": require_text(language, "language"),
+        "method": require_text(method, "method"),
+        "recorded_by": require_text(recorded_by, "recorded_by"),
+        "at": require_utc(at, "at"),
+    }
+
+
+class Consent(Aggregate):
+    """The current consent of one person for one purpose, and its validity."""
+
+    @staticmethod
+    def create_id(participant_id: UUID, purpose: str) -> UUID:
+        return uuid5(CONSENT_NAMESPACE, f"{participant_id}:{purpose.strip()}")
+
+    @classmethod
+    def record(cls, participant_id: UUID, purpose: str) -> Consent:
+        """Opens the stream; the caller appends it together with a first change."""
+        return cls(
+            participant_id=require_uuid(participant_id, "participant_id"),
+            purpose=require_text(purpose, "purpose"),
+        )
+
+    @event("Opened")
+    def __init__(self, participant_id: UUID, purpose: str) -> None:
+        self._participant_id = participant_id
+        self._purpose = purpose
+        self._state: ConsentState | None = None
+        self._notice_id: str | None = None
+        self._notice_version: str | None = None
+        self._lawful_basis: str | None = None
+        self._recipients: list[str] = []
+        self._valid_until: date | None = None
+        self._changed_at: datetime | None = None
+
+    @property
+    def participant_id(self) -> UUID:
+        return self._participant_id
+
+    @property
+    def purpose(self) -> str:
+        return self._purpose
+
+    @property
+    def state(self) -> ConsentState | None:
+        return None if self._state is None else ConsentState(self._state)
+
+    @property
+    def notice_id(self) -> str | None:
+        return self._notice_id
+
+    @property
+    def notice_version(self) -> str | None:
+        return self._notice_version
+
+    @property
+    def lawful_basis(self) -> str | None:
+        return self._lawful_basis
+
+    @property
+    def recipients(self) -> list[str]:
+        return list(self._recipients)
+
+    @property
+    def valid_until(self) -> date | None:
+        return self._valid_until
+
+    @property
+    def changed_at(self) -> datetime | None:
+        return self._changed_at
+
+    def is_valid_on(self, on: date) -> bool:
+        on = require_date(on, "on")
+        return self._state == ConsentState.GIVEN and (
+            self._valid_until is None or self._valid_until >= on
+        )
+
+    def covers(self, recipient: str, on: date) -> bool:
+        return self.is_valid_on(on) and recipient in self._recipients
+
+    # --- changes -------------------------------------------------------------
+
+    def give(
+        self,
+        notice_id: str,
+        notice_version: str,
+        language: str,
+        lawful_basis: str,
+        recipients: Iterable[str],
+        method: str,
+        recorded_by: str,
+        valid_until: date | None,
+        at: datetime,
+    ) -> None:
+        """Allowed in any state: renewal, a new notice version, or consenting again."""
+        record = _notice_record(notice_id, notice_version, language, method, recorded_by, at)
+        basis = parse_enum(LawfulBasis, lawful_basis, "lawful_basis")
+        until = optional_date(valid_until, "valid_until")
+        if until is not None and until < record["at"].date():
+            raise InvalidInput("valid_until", f"{until} is before the day consent is given")
+        self._give(
+            **record,
+            lawful_basis=basis.value,
+            recipients=sorted(unique_texts(recipients, "recipients")),
+            valid_until=until,
+        )
+
+    def refuse(
+        self,
+        notice_id: str,
+        notice_version: str,
+        language: str,
+        method: str,
+        recorded_by: str,
+        at: datetime,
+    ) -> None:
+        record = _notice_record(notice_id, notice_version, language, method, recorded_by, at)
+        if self._state == ConsentState.GIVEN:
+            self._reject("refused", "it is GIVEN; withdraw or revoke it instead")
+        self._refuse(**record)
+
+    def withdraw(self, method: str, recorded_by: str, reason: str | None, at: datetime) -> None:
+        """The person takes their consent back; ``reason`` is optional."""
+        method = require_text(method, "method")
+        recorded_by = require_text(recorded_by, "recorded_by")
+        reason = optional_text(reason, "reason")
+        at = require_utc(at, "at")
+        self._require_given("withdrawn")
+        self._withdraw(method=method, recorded_by=recorded_by, reason=reason, at=at)
+
+    def revoke(self, recorded_by: str, reason: str, at: datetime) -> None:
+        """Someone other than the person ends the consent."""
+        recorded_by = require_text(recorded_by, "recorded_by")
+        reason = require_text(reason, "reason")
+        at = require_utc(at, "at")
+        self._require_given("revoked")
+        self._revoke(recorded_by=recorded_by, reason=reason, at=at)
+
+    def expire(self, at: datetime) -> None:
+        at = require_utc(at, "at")
+        self._require_given("expired")
+        if self._valid_until is None or self._valid_until >= at.date():
+            until = self._valid_until or "no end date"
+            self._reject("expired", f"it is valid until {until}")
+        self._expire(at=at)
+
+    def _require_given(self, change: str) -> None:
+        if self._state != ConsentState.GIVEN:
+            state = self._state or "not recorded yet"
+            self._reject(change, f"it is {state}, not GIVEN")
+
+    def _reject(self, change: str, problem: str) -> NoReturn:
+        raise InvalidConsentChange(purpose=self._purpose, change=change, problem=problem)
+
+    @event("Given")
+    def _give(
+        self,
+        notice_id: str,
+        notice_version: str,
+        language: str,
+        lawful_basis: str,
+        recipients: list[str],
+        method: str,
+        recorded_by: str,
+        valid_until: date | None,
+        at: datetime,
+    ) -> None:
+        self._state = ConsentState.GIVEN
+        self._notice_id, self._notice_version = notice_id, notice_version
+        self._lawful_basis = lawful_basis
+        self._recipients = list(recipients)
+        self._valid_until = valid_until
+        self._changed_at = at
+
+    @event("Refused")
+    def _refuse(
+        self,
+        notice_id: str,
+        notice_version: str,
+        language: str,
+        method: str,
+        recorded_by: str,
+        at: datetime,
+    ) -> None:
+        self._state = ConsentState.REFUSED
+        self._notice_id, self._notice_version = notice_id, notice_version
+        self._lawful_basis, self._recipients, self._valid_until = None, [], None
+        self._changed_at = at
+
+    @event("Withdrawn")
+    def _withdraw(self, method: str, recorded_by: str, reason: str | None, at: datetime) -> None:
+        self._state, self._changed_at = ConsentState.WITHDRAWN, at
+
+    @event("Revoked")
+    def _revoke(self, recorded_by: str, reason: str, at: datetime) -> None:
+        self._state, self._changed_at = ConsentState.REVOKED, at
+
+    @event("Expired")
+    def _expire(self, at: datetime) -> None:
+        self._state, self._changed_at = ConsentState.EXPIRED, at

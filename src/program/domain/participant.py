@@ -1,0 +1,158 @@
+"""Participant: a pseudonymous person. Personal data arrives already encrypted
+(an opaque ciphertext string); the domain never sees plaintext.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import Decimal
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from program.domain.errors import DomainError
+from program.domain.values import (
+    Timepoint,
+    parse_enum,
+    require_score,
+    require_text,
+    require_uuid,
+    unique_texts,
+)
+
+
+class UnknownMeasure(DomainError):
+    code = "UNKNOWN_MEASURE"
+    template = "Measure {measure!r} is not evaluated by this programme (it uses: {allowed})."
+
+
+class OutcomeAlreadyRecorded(DomainError):
+    code = "OUTCOME_ALREADY_RECORDED"
+    template = (
+        "Participant {participant_id} already has a {timepoint} {measure} score "
+        "for cohort {cohort_id}."
+    )
+
+
+class ParticipantErased(DomainError):
+    code = "PARTICIPANT_ERASED"
+    template = "Participant {participant_id} has been erased: cannot {action}."
+
+
+def _outcome_key(cohort_id: UUID, measure: str, timepoint: str) -> str:
+    # Neither a UUID nor a timepoint contains ':', so the key is unambiguous.
+    return f"{cohort_id}:{timepoint}:{measure}"
+
+
+class Participant(Aggregate):
+    """Tracks cohort memberships and outcome scores; refuses everything once erased."""
+
+    @classmethod
+    def register(cls, participant_id: UUID, personal_data: str) -> Participant:
+        """The id comes from outside: the service needs it first, to create the
+        person's data key and encrypt ``personal_data`` under it."""
+        return cls._create(
+            cls.Registered,
+            id=require_uuid(participant_id, "participant_id"),
+            personal_data=require_text(personal_data, "personal_data"),
+        )
+
+    @event("Registered")
+    def __init__(self, personal_data: str) -> None:
+        self._erased = False
+        # Keys are str(UUID) so a snapshot of this state is JSON-encodable.
+        self._cohorts: dict[str, UUID] = {}
+        self._outcomes: dict[str, float] = {}
+
+    @property
+    def erased(self) -> bool:
+        return self._erased
+
+    @property
+    def cohorts(self) -> dict[UUID, UUID]:
+        """Cohort id -> programme id, for every cohort joined and not left."""
+        return {UUID(k): v for k, v in self._cohorts.items()}
+
+    def cohort_ids_in(self, programme_id: UUID) -> list[UUID]:
+        return [UUID(k) for k, v in self._cohorts.items() if v == programme_id]
+
+    def outcome(self, cohort_id: UUID, measure: str, timepoint: str) -> float | None:
+        return self._outcomes.get(_outcome_key(cohort_id, measure, timepoint))
+
+    def update_personal_data(self, personal_data: str) -> None:
+        """Replaces the ciphertext (rectification)."""
+        personal_data = require_text(personal_data, "personal_data")
+        self.require_not_erased("update personal data")
+        self._update_personal_data(personal_data=personal_data)
+
+    def join_cohort(self, cohort_id: UUID, programme_id: UUID) -> None:
+        """Does nothing if already joined (enrolled or waitlisted)."""
+        cohort_id = require_uuid(cohort_id, "cohort_id")
+        programme_id = require_uuid(programme_id, "programme_id")
+        self.require_not_erased("join a cohort")
+        if str(cohort_id) not in self._cohorts:
+            self._join_cohort(cohort_id=cohort_id, programme_id=programme_id)
+
+    def leave_cohort(self, cohort_id: UUID) -> None:
+        """Does nothing if not in that cohort."""
+        cohort_id = require_uuid(cohort_id, "cohort_id")
+        self.require_not_erased("leave a cohort")
+        if str(cohort_id) in self._cohorts:
+            self._leave_cohort(cohort_id=cohort_id)
+
+    def record_outcome(
+        self,
+        cohort_id: UUID,
+        measure: str,
+        timepoint: str,
+        score: Decimal | float,
+        allowed_measures: Iterable[str],
+    ) -> None:
+        """``allowed_measures`` are the programme's outcome measures."""
+        cohort_id = require_uuid(cohort_id, "cohort_id")
+        measure = require_text(measure, "measure")
+        point = parse_enum(Timepoint, timepoint, "timepoint")
+        value = require_score(score, "score")
+        self.require_not_erased("record outcomes")
+        allowed = unique_texts(allowed_measures, "allowed_measures")
+        if measure not in allowed:
+            raise UnknownMeasure(measure=measure, allowed=", ".join(allowed) or "none")
+        if _outcome_key(cohort_id, measure, point.value) in self._outcomes:
+            raise OutcomeAlreadyRecorded(
+                participant_id=self.id, cohort_id=cohort_id, measure=measure, timepoint=point
+            )
+        self._record_outcome(
+            cohort_id=cohort_id, measure=measure, timepoint=point.value, score=value
+        )
+
+    def erase(self) -> None:
+        """Marks the person erased; the service destroys their data key."""
+        self.require_not_erased("erase again")
+        self._erase()
+
+    def require_not_erased(self, action: str = "record anything more about them") -> None:
+        """Guard for services acting on other aggregates about this person."""
+        if self._erased:
+            raise ParticipantErased(participant_id=self.id, action=action)
+
+    @event("PersonalDataUpdated")
+    def _update_personal_data(self, personal_data: str) -> None:
+        pass  # Ciphertext is for read models; no decision needs it.
+
+    @event("JoinedCohort")
+    def _join_cohort(self, cohort_id: UUID, programme_id: UUID) -> None:
+        self._cohorts[str(cohort_id)] = programme_id
+
+    @event("LeftCohort")
+    def _leave_cohort(self, cohort_id: UUID) -> None:
+        del self._cohorts[str(cohort_id)]
+
+    @event("OutcomeRecorded")
+    def _record_outcome(
+        self, cohort_id: UUID, measure: str, timepoint: str, score: float
+    ) -> None:
+        self._outcomes[_outcome_key(cohort_id, measure, timepoint)] = score
+
+    @event("Erased")
+    def _erase(self) -> None:
+        self._erased = True
