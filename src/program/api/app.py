@@ -2,17 +2,39 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import importlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
-from litestar import Litestar, get
+import asyncpg
+import structlog
+from litestar import Litestar, MediaType, get
 from litestar.datastructures import State
 from litestar.response import Response
 
 from program.api.auth import resolve_secret
+from program.api.observability import (
+    METRICS_CONTENT_TYPE,
+    Metrics,
+    RequestObservability,
+    configure_logging,
+)
 from program.bootstrap import Services, open_services
 from program.settings import Settings
-from program.store.schema import SCHEMA_VERSION, current_version
+from program.store.schema import EVENTS_TABLE, SCHEMA_VERSION, current_version
+
+log = structlog.get_logger(__name__)
+
+# While an external database is unreachable at start-up the app keeps serving /health
+# (and 503 on /ready) and retries with backoff, so a container starting before its
+# database does not crash-loop.
+_RETRY_FIRST, _RETRY_MAX = 0.5, 10.0
+_TRANSIENT = (OSError, asyncio.TimeoutError, asyncpg.CannotConnectNowError,
+              asyncpg.PostgresConnectionError, asyncpg.InvalidCatalogNameError,
+              asyncpg.TooManyConnectionsError)
 
 
 @get("/health", sync_to_thread=False)
@@ -26,10 +48,10 @@ async def ready(state: State) -> Response[dict[str, object]]:
     """Readiness: 200 only when the database answers and the schema is current."""
     services: Services | None = state.get("services")
     if services is None:
-        return Response({"status": "starting"}, status_code=503)
+        return Response({"status": "starting", **state.get("startup_error", {})}, status_code=503)
     try:
         async with services.pool.acquire(timeout=2) as conn:
-            version = await current_version(conn)
+            version = await asyncio.wait_for(current_version(conn), 2)
     except Exception as exc:  # any failure to reach the database means not ready
         return Response({"status": "database unreachable", "error": type(exc).__name__}, status_code=503)
     if version != SCHEMA_VERSION:
@@ -40,28 +62,116 @@ async def ready(state: State) -> Response[dict[str, object]]:
     return Response({"status": "ready", "schema": version}, status_code=200)
 
 
+@get("/metrics", media_type=MediaType.TEXT)
+async def metrics(state: State) -> Response[bytes]:
+    """Prometheus metrics: HTTP traffic, the log head, projection lag, the pool."""
+    m: Metrics = state["metrics"]
+    services: Services | None = state.get("services")
+    if services is not None:
+        await _sample_database(m, services)
+    else:
+        m.database_up.set(0)
+    return Response(m.render(), media_type=METRICS_CONTENT_TYPE)
+
+
+async def _sample_database(m: Metrics, services: Services) -> None:
+    m.pool_size.set(services.pool.get_size())
+    m.pool_idle.set(services.pool.get_idle_size())
+    try:
+        async with services.pool.acquire(timeout=2) as conn:
+            head = int(await conn.fetchval(
+                f"SELECT coalesce(max(notification_id), 0) FROM {EVENTS_TABLE}"
+            ))
+            rows = await _projection_rows(services, conn, head)
+    except Exception:  # a scrape must still answer when the database does not
+        m.database_up.set(0)
+        return
+    m.database_up.set(1)
+    m.set_log_head(head)
+    m.set_projections(head, rows)
+
+
+async def _projection_rows(services: Services, conn: asyncpg.Connection, head: int) -> list[dict[str, Any]]:
+    """Each projection's name, position and lag, if the projections package reports them."""
+    try:
+        from program.projections import lag_report  # type: ignore[attr-defined]
+    except ImportError:
+        return []
+    return [dict(r) for r in await lag_report(conn)]
+
+
+def optional_import(module: str, name: str) -> Any:
+    """``module.name`` if that module exists yet, else None; a module that exists but
+    fails to import raises, so a broken package is never silently left out."""
+    try:
+        return getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError) as exc:
+        if getattr(exc, "name", None) in (module, name) or isinstance(exc, AttributeError):
+            return None
+        raise
+
+
 def create_app(settings: Settings, services: Services | None = None) -> Litestar:
     """Build the app; its lifespan opens the services unless they are handed in."""
+    configure_logging(settings)
+    app_metrics = Metrics()
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        owned = services is None
-        app.state.services = services if services is not None else await open_services(settings)
+        if services is not None:
+            app.state.services = services
+            yield
+            return
+        opener = asyncio.create_task(_open_with_retry(settings, app.state))
+        # The embedded server, or a database that answers, is ready within the
+        # start-up; only an external database that is down leaves us retrying.
+        done, _ = await asyncio.wait({opener}, timeout=None if not settings.database_url else 5)
+        if opener in done:
+            opener.result()  # a fatal start-up error stops the app here
         try:
             yield
         finally:
-            if owned:
-                await app.state.services.close()
+            if not opener.done():
+                opener.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await opener
+            opened: Services | None = app.state.get("services")
+            if opened is not None:
+                await opened.close()
+                log.info("services closed")
 
-    handlers: list[object] = [health, ready]
-    try:
-        from program.api.graphql import graphql_route_handlers
-    except ImportError:  # the GraphQL package is optional while it is being built
-        pass
-    else:
-        handlers.extend(graphql_route_handlers())
-    return Litestar(
+    handlers: list[object] = [health, ready, metrics]
+    graphql = optional_import("program.api.graphql", "graphql_route_handlers")
+    if graphql is not None:
+        handlers.extend(graphql())
+    app = Litestar(
         route_handlers=handlers,  # type: ignore[arg-type]
         lifespan=[lifespan],
-        state=State({"settings": settings, "jwt_secret": resolve_secret(settings)}),
+        logging_config=None,  # configure_logging owns the root logger
+        state=State({
+            "settings": settings,
+            "jwt_secret": resolve_secret(settings),
+            "metrics": app_metrics,
+        }),
     )
+    # Outside the router, so 404s are counted and every response carries its id.
+    app.asgi_handler = RequestObservability(app.asgi_handler, app_metrics)
+    return app
+
+
+async def _open_with_retry(settings: Settings, state: State) -> None:
+    delay = _RETRY_FIRST
+    while True:
+        try:
+            state.services = await open_services(settings)
+        except _TRANSIENT as exc:
+            if not settings.database_url:
+                raise  # the embedded server failing to start is not worth waiting for
+            state.startup_error = {"error": type(exc).__name__}
+            log.warning("database unreachable; retrying", error=type(exc).__name__, retry_in_s=delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, _RETRY_MAX)
+        else:
+            state.pop("startup_error", None)
+            log.info("services ready", embedded=settings.database_url is None)
+            return

