@@ -31,7 +31,7 @@ log = structlog.get_logger(__name__)
 # While an external database is unreachable at start-up the app keeps serving /health
 # (and 503 on /ready) and retries with backoff, so a container starting before its
 # database does not crash-loop.
-_RETRY_FIRST, _RETRY_MAX = 0.5, 10.0
+_RETRY_FIRST, _RETRY_MAX, _OPEN_TIMEOUT = 0.5, 10.0, 15.0
 _TRANSIENT = (OSError, asyncio.TimeoutError, asyncpg.CannotConnectNowError,
               asyncpg.PostgresConnectionError, asyncpg.InvalidCatalogNameError,
               asyncpg.TooManyConnectionsError)
@@ -122,19 +122,22 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
             app.state.services = services
             yield
             return
-        opener = asyncio.create_task(_open_with_retry(settings, app.state))
-        # The embedded server, or a database that answers, is ready within the
-        # start-up; only an external database that is down leaves us retrying.
-        done, _ = await asyncio.wait({opener}, timeout=None if not settings.database_url else 5)
-        if opener in done:
-            opener.result()  # a fatal start-up error stops the app here
+        retrying: asyncio.Task[None] | None = None
+        try:
+            app.state.services = await _open(settings)
+            log.info("services ready", embedded=settings.database_url is None)
+        except _TRANSIENT as exc:
+            if not settings.database_url:
+                raise  # the embedded server failing to start is not worth waiting for
+            _unreachable(app.state, exc, _RETRY_FIRST)
+            retrying = asyncio.create_task(_keep_trying(settings, app.state))
         try:
             yield
         finally:
-            if not opener.done():
-                opener.cancel()
+            if retrying is not None and not retrying.done():
+                retrying.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
-                    await opener
+                    await retrying
             opened: Services | None = app.state.get("services")
             if opened is not None:
                 await opened.close()
@@ -159,19 +162,32 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
     return app
 
 
-async def _open_with_retry(settings: Settings, state: State) -> None:
+async def _open(settings: Settings) -> Services:
+    if settings.database_url is None:
+        return await open_services(settings)
+    # A black-holed host would otherwise hold start-up for asyncpg's 60 s.
+    return await asyncio.wait_for(open_services(settings), _OPEN_TIMEOUT)
+
+
+def _unreachable(state: State, exc: BaseException, retry_in: float) -> None:
+    state.startup_error = {"error": type(exc).__name__}
+    log.warning("database unreachable; retrying", error=type(exc).__name__, retry_in_s=retry_in)
+
+
+async def _keep_trying(settings: Settings, state: State) -> None:
     delay = _RETRY_FIRST
     while True:
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, _RETRY_MAX)
         try:
-            state.services = await open_services(settings)
+            state.services = await _open(settings)
         except _TRANSIENT as exc:
-            if not settings.database_url:
-                raise  # the embedded server failing to start is not worth waiting for
-            state.startup_error = {"error": type(exc).__name__}
-            log.warning("database unreachable; retrying", error=type(exc).__name__, retry_in_s=delay)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, _RETRY_MAX)
+            _unreachable(state, exc, delay)
+        except Exception:
+            log.exception("start-up failed; /ready stays 503")
+            state.startup_error = {"error": "start-up failed"}
+            return
         else:
             state.pop("startup_error", None)
-            log.info("services ready", embedded=settings.database_url is None)
+            log.info("services ready", embedded=False)
             return

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import signal
+import socket
 from typing import Any
 
 from program.cli.main import CliError, load_settings
@@ -35,6 +37,25 @@ def _port(text: str) -> int:
     return port
 
 
+def _listen(host: str, port: int) -> socket.socket:
+    """Bind before anything starts, so a busy port fails fast and says so."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+        sock = socket.socket(family, kind, proto)
+    except (OSError, UnicodeError) as exc:
+        raise CliError(f"cannot listen on {host}:{port}: {exc}", 1) from None
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+    except OSError as exc:
+        sock.close()
+        raise CliError(f"cannot listen on {host}:{port}: {exc.strerror or exc}", 1) from None
+    sock.set_inheritable(True)
+    return sock
+
+
 class _Stopped(Exception):
     """A stop signal arrived after the server had already shut down gracefully."""
 
@@ -56,6 +77,7 @@ def run(args: argparse.Namespace) -> int:
     if args.port is not None:
         changes["port"] = args.port
     settings = settings.with_(**changes) if changes else settings
+    sock = _listen(settings.host, settings.port)
     try:
         app = create_app(settings)
     except (OSError, ValueError) as exc:  # an unwritable data folder, a bad log level
@@ -76,9 +98,13 @@ def run(args: argparse.Namespace) -> int:
     # uvicorn re-raises the stop signal once it has shut down; these handlers turn
     # that into a normal return instead of a death by signal.
     previous = {sig: signal.signal(sig, _stopped) for sig in (signal.SIGINT, signal.SIGTERM)}
+    scheme_host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    logging.getLogger("program.serve").info(
+        "listening on http://%s:%d (Ctrl-C to stop)", scheme_host, sock.getsockname()[1]
+    )
     stopped = False
     try:
-        server.run()
+        server.run(sockets=[sock])
     except _Stopped:
         stopped = True
     except SystemExit as exc:  # uvicorn exits when start-up fails (bind, lifespan)
@@ -86,6 +112,7 @@ def run(args: argparse.Namespace) -> int:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+        sock.close()
     if not server.started and not stopped:
         raise CliError("could not start; see the log above", 1)
     return 0
