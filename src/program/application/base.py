@@ -25,8 +25,10 @@ class Handlers:
     def today(self) -> date:
         return self.clock.now().date()
 
-    async def _run(self, ctx: CommandContext, command: str, decide: Decide) -> CommandResult:
-        return await self.runner.run(ctx, command, decide)
+    async def _run(
+        self, ctx: CommandContext, command: str, decide: Decide, key: UUID | None = None
+    ) -> CommandResult:
+        return await self.runner.run(ctx, command, decide, key=key)
 
 
 def as_uuid(value: Any, field: str) -> UUID:

@@ -39,7 +39,7 @@ class CohortCommands(Handlers):
             )
             return ids(cohort_id=cohort.id, programme_id=pid)
 
-        return await self._run(ctx, "planCohort", decide)
+        return await self._run(ctx, "planCohort", decide, key=pid)
 
     async def open_cohort_enrolment(self, ctx: CommandContext, cohort_id: UUID | str) -> CommandResult:
         """Open a planned cohort for enrolment."""
@@ -60,7 +60,7 @@ class CohortCommands(Handlers):
             cohort.start(today, eligible)
             return ids(cohort_id=cid)
 
-        return await self._run(ctx, "startCohort", decide)
+        return await self._run(ctx, "startCohort", decide, key=cid)
 
     async def complete_cohort(self, ctx: CommandContext, cohort_id: UUID | str) -> CommandResult:
         """Complete a running cohort and release its facilitators."""
@@ -83,7 +83,7 @@ class CohortCommands(Handlers):
             promoted = [p for p in waiting if p in cohort.enrolled]
             return {**ids(cohort_id=cid), "promoted": [str(p) for p in promoted]}
 
-        return await self._run(ctx, "changeCohortCapacity", decide)
+        return await self._run(ctx, "changeCohortCapacity", decide, key=cid)
 
     async def assign_facilitator(
         self, ctx: CommandContext, cohort_id: UUID | str, facilitator_id: UUID | str, role: str
@@ -100,7 +100,7 @@ class CohortCommands(Handlers):
             facilitator.assign_to_cohort(cid, today)
             return ids(cohort_id=cid, facilitator_id=fid)
 
-        return await self._run(ctx, "assignFacilitator", decide)
+        return await self._run(ctx, "assignFacilitator", decide, key=cid)
 
     async def _end(self, ctx: CommandContext, cohort_id: UUID | str, command: str, step: Any) -> CommandResult:
         cid = as_uuid(cohort_id, "cohort_id")
@@ -112,7 +112,7 @@ class CohortCommands(Handlers):
                 (await uow.get(facilitator_id, Facilitator)).release_from_cohort(cid)
             return ids(cohort_id=cid)
 
-        return await self._run(ctx, command, decide)
+        return await self._run(ctx, command, decide, key=cid)
 
     async def _cohort_step(self, ctx: CommandContext, cohort_id: UUID | str, command: str, step: Any) -> CommandResult:
         cid = as_uuid(cohort_id, "cohort_id")
@@ -121,7 +121,7 @@ class CohortCommands(Handlers):
             step(await self._managed_cohort(uow, ctx, cid))
             return ids(cohort_id=cid)
 
-        return await self._run(ctx, command, decide)
+        return await self._run(ctx, command, decide, key=cid)
 
     @staticmethod
     async def _managed_cohort(uow: UnitOfWork, ctx: CommandContext, cohort_id: UUID) -> Cohort:

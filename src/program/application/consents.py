@@ -11,7 +11,7 @@ from program.application.access import require_role
 from program.application.base import Handlers, as_uuid, ids
 from program.application.context import CommandContext, Role
 from program.application.unit import CommandResult, UnitOfWork
-from program.domain.cohort import Cohort
+from program.application.membership import leave_cohort
 from program.domain.consent import Consent
 from program.domain.participant import Participant
 from program.domain.programme import Programme
@@ -45,7 +45,7 @@ class ConsentCommands(Handlers):
                          method, ctx.actor.subject, valid_until, at)
             return ids(consent_id=consent.id, participant_id=pid)
 
-        return await self._run(ctx, "giveConsent", decide)
+        return await self._run(ctx, "giveConsent", decide, key=pid)
 
     async def withdraw_consent(
         self, ctx: CommandContext, participant_id: UUID | str, purpose: str, method: str, reason: str = ""
@@ -63,7 +63,7 @@ class ConsentCommands(Handlers):
             return {**ids(consent_id=consent.id, participant_id=pid),
                     "ended_cohort_ids": [str(c) for c in ended]}
 
-        return await self._run(ctx, "withdrawConsent", decide)
+        return await self._run(ctx, "withdrawConsent", decide, key=pid)
 
     async def _end_enrolments(self, uow: UnitOfWork, pid: UUID, purpose: str, cause: str) -> list[UUID]:
         """The policy: leave every cohort of a programme that requires this purpose."""
@@ -73,12 +73,8 @@ class ConsentCommands(Handlers):
             programme = await uow.get(programme_id, Programme)
             if purpose not in programme.required_consent_purposes:
                 continue
-            cohort = await uow.get(cohort_id, Cohort)
-            if pid in cohort.enrolled or pid in cohort.waitlist:
-                cohort.withdraw(pid, f"consent for {purpose} withdrawn")
-                uow.caused_by(cohort, cause)
-            participant.leave_cohort(cohort_id)
-            ended.append(cohort_id)
+            if await leave_cohort(uow, participant, cohort_id, f"consent for {purpose} withdrawn", cause):
+                ended.append(cohort_id)
         if ended:
             uow.caused_by(participant, cause)
         return ended
@@ -89,3 +85,4 @@ class ConsentCommands(Handlers):
         participant.require_not_erased()
         existing = await uow.find(Consent.create_id(pid, purpose), Consent)
         return existing or uow.add(Consent.record(pid, purpose))
+

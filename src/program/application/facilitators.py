@@ -64,4 +64,4 @@ class FacilitatorCommands(Handlers):
             step(await uow.get(fid, Facilitator))
             return ids(facilitator_id=fid)
 
-        return await self._run(ctx, command, decide)
+        return await self._run(ctx, command, decide, key=fid)

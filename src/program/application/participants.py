@@ -9,6 +9,7 @@ from uuid import UUID
 from program.application.access import require_cohort_work, require_programme, require_role
 from program.application.base import Handlers, as_uuid, ids
 from program.application.context import CommandContext, Role
+from program.application.membership import leave_cohort
 from program.application.unit import CommandResult, UnitOfWork
 from program.domain.cohort import Cohort
 from program.domain.consent import Consent, ConsentRequired
@@ -67,7 +68,7 @@ class ParticipantCommands(Handlers):
             participant.join_cohort(cid, cohort.programme_id)
             return {**ids(cohort_id=cid, participant_id=pid), "status": str(status)}
 
-        return await self._run(ctx, "enrolParticipant", decide)
+        return await self._run(ctx, "enrolParticipant", decide, key=cid)
 
     async def withdraw_participant(
         self, ctx: CommandContext, cohort_id: UUID | str, participant_id: UUID | str, reason: str = ""
@@ -86,7 +87,7 @@ class ParticipantCommands(Handlers):
             promoted = head if head is not None and head in cohort.enrolled else None
             return ids(cohort_id=cid, participant_id=pid, promoted_participant_id=promoted)
 
-        return await self._run(ctx, "withdrawParticipant", decide)
+        return await self._run(ctx, "withdrawParticipant", decide, key=cid)
 
     async def record_outcome(
         self,
@@ -109,7 +110,7 @@ class ParticipantCommands(Handlers):
             participant.record_outcome(cid, measure, timepoint, score, programme.outcome_measures)
             return ids(participant_id=pid, cohort_id=cid)
 
-        return await self._run(ctx, "recordOutcome", decide)
+        return await self._run(ctx, "recordOutcome", decide, key=pid)
 
     async def erase_participant(self, ctx: CommandContext, participant_id: UUID | str) -> CommandResult:
         """Erase a person: destroy their data key (crypto-shredding) and record the erasure."""
@@ -118,11 +119,14 @@ class ParticipantCommands(Handlers):
 
         async def decide(uow: UnitOfWork) -> dict[str, Any]:
             participant = await uow.get(pid, Participant)
+            participant.require_not_erased("erase again")
+            for cohort_id in list(participant.cohorts):
+                await leave_cohort(uow, participant, cohort_id, "erased", None)
             participant.erase()
             await self.keys.destroy(pid)
             return ids(participant_id=pid)
 
-        return await self._run(ctx, "eraseParticipant", decide)
+        return await self._run(ctx, "eraseParticipant", decide, key=pid)
 
     async def personal_data(self, participant_ids: list[UUID], ciphertexts: dict[UUID, str | None]) -> dict[UUID, dict[str, Any] | None]:
         """Decrypt personal data with live keys; erased people come back as None."""

@@ -55,4 +55,4 @@ class ProgrammeCommands(Handlers):
             step(await uow.get(pid, Programme))
             return ids(programme_id=pid)
 
-        return await self._run(ctx, command, decide)
+        return await self._run(ctx, command, decide, key=pid)

@@ -28,7 +28,7 @@ class SessionCommands(Handlers):
             cohort.schedule_session(session_id, starts_at)
             return ids(cohort_id=cid, session_id=session_id)
 
-        return await self._run(ctx, "scheduleSession", decide)
+        return await self._run(ctx, "scheduleSession", decide, key=cid)
 
     async def record_attendance(
         self,
@@ -49,4 +49,4 @@ class SessionCommands(Handlers):
             cohort.record_attendance(sid, pid, status)
             return ids(cohort_id=cid, session_id=sid, participant_id=pid)
 
-        return await self._run(ctx, "recordAttendance", decide)
+        return await self._run(ctx, "recordAttendance", decide, key=cid)

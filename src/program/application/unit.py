@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import random
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -69,6 +73,9 @@ class UnitOfWork:
     def aggregates(self) -> list[Aggregate]:
         return [a for a, _ in self.loaded.values()] + self.added
 
+    def unchanged(self) -> list[Aggregate]:
+        return [a for a, version in self.loaded.values() if a.version == version]
+
     def read_versions(self) -> dict[UUID, int]:
         """Versions of aggregates this attempt decided on but did not change."""
         return {
@@ -81,17 +88,49 @@ class UnitOfWork:
 Decide = Callable[[UnitOfWork], Awaitable[dict[str, Any]]]
 
 
+class AggregateLocks:
+    """In-process queues per aggregate, so commands on one hot aggregate (a cohort
+    everyone enrols into) take turns instead of colliding and retrying."""
+
+    def __init__(self) -> None:
+        self._locks: dict[UUID, asyncio.Lock] = {}
+        self._users: dict[UUID, int] = {}
+
+    @asynccontextmanager
+    async def hold(self, key: UUID | None) -> AsyncIterator[None]:
+        if key is None:
+            yield
+            return
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        self._users[key] = self._users.get(key, 0) + 1
+        try:
+            async with lock:
+                yield
+        finally:
+            self._users[key] -= 1
+            if self._users[key] == 0:
+                del self._users[key], self._locks[key]
+
+
 class CommandRunner:
     """Runs commands against one repository with bounded retries."""
 
     def __init__(self, repository: Repository) -> None:
         self.repository = repository
+        self.locks = AggregateLocks()
 
-    async def run(self, ctx: CommandContext, command: str, decide: Decide) -> CommandResult:
+    async def run(
+        self, ctx: CommandContext, command: str, decide: Decide, *, key: UUID | None = None
+    ) -> CommandResult:
+        """Run ``decide`` until it commits; ``key`` names the aggregate to queue on."""
         if ctx.idempotency_key:
             replay = await self.repository.store.idempotent_result(ctx.idempotency_key)
             if replay is not None:
                 return CommandResult(replay.result, replay.position, replayed=True)
+        async with self.locks.hold(key):
+            return await self._attempts(ctx, command, decide)
+
+    async def _attempts(self, ctx: CommandContext, command: str, decide: Decide) -> CommandResult:
         for attempt in range(1, MAX_ATTEMPTS + 1):
             uow = UnitOfWork(self.repository)
             try:
@@ -107,13 +146,15 @@ class CommandRunner:
                     expect=uow.read_versions(),
                 )
             except VersionConflict:
-                self.repository.discard(*uow.aggregates())
                 if attempt == MAX_ATTEMPTS:
                     raise
                 log.debug("version conflict on %s, attempt %d", command, attempt)
+                # Jittered exponential backoff spreads writers that collided.
+                await asyncio.sleep(random.uniform(0, 0.002 * 2**attempt))
                 continue
             except BaseException:
-                self.repository.discard(*uow.aggregates())
+                # Aggregates this attempt left unchanged are still committed state.
+                self.repository.release(*uow.unchanged())
                 raise
             if appended.duplicate:
                 return CommandResult(appended.result, appended.position, replayed=True)

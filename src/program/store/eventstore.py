@@ -51,12 +51,15 @@ class Idempotency:
 class _Request:
     events: list[NewEvent]
     idempotency: Idempotency | None
+    expect: dict[UUID, int]
     future: asyncio.Future[AppendResult] = field(repr=False, default=None)  # type: ignore[assignment]
 
     def expected_versions(self) -> dict[UUID, int]:
         expected: dict[UUID, int] = {}
         for e in self.events:
             expected.setdefault(e.originator_id, e.originator_version - 1)
+        for originator_id, version in self.expect.items():
+            expected.setdefault(originator_id, version)
         return expected
 
 
@@ -101,15 +104,25 @@ class EventStore:
                 req.future.set_exception(StoreClosed("event store closed"))
 
     async def append(
-        self, events: list[NewEvent], idempotency: Idempotency | None = None
+        self,
+        events: list[NewEvent],
+        idempotency: Idempotency | None = None,
+        expect: dict[UUID, int] | None = None,
     ) -> AppendResult:
-        """Append events atomically; each aggregate's first event must follow its current version."""
+        """Append events atomically, or none of them.
+
+        Each aggregate's first event must follow its current version, and each
+        aggregate in ``expect`` (read to decide, not changed) must still be at the
+        given version.
+        """
         if self._closed:
             raise StoreClosed("event store closed")
-        if not events and idempotency is None:
-            return AppendResult(positions=[])
+        if not events and idempotency is None and not expect:
+            return AppendResult(positions=[await self.max_position()])
         await self.start()
-        req = _Request(list(events), idempotency, asyncio.get_running_loop().create_future())
+        req = _Request(
+            list(events), idempotency, dict(expect or {}), asyncio.get_running_loop().create_future()
+        )
         self._queue.put_nowait(req)
         return await req.future
 
@@ -150,7 +163,7 @@ class EventStore:
                 if problem is not None:
                     outcomes.append((req, problem))
                     continue
-                positions = []
+                positions: list[int] = []
                 for e in req.events:
                     position += 1
                     meta = canonical_json(e.metadata)
@@ -162,7 +175,7 @@ class EventStore:
                                  position, now, meta, previous))
                     current[e.originator_id] = e.originator_version
                     positions.append(position)
-                result = AppendResult(positions=positions, result=_result_of(req))
+                result = AppendResult(positions=positions or [position], result=_result_of(req))
                 if req.idempotency is not None:
                     at = positions[-1] if positions else position
                     keys.append((req.idempotency.key, req.idempotency.command,
@@ -202,7 +215,7 @@ class EventStore:
 
     @staticmethod
     async def _current_versions(conn: asyncpg.Connection, batch: list[_Request]) -> dict[UUID, int]:
-        ids = list({e.originator_id for req in batch for e in req.events})
+        ids = list({i for req in batch for i in req.expected_versions()})
         if not ids:
             return {}
         rows = await conn.fetch(
@@ -226,6 +239,16 @@ class EventStore:
         }
 
     # -- reading -------------------------------------------------------------
+
+    async def idempotent_result(self, key: str) -> AppendResult | None:
+        """The first result of the command that used this key, if any did."""
+        async with self.pool.acquire() as conn:
+            row = await conn.fetchrow(
+                "SELECT result, position FROM idempotency_keys WHERE key = $1", key
+            )
+        if row is None:
+            return None
+        return AppendResult(positions=[row["position"]], result=row["result"]["r"], duplicate=True)
 
     async def max_position(self) -> int:
         async with self.pool.acquire() as conn:

@@ -25,7 +25,14 @@ def event_id(originator_id: UUID, originator_version: int) -> UUID:
 
 
 class Repository:
-    """Aggregates by id: latest (cached), as of a version, or as of a moment."""
+    """Aggregates by id: latest (cached), as of a version, or as of a moment.
+
+    The cache only ever holds committed state. A cached aggregate is *checked out*
+    by ``get`` (removed from the cache, so no other command can see decisions that
+    are not stored yet) and put back by ``save`` once its events are committed, or
+    by ``release`` when it was only read. Sharing one object between concurrent
+    commands would let a command build on another's events that then fail.
+    """
 
     def __init__(self, store: EventStore, mapper: Mapper, cache_size: int = 50_000) -> None:
         self.store = store
@@ -47,17 +54,15 @@ class Repository:
         as_of: datetime | None = None,
     ) -> A:
         latest = version is None and as_of is None
-        if latest and originator_id in self._cache:
-            aggregate = self._cache[originator_id]
-            self._cache.move_to_end(originator_id)
-        else:
+        aggregate = self._cache.pop(originator_id, None) if latest else None
+        if aggregate is None:
             rows = await self.store.read_aggregate(originator_id, to_version=version, as_of=as_of)
             aggregate = self._replay(rows)
             if aggregate is None:
                 raise AggregateNotFound(originator_id)
+        if cls is not None and not isinstance(aggregate, cls):
             if latest:
                 self._remember(aggregate)
-        if cls is not None and not isinstance(aggregate, cls):
             raise AggregateNotFound(originator_id)
         return aggregate  # type: ignore[return-value]
 
@@ -73,6 +78,7 @@ class Repository:
         metadata: dict[str, Any],
         metadata_for: dict[UUID, dict[str, Any]] | None = None,
         idempotency: Idempotency | None = None,
+        expect: dict[UUID, int] | None = None,
     ) -> AppendResult:
         """Append the aggregates' pending events atomically, or none of them."""
         events: list[NewEvent] = []
@@ -84,24 +90,26 @@ class Repository:
                 meta["event_id"] = str(event_id(stored.originator_id, stored.originator_version))
                 events.append(NewEvent(stored.originator_id, stored.originator_version,
                                        stored.topic, stored.state, meta))
-        try:
-            result = await self.store.append(events, idempotency)
-        except BaseException:
-            self.discard(*aggregates)
-            raise
-        if result.duplicate:
-            self.discard(*aggregates)
-        else:
+        result = await self.store.append(events, idempotency, expect)
+        if not result.duplicate:
             for aggregate in aggregates:
                 self._remember(aggregate)
         return result
 
+    def release(self, *aggregates: Aggregate) -> None:
+        """Put back aggregates that a failed command only read: still committed state."""
+        for aggregate in aggregates:
+            self._remember(aggregate)
+
     def discard(self, *aggregates: Aggregate) -> None:
-        """Forget cached state that may hold decisions which were never stored."""
+        """Forget cached state (e.g. after another process changed it)."""
         for aggregate in aggregates:
             self._cache.pop(aggregate.id, None)
 
     def _remember(self, aggregate: Aggregate) -> None:
+        cached = self._cache.get(aggregate.id)
+        if cached is not None and cached.version > aggregate.version:
+            return
         self._cache[aggregate.id] = aggregate
         self._cache.move_to_end(aggregate.id)
         while len(self._cache) > self.cache_size:
