@@ -54,3 +54,26 @@ async def test_commands_from_separate_processes_retry_on_conflict_and_lose_nothi
     await asyncio.gather(*(schedule(i) for i in range(40)))
     cohort = await Repository(store, create_mapper()).get(uuid.UUID(cid), Cohort)
     assert len(cohort.sessions) == 40
+
+
+async def test_long_stream_loads_from_snapshot_equal_to_full_replay(
+    store: EventStore, pool: asyncpg.Pool
+) -> None:
+    repository = Repository(store, create_mapper(), snapshot_every=10)
+    programme = Programme.create("Hope", "", None, None, 1)
+    programme.activate()
+    cohort = Cohort.plan(programme.id, "Drop-in", "DROP_IN", None, date(2026, 12, 1), None, 1)
+    await repository.save(programme, cohort, metadata={"actor": "t"})
+    for week in range(25):
+        cohort.schedule_session(uuid.uuid4(), datetime(2026, 12, 1, 18, tzinfo=UTC) + timedelta(weeks=week))
+        await repository.save(cohort, metadata={"actor": "t"})
+    async with pool.acquire() as conn:
+        versions = [r[0] for r in await conn.fetch(
+            "SELECT originator_version FROM snapshots WHERE originator_id = $1 ORDER BY 1", cohort.id)]
+    assert versions == [10, 20]
+
+    fresh = Repository(store, create_mapper())
+    latest = await fresh.get(cohort.id, Cohort)
+    assert latest.version == 26 and latest.sessions == cohort.sessions
+    at_15 = await fresh.get(cohort.id, Cohort, version=15)
+    assert at_15.version == 15 and len(at_15.sessions) == 14

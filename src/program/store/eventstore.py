@@ -264,6 +264,26 @@ class EventStore:
             )
         return [to_recorded(r) for r in rows]
 
+    async def write_snapshot(self, originator_id: UUID, version: int, topic: str, state: bytes) -> None:
+        async with self.pool.acquire() as conn:
+            await conn.execute(
+                "INSERT INTO snapshots VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+                originator_id, version, topic, state,
+            )
+
+    async def read_snapshot(
+        self, originator_id: UUID, to_version: int | None = None
+    ) -> tuple[int, str, bytes] | None:
+        """The latest snapshot at or before a version."""
+        async with self.pool.acquire() as conn:
+            row = await conn.fetchrow(
+                "SELECT originator_version, topic, state FROM snapshots WHERE originator_id = $1 "
+                "AND ($2::bigint IS NULL OR originator_version <= $2) "
+                "ORDER BY originator_version DESC LIMIT 1",
+                originator_id, to_version,
+            )
+        return None if row is None else (row[0], row[1], bytes(row[2]))
+
     async def read_aggregate(
         self,
         originator_id: UUID,

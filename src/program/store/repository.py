@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 from uuid import UUID, uuid5
 
-from eventsourcing.domain import Aggregate
+from eventsourcing.domain import Aggregate, Snapshot
 from eventsourcing.persistence import Mapper, StoredEvent
 
 from program.store.errors import AggregateNotFound, VersionConflict
@@ -34,10 +34,17 @@ class Repository:
     commands would let a command build on another's events that then fail.
     """
 
-    def __init__(self, store: EventStore, mapper: Mapper, cache_size: int = 50_000) -> None:
+    def __init__(
+        self,
+        store: EventStore,
+        mapper: Mapper,
+        cache_size: int = 50_000,
+        snapshot_every: int = 100,
+    ) -> None:
         self.store = store
         self.mapper = mapper
         self.cache_size = cache_size
+        self.snapshot_every = snapshot_every
         self._cache: OrderedDict[UUID, Aggregate] = OrderedDict()
 
     def to_domain_event(self, row: Recorded) -> Any:
@@ -56,18 +63,32 @@ class Repository:
         latest = version is None and as_of is None
         aggregate = self._cache.pop(originator_id, None) if latest else None
         if aggregate is None:
-            rows = await self.store.read_aggregate(originator_id, to_version=version, as_of=as_of)
-            aggregate = self._replay(rows)
-            if aggregate is None:
-                raise AggregateNotFound(originator_id)
+            aggregate = await self._load(originator_id, version, as_of)
         if cls is not None and not isinstance(aggregate, cls):
             if latest:
                 self._remember(aggregate)
             raise AggregateNotFound(originator_id)
         return aggregate  # type: ignore[return-value]
 
-    def _replay(self, rows: list[Recorded]) -> Aggregate | None:
+    async def _load(self, originator_id: UUID, version: int | None, as_of: datetime | None) -> Aggregate:
         aggregate: Any = None
+        after = 0
+        # A snapshot skips replaying long streams; as-of-time reads replay from the start.
+        snapshot = None if as_of is not None else await self.store.read_snapshot(originator_id, version)
+        if snapshot is not None:
+            after, topic, state = snapshot
+            aggregate = self.mapper.to_domain_event(
+                StoredEvent(originator_id, after, topic, state)
+            ).mutate(None)
+        rows = await self.store.read_aggregate(
+            originator_id, after_version=after, to_version=version, as_of=as_of
+        )
+        aggregate = self._replay(rows, aggregate)
+        if aggregate is None:
+            raise AggregateNotFound(originator_id)
+        return aggregate
+
+    def _replay(self, rows: list[Recorded], aggregate: Any = None) -> Aggregate | None:
         for row in rows:
             aggregate = self.to_domain_event(row).mutate(aggregate)
         return aggregate
@@ -94,7 +115,19 @@ class Repository:
         if not result.duplicate:
             for aggregate in aggregates:
                 self._remember(aggregate)
+            await self._snapshot_long_streams(aggregates, events)
         return result
+
+    async def _snapshot_long_streams(self, aggregates: tuple[Aggregate, ...], events: list[NewEvent]) -> None:
+        crossed = {
+            e.originator_id for e in events if e.originator_version % self.snapshot_every == 0
+        }
+        for aggregate in aggregates:
+            if aggregate.id in crossed:
+                stored = self.mapper.to_stored_event(Snapshot.take(aggregate))
+                await self.store.write_snapshot(
+                    aggregate.id, stored.originator_version, stored.topic, stored.state
+                )
 
     def release(self, *aggregates: Aggregate) -> None:
         """Put back aggregates that a failed command only read: still committed state."""

@@ -46,6 +46,22 @@ MIGRATIONS: list[tuple[int, str, str]] = [
     ),
 ]
 
+MIGRATIONS.append(
+    (
+        2,
+        "snapshots",
+        """
+        CREATE TABLE IF NOT EXISTS snapshots (
+            originator_id uuid NOT NULL,
+            originator_version bigint NOT NULL,
+            topic text NOT NULL,
+            state bytea NOT NULL,
+            PRIMARY KEY (originator_id, originator_version)
+        );
+        """,
+    )
+)
+
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 _LOCK_ID = 0x70726F67  # 'prog': serialises migrations across processes
