@@ -82,22 +82,25 @@ async def _sample_database(m: Metrics, services: Services) -> None:
             head = int(await conn.fetchval(
                 f"SELECT coalesce(max(notification_id), 0) FROM {EVENTS_TABLE}"
             ))
-            rows = await _projection_rows(services, conn, head)
+            lag = await _projection_lag(conn)
     except Exception:  # a scrape must still answer when the database does not
         m.database_up.set(0)
         return
     m.database_up.set(1)
     m.set_log_head(head)
-    m.set_projections(head, rows)
+    m.set_projections(head, lag)
 
 
-async def _projection_rows(services: Services, conn: asyncpg.Connection, head: int) -> list[dict[str, Any]]:
-    """Each projection's name, position and lag, if the projections package reports them."""
-    try:
-        from program.projections import lag_report  # type: ignore[attr-defined]
-    except ImportError:
+async def _projection_lag(conn: asyncpg.Connection) -> list[dict[str, Any]]:
+    """Each projection's position and lag, read from the checkpoints (any process's)."""
+    lag_report = optional_import("program.projections", "lag_report")
+    if lag_report is None:
         return []
-    return [dict(r) for r in await lag_report(conn)]
+    try:
+        return list(await lag_report(conn))
+    except asyncpg.PostgresError:
+        log.warning("metrics: projection lag unavailable", exc_info=True)
+        return []
 
 
 def optional_import(module: str, name: str) -> Any:
