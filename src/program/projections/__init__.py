@@ -1,0 +1,23 @@
+"""Read-model projections: checkpointed, exactly once, resumable, rebuildable, with their queries."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import asyncpg
+
+from program.projections.checkpoint import ProjectionStatus
+
+
+async def lag_report(
+    conn: asyncpg.Connection | asyncpg.Pool, names: Iterable[str] | None = None
+) -> list[dict[str, Any]]:
+    """Each projection's name, position, head, lag_events and lag_seconds (for metrics)."""
+    from program.projections.checkpoint import lag_rows
+    from program.projections.registry import names as all_names
+
+    return [dict(r) for r in await lag_rows(conn, names if names is not None else all_names())]
+
+
+__all__ = ["ProjectionStatus", "lag_report"]

@@ -1,0 +1,114 @@
+"""Checkpoints: how far each projection has applied the log, moved in the view's own transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+import asyncpg
+
+from program.store.schema import EVENTS_TABLE
+
+CHECKPOINTS = "projection_checkpoints"
+CHANNEL = "program_projections"
+
+CHECKPOINTS_DDL = f"""
+CREATE TABLE IF NOT EXISTS {CHECKPOINTS} (
+    name text PRIMARY KEY,
+    position bigint NOT NULL DEFAULT 0,
+    version text NOT NULL,
+    updated_at timestamptz NOT NULL DEFAULT now(),
+    error text,
+    error_at timestamptz
+)"""
+
+
+class StaleCheckpoint(Exception):
+    """The checkpoint moved under us (a rebuild swapped in, or another runner applied)."""
+
+
+@dataclass(frozen=True)
+class ProjectionStatus:
+    """Where one projection stands against the head of the log."""
+
+    name: str
+    position: int
+    head: int
+    lag_events: int
+    lag_seconds: float
+    error: str | None = None
+    updated_at: datetime | None = None
+
+
+async def read(conn: asyncpg.Connection | asyncpg.Pool, name: str) -> int:
+    value = await conn.fetchval(f"SELECT position FROM {CHECKPOINTS} WHERE name = $1", name)
+    return int(value or 0)
+
+
+async def read_all(conn: asyncpg.Connection | asyncpg.Pool) -> dict[str, int]:
+    rows = await conn.fetch(f"SELECT name, position FROM {CHECKPOINTS}")
+    return {r["name"]: int(r["position"]) for r in rows}
+
+
+async def advance(
+    conn: asyncpg.Connection, name: str, expected: int, position: int, *, notify: bool = True
+) -> None:
+    """Compare-and-set, first thing in the batch's transaction.
+
+    Taking the row lock before touching any view row means a rebuild swapping schemas
+    (which locks this row) and a runner never interleave; the compare fences off a
+    runner whose position is out of date.
+    """
+    moved = await conn.fetchval(
+        f"UPDATE {CHECKPOINTS} SET position = $3, updated_at = now(), error = NULL, "
+        "error_at = NULL WHERE name = $1 AND position = $2 RETURNING 1",
+        name, expected, position,
+    )
+    if moved is None:
+        raise StaleCheckpoint(name)
+    if notify:
+        await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, f"{name}:{position}")
+
+
+async def record_error(pool: asyncpg.Pool, name: str, error: str) -> None:
+    await pool.execute(
+        f"UPDATE {CHECKPOINTS} SET error = $2, error_at = now() WHERE name = $1",
+        name, error[:2000],
+    )
+
+
+_STATUS = f"""
+SELECT c.name, c.position, h.head, c.error, c.updated_at,
+       greatest(h.head - c.position, 0) AS lag_events,
+       CASE WHEN c.position < h.head
+            THEN greatest(extract(epoch FROM clock_timestamp() - e.recorded_at), 0)::float8
+            ELSE 0.0 END AS lag_seconds
+FROM {CHECKPOINTS} c
+CROSS JOIN (SELECT coalesce(max(notification_id), 0) AS head FROM {EVENTS_TABLE}) h
+LEFT JOIN {EVENTS_TABLE} e ON e.notification_id = c.position + 1
+WHERE c.name = ANY($1::text[])
+ORDER BY c.name
+"""
+
+
+async def lag_rows(conn: asyncpg.Connection | asyncpg.Pool, names: Iterable[str]) -> list[asyncpg.Record]:
+    """Rows of name, position, head, lag_events, lag_seconds, error, updated_at.
+
+    Lag in seconds is how long the oldest event not yet applied has been waiting.
+    """
+    exists = await conn.fetchval("SELECT to_regclass($1) IS NOT NULL", CHECKPOINTS)
+    if not exists:
+        return []
+    return list(await conn.fetch(_STATUS, list(names)))
+
+
+async def statuses(conn: asyncpg.Connection | asyncpg.Pool, names: Iterable[str]) -> list[ProjectionStatus]:
+    return [
+        ProjectionStatus(
+            name=r["name"], position=int(r["position"]), head=int(r["head"]),
+            lag_events=int(r["lag_events"]), lag_seconds=float(r["lag_seconds"]),
+            error=r["error"], updated_at=r["updated_at"],
+        )
+        for r in await lag_rows(conn, names)
+    ]

@@ -1,0 +1,73 @@
+"""Audit trail and projection status queries."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+import asyncpg
+
+from program.projections import checkpoint
+from program.projections.checkpoint import ProjectionStatus
+from program.projections.queries.paging import (
+    InvalidQuery,
+    Sql,
+    decode_cursor,
+    encode_cursor,
+    make_page,
+    page_size,
+)
+from program.projections.views import AuditEntryView, Page
+
+S = "rm_audit_trail"
+
+
+def _entry(r: asyncpg.Record) -> AuditEntryView:
+    return AuditEntryView(**dict(r))
+
+
+async def audit_trail(
+    pool: asyncpg.Pool | asyncpg.Connection,
+    *,
+    aggregate_id: UUID | None = None,
+    actor: str | None = None,
+    event_type: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    first: int = 50,
+    after: str | None = None,
+) -> Page[AuditEntryView]:
+    """Events in log order, filtered; ``since`` is inclusive and ``until`` exclusive.
+
+    ``event_type`` is the event's name (``ParticipantEnrolled``) or aggregate and name
+    (``Cohort.ParticipantEnrolled``).
+    """
+    n = page_size(first)
+    q = Sql(f"SELECT * FROM {S}.entries")
+    if aggregate_id is not None:
+        q.where(f"aggregate_id = {q.arg(aggregate_id)}::uuid")
+    if actor is not None:
+        q.where(f"actor = {q.arg(actor)}")
+    if event_type is not None:
+        aggregate_type, _, name = event_type.rpartition(".")
+        q.where(f"event_type = {q.arg(name)}")
+        if aggregate_type:
+            q.where(f"aggregate_type = {q.arg(aggregate_type)}")
+    if since is not None:
+        q.where(f"recorded_at >= {q.arg(since)}")
+    if until is not None:
+        q.where(f"recorded_at < {q.arg(until)}")
+    if after is not None:
+        (position,) = decode_cursor(after, 1)
+        if not isinstance(position, int):
+            raise InvalidQuery("cursor is not valid")
+        q.where(f"position > {q.arg(position)}::bigint")
+    rows = await pool.fetch(q.text("position", n + 1), *q.args)
+    return make_page([_entry(r) for r in rows], n, lambda v: encode_cursor(v.position))
+
+
+async def projection_status(pool: asyncpg.Pool | asyncpg.Connection) -> list[ProjectionStatus]:
+    """Each projection's position and lag, from the checkpoints (works from any process)."""
+    from program.projections.registry import names
+
+    return await checkpoint.statuses(pool, names())

@@ -1,0 +1,1 @@
+"""The read models, one projection each, named after what they show."""

@@ -1,0 +1,152 @@
+"""Programme overview: what a programme is, and its cohorts, enrolments and attendance in sum.
+
+Per-cohort counters are kept here; the per-programme sums are taken when queried
+(a programme has tens of cohorts), so a cohort's event never rewrites its programme row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from program.projections.base import Envelope, Projection
+from program.projections.tables import Rows, Table
+
+PROGRAMMES = Table.define(
+    "programmes",
+    """id uuid, name text, description text, status text, purposes jsonb, measures jsonb,
+    min_facilitators int, created_at timestamptz, updated_at timestamptz""",
+    key="id",
+)
+COHORTS = Table.define(
+    "cohorts",
+    """id uuid, programme_id uuid, status text, enrolled int, waitlisted int,
+    present int, recorded int""",
+    key="id",
+)
+# The last mark per session and person: a mark recorded again replaces the first.
+MARKS = Table.define("marks", "session_id uuid, participant_id uuid, present bool",
+                     key="session_id, participant_id")
+
+
+class _Batch:
+    def __init__(self) -> None:
+        self.programmes = Rows(PROGRAMMES)
+        self.cohorts = Rows(COHORTS)
+        self.marks = Rows(MARKS)
+
+
+def _created(b: _Batch, e: Envelope) -> None:
+    ev = e.event
+    b.programmes.put({
+        "id": e.row.originator_id, "name": ev.name, "description": ev.description,
+        "status": "DRAFT", "purposes": list(ev.required_consent_purposes),
+        "measures": list(ev.outcome_measures), "min_facilitators": ev.min_facilitators_per_cohort,
+        "created_at": ev.timestamp, "updated_at": e.row.recorded_at,
+    })
+
+
+def _programme_status(status: str) -> Callable[[_Batch, Envelope], None]:
+    def handle(b: _Batch, e: Envelope) -> None:
+        row = b.programmes.get(e.row.originator_id)
+        if row is not None:
+            row.update(status=status, updated_at=e.row.recorded_at)
+            b.programmes.changed(e.row.originator_id)
+    return handle
+
+
+def _planned(b: _Batch, e: Envelope) -> None:
+    b.cohorts.put({"id": e.row.originator_id, "programme_id": e.event.programme_id,
+                   "status": "PLANNED", "enrolled": 0, "waitlisted": 0, "present": 0,
+                   "recorded": 0})
+
+
+def _cohort(b: _Batch, e: Envelope) -> dict[str, Any] | None:
+    row = b.cohorts.get(e.row.originator_id)
+    if row is not None:
+        b.cohorts.changed(e.row.originator_id)
+    return row
+
+
+def _cohort_status(status: str) -> Callable[[_Batch, Envelope], None]:
+    def handle(b: _Batch, e: Envelope) -> None:
+        if (row := _cohort(b, e)) is not None:
+            row["status"] = status
+    return handle
+
+
+def _counts(enrolled: int, waitlisted: int) -> Callable[[_Batch, Envelope], None]:
+    def handle(b: _Batch, e: Envelope) -> None:
+        if (row := _cohort(b, e)) is not None:
+            row["enrolled"] += enrolled
+            row["waitlisted"] += waitlisted
+    return handle
+
+
+def _withdrawn(b: _Batch, e: Envelope) -> None:
+    if (row := _cohort(b, e)) is not None:
+        row["waitlisted" if e.event.was_waitlisted else "enrolled"] -= 1
+
+
+def _attendance(b: _Batch, e: Envelope) -> None:
+    key = (e.event.session_id, e.event.participant_id)
+    present = e.event.status == "PRESENT"
+    previous = b.marks.get(key)
+    if (row := _cohort(b, e)) is not None:
+        row["recorded"] += previous is None
+        row["present"] += present - bool(previous is not None and previous["present"])
+    b.marks.put({"session_id": key[0], "participant_id": key[1], "present": present})
+
+
+HANDLERS: dict[str, Callable[[_Batch, Envelope], None]] = {
+    "Programme.Created": _created,
+    "Programme.Activated": _programme_status("ACTIVE"),
+    "Programme.Closed": _programme_status("CLOSED"),
+    "Cohort.Planned": _planned,
+    "Cohort.EnrolmentOpened": _cohort_status("OPEN"),
+    "Cohort.Started": _cohort_status("RUNNING"),
+    "Cohort.Completed": _cohort_status("COMPLETED"),
+    "Cohort.Cancelled": _cohort_status("CANCELLED"),
+    "Cohort.ParticipantEnrolled": _counts(1, 0),
+    "Cohort.ParticipantWaitlisted": _counts(0, 1),
+    "Cohort.ParticipantPromoted": _counts(1, -1),
+    "Cohort.ParticipantWithdrawn": _withdrawn,
+    "Cohort.AttendanceRecorded": _attendance,
+}
+
+
+class ProgrammeOverviewProjection(Projection):
+    """Keeps each programme's description and status, and per-cohort counters to sum."""
+
+    name = "programme_overview"
+    handles = frozenset(HANDLERS)
+    tables = (PROGRAMMES, COHORTS, MARKS)
+    indexes = (
+        "CREATE INDEX ON {schema}.programmes (status, id)",
+        "CREATE INDEX ON {schema}.cohorts (programme_id)",
+    )
+
+    async def apply(
+        self, conn: asyncpg.Connection, schema: str, batch: Sequence[Envelope]
+    ) -> None:
+        b = _Batch()
+        programmes: set[UUID] = set()
+        cohorts: set[UUID] = set()
+        marks: set[tuple[UUID, UUID]] = set()
+        for e in batch:
+            if e.kind.startswith("Programme."):
+                programmes.add(e.row.originator_id)
+            else:
+                cohorts.add(e.row.originator_id)
+                if e.kind == "Cohort.AttendanceRecorded":
+                    marks.add((e.event.session_id, e.event.participant_id))
+        await b.programmes.load(conn, schema, programmes)
+        await b.cohorts.load(conn, schema, cohorts)
+        await b.marks.load(conn, schema, marks)
+        for e in batch:
+            HANDLERS[e.kind](b, e)
+        for rows in (b.programmes, b.cohorts, b.marks):
+            await rows.flush(conn, schema)

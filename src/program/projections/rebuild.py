@@ -1,0 +1,198 @@
+"""Rebuild read models from zero: build aside in ``rm_<name>__new``, then swap in atomically.
+
+Readers keep the old tables until the swap; the swap renames the schemas and moves the
+checkpoint in one transaction, so a reader sees the old read model or the new one,
+never a half-built one. A live runner is not stopped: the swap locks the checkpoint
+row, which a runner's batch takes first, catches the new tables up to the head, and
+the runner's next compare-and-set fails and resumes from the new checkpoint.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+
+from program.projections import schemas
+from program.projections.base import Decoder, Projection
+from program.projections.checkpoint import CHANNEL, CHECKPOINTS
+from program.projections.registry import select
+from program.store.eventstore import EventStore
+from program.store.repository import Repository
+
+BATCH = 4000
+
+
+class RebuildBusy(Exception):
+    """Another process is rebuilding this read model right now."""
+
+
+@dataclass(frozen=True)
+class RebuildProgress:
+    """A progress report: ``phase`` is ``build``, ``index``, ``swap`` or ``done``."""
+
+    phase: str
+    done: int
+    total: int
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class RebuildResult:
+    names: list[str]
+    events: int
+    seconds: float
+    positions: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def events_per_second(self) -> float:
+        return self.events / self.seconds if self.seconds > 0 else 0.0
+
+
+Progress = Callable[[RebuildProgress], None]
+
+
+async def rebuild(
+    pool: asyncpg.Pool,
+    store: EventStore,
+    repository: Repository,
+    names: Iterable[str] | None = None,
+    progress: Progress | None = None,
+    *,
+    batch_size: int = BATCH,
+    projections: Sequence[Projection] | None = None,
+) -> RebuildResult:
+    """Rebuild the named read models (default all) from the first event, reading once for all."""
+    chosen = list(projections) if projections is not None else select(names)
+    report = progress or (lambda _p: None)
+    started = time.perf_counter()
+    await schemas.ensure(pool, chosen)
+    async with _exclusive(pool, [p.name for p in chosen]):
+        head = await store.max_position()
+        report(RebuildProgress("build", 0, head))
+        await _create_aside(pool, chosen)
+        decoder = Decoder(repository.to_domain_event)
+        events = await _build(pool, store, decoder, chosen, head, batch_size, report)
+        report(RebuildProgress("index", events, head))
+        await asyncio.gather(*(_finish_tables(pool, p) for p in chosen))
+        positions = {}
+        for p in chosen:
+            report(RebuildProgress("swap", events, head, p.name))
+            positions[p.name] = await _swap(pool, store, decoder, p, events, batch_size)
+    result = RebuildResult([p.name for p in chosen], events, time.perf_counter() - started,
+                           positions)
+    report(RebuildProgress("done", events, head))
+    return result
+
+
+@contextlib.asynccontextmanager
+async def _exclusive(pool: asyncpg.Pool, names: list[str]) -> AsyncIterator[None]:
+    """One rebuild per read model at a time (session-level locks on a held connection)."""
+    async with pool.acquire() as conn:
+        taken: list[str] = []
+        try:
+            for name in names:
+                if not await conn.fetchval(
+                    "SELECT pg_try_advisory_lock(hashtextextended($1, 0))", f"program.rebuild:{name}"
+                ):
+                    raise RebuildBusy(name)
+                taken.append(name)
+            yield
+        finally:
+            for name in taken:
+                await conn.execute(
+                    "SELECT pg_advisory_unlock(hashtextextended($1, 0))", f"program.rebuild:{name}"
+                )
+
+
+def _aside(projection: Projection) -> str:
+    return projection.schema + schemas.NEW
+
+
+async def _create_aside(pool: asyncpg.Pool, chosen: Sequence[Projection]) -> None:
+    async with pool.acquire() as conn, conn.transaction():
+        for p in chosen:
+            # Indexes come after the bulk load: building them once is cheaper.
+            await schemas.create(conn, p, _aside(p), indexes=False)
+
+
+async def _apply(pool: asyncpg.Pool, projection: Projection, schema: str, batch: list[Any]) -> None:
+    if not batch:
+        return
+    async with pool.acquire() as conn, conn.transaction():
+        # The aside tables are thrown away if we crash, so no commit needs to wait for disk.
+        await conn.execute("SET LOCAL synchronous_commit TO off")
+        await projection.apply(conn, schema, batch)
+
+
+async def _build(
+    pool: asyncpg.Pool,
+    store: EventStore,
+    decoder: Decoder,
+    chosen: Sequence[Projection],
+    head: int,
+    batch_size: int,
+    report: Progress,
+) -> int:
+    """Read each batch once (the next one is read while this one is applied), decode each
+    event once, and apply the batch to every read model concurrently, one connection each."""
+    position = 0
+    reading: asyncio.Task[Any] | None = asyncio.create_task(store.read_after(0, batch_size))
+    while reading is not None:
+        rows = await reading
+        if not rows:
+            break
+        position = rows[-1].position
+        more = position < head and len(rows) == batch_size
+        reading = asyncio.create_task(store.read_after(position, batch_size)) if more else None
+        cache: dict[int, Any] = {}
+        batches = [(p, decoder.envelopes(p, rows, cache)) for p in chosen]
+        await asyncio.gather(*(_apply(pool, p, _aside(p), b) for p, b in batches))
+        report(RebuildProgress("build", position, head))
+    return position
+
+
+async def _finish_tables(pool: asyncpg.Pool, projection: Projection) -> None:
+    async with pool.acquire() as conn:
+        await schemas.create_indexes(conn, projection, _aside(projection))
+        for table in projection.tables:
+            await conn.execute(f"ANALYZE {_aside(projection)}.{table.name}")
+
+
+async def _swap(
+    pool: asyncpg.Pool,
+    store: EventStore,
+    decoder: Decoder,
+    projection: Projection,
+    built_to: int,
+    batch_size: int,
+) -> int:
+    """Catch the aside tables up to the head and swap them in, with the checkpoint, at once."""
+    aside = _aside(projection)
+    async with pool.acquire() as conn:
+        async with conn.transaction():
+            # Lock the checkpoint row: a live runner's next batch waits here, then sees the
+            # checkpoint moved and resumes from it.
+            await conn.fetchval(
+                f"SELECT position FROM {CHECKPOINTS} WHERE name = $1 FOR UPDATE", projection.name
+            )
+            position = built_to
+            while rows := await store.read_after(position, batch_size):
+                batch = decoder.envelopes(projection, rows)
+                if batch:
+                    await projection.apply(conn, aside, batch)
+                position = rows[-1].position
+            await conn.execute(
+                f"UPDATE {CHECKPOINTS} SET position = $2, version = $3, updated_at = now(), "
+                "error = NULL, error_at = NULL WHERE name = $1",
+                projection.name, position, projection.schema_version(),
+            )
+            old = await schemas.swap_in(conn, projection, aside)
+            await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, f"{projection.name}:{position}")
+        await schemas.drop(conn, old)
+    return position

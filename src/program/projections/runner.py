@@ -1,0 +1,242 @@
+"""Run the projections: one task per projection, each holding its lock, catching up, following.
+
+Why a task per projection rather than one task for all: each projection has its own
+lock (another process may hold some of them), its own checkpoint and its own failures.
+A projection whose handler fails retries with backoff while the others keep going, and
+a projector taking over one lock does not wait for the others. The cost, reading the
+log once per projection, is small next to writing the views; a full rebuild, where it
+would matter, reads once for all (see ``rebuild``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import asyncpg
+
+from program.projections import checkpoint, schemas
+from program.projections.base import Decoder, Projection
+from program.projections.checkpoint import ProjectionStatus, StaleCheckpoint
+from program.projections.locks import ProjectionLocks
+from program.projections.registry import all_projections
+from program.store.eventstore import EventStore
+from program.store.records import Recorded
+from program.store.repository import Repository
+from program.store.subscription import LogListener, follow
+
+log = logging.getLogger(__name__)
+
+
+async def project_rows(
+    pool: asyncpg.Pool,
+    projection: Projection,
+    decoder: Decoder,
+    rows: Sequence[Recorded],
+    expected: int,
+    *,
+    notify: bool = True,
+) -> int:
+    """Apply rows after ``expected`` and move the checkpoint, in one transaction.
+
+    Exactly once: the view rows and the checkpoint commit together or not at all, and the
+    compare-and-set on the checkpoint refuses a batch that does not start where it ends.
+    """
+    position = rows[-1].position
+    batch = decoder.envelopes(projection, rows)
+    async with pool.acquire() as conn, conn.transaction():
+        # A lost commit only re-applies from the older checkpoint, which is still exact.
+        await conn.execute("SET LOCAL synchronous_commit TO off")
+        await checkpoint.advance(conn, projection.name, expected, position, notify=notify)
+        if batch:
+            await projection.apply(conn, projection.schema, batch)
+    return position
+
+
+class ProjectionRunner:
+    """Keeps the read models up to date in this process and answers how far they are."""
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        store: EventStore,
+        listener: LogListener | None,
+        repository: Repository,
+        *,
+        projections: Iterable[Projection] | None = None,
+        run: Iterable[str] | None = None,
+        url: str | None = None,
+        batch_size: int = 1000,
+        poll_interval: float = 1.0,
+        lock_retry_interval: float = 1.0,
+        max_backoff: float = 30.0,
+    ) -> None:
+        """``run`` names the projections this process applies (default all; ``()`` only
+        watches, for an API process whose projector runs elsewhere)."""
+        self.pool = pool
+        self.store = store
+        self.listener = listener
+        self.repository = repository
+        self.projections = {p.name: p for p in (projections or all_projections())}
+        self.running = [n for n in (self.projections if run is None else run)]
+        self.url = url or (listener.url if listener is not None else None)
+        self.batch_size = batch_size
+        self.poll_interval = poll_interval
+        self.max_backoff = max_backoff
+        self.decoder = Decoder(repository.to_domain_event)
+        self.locks = ProjectionLocks(self._require_url(), self.running, lock_retry_interval)
+        self.applied: Counter[str] = Counter()
+        self.errors: dict[str, str] = {}
+        self._positions: dict[str, int] = {}
+        self._changed = asyncio.Event()
+        self._outdated: set[str] = set()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._watch: asyncpg.Connection | None = None
+        self._started = False
+
+    def _require_url(self) -> str:
+        if self.url is None:
+            raise ValueError("ProjectionRunner needs a database URL (from the listener or url=)")
+        return self.url
+
+    # -- lifecycle -------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Ensure the read-model schemas, then start a task per projection this process runs."""
+        if self._started:
+            return
+        self._started = True
+        self._outdated = await schemas.ensure(self.pool, self.projections.values())
+        await self._refresh()
+        await self._listen()
+        self.locks.start()
+        for name in self.running:
+            self._tasks.append(asyncio.create_task(self._work(self.projections[name]),
+                                                   name=f"projection-{name}"))
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks = []
+        await self.locks.close()
+        if self._watch is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._watch.close(), 5)
+            self._watch = None
+        self._started = False
+
+    # -- status and waiting ----------------------------------------------------
+
+    async def status(self) -> list[ProjectionStatus]:
+        """Every projection's position and lag, as recorded in the database."""
+        return await checkpoint.statuses(self.pool, self.projections)
+
+    def positions(self) -> dict[str, int]:
+        return dict(self._positions)
+
+    async def wait_for(
+        self, position: int, timeout: float = 5.0, names: Iterable[str] | None = None
+    ) -> bool:
+        """True once every projection (or those named) has applied ``position``.
+
+        Wakes on this process's own commits and on other projectors' NOTIFY at once;
+        re-reads the checkpoints every 100 ms in case a notification was missed.
+        """
+        wanted = list(names) if names is not None else list(self.projections)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            if all(self._positions.get(n, 0) >= position for n in wanted):
+                return True
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                return False
+            changed = self._changed
+            try:
+                await asyncio.wait_for(changed.wait(), min(remaining, 0.1))
+            except TimeoutError:
+                await self._refresh()
+
+    def _advanced(self, name: str, position: int) -> None:
+        if position > self._positions.get(name, -1):
+            self._positions[name] = position
+            changed, self._changed = self._changed, asyncio.Event()
+            changed.set()
+
+    async def _refresh(self) -> None:
+        for name, position in (await checkpoint.read_all(self.pool)).items():
+            self._advanced(name, position)
+
+    async def _listen(self) -> None:
+        def on_notify(_c: object, _pid: int, _channel: str, payload: str) -> None:
+            name, _, position = payload.rpartition(":")
+            with contextlib.suppress(ValueError):
+                self._advanced(name, int(position))
+
+        try:
+            self._watch = await asyncpg.connect(self._require_url())
+            await self._watch.add_listener(checkpoint.CHANNEL, on_notify)
+        except (OSError, asyncpg.PostgresError):
+            log.warning("cannot LISTEN for checkpoints; wait_for will poll", exc_info=True)
+            self._watch = None
+
+    # -- one projection ----------------------------------------------------------
+
+    async def _work(self, projection: Projection) -> None:
+        backoff = 0.2
+        while True:
+            lost = await self.locks.acquired(projection.name)
+            job = asyncio.create_task(self._follow(projection))
+            gone = asyncio.create_task(lost.wait())
+            try:
+                await asyncio.wait({job, gone}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for task in (job, gone):
+                    task.cancel()
+                await asyncio.gather(job, gone, return_exceptions=True)
+            if gone.done() and not gone.cancelled():
+                continue  # lock lost: wait to hold it again
+            failure = None if job.cancelled() else job.exception()
+            if isinstance(failure, StaleCheckpoint) or failure is None:
+                continue
+            await self._failed(projection, failure)
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, self.max_backoff)
+
+    async def _failed(self, projection: Projection, failure: BaseException) -> None:
+        message = f"{type(failure).__name__}: {failure}"
+        log.error("projection %s failed: %s", projection.name, message, exc_info=failure)
+        self.errors[projection.name] = message
+        with contextlib.suppress(Exception):
+            await checkpoint.record_error(self.pool, projection.name, message)
+
+    async def _follow(self, projection: Projection) -> None:
+        name = projection.name
+        if name in self._outdated:
+            from program.projections.rebuild import rebuild
+
+            log.info("projection %s: tables changed, rebuilding", name)
+            await rebuild(self.pool, self.store, self.repository, [name],
+                          projections=[projection])
+            self._outdated.discard(name)
+        position = await checkpoint.read(self.pool, name)
+        self._advanced(name, position)
+        async for rows in follow(self.store, self.listener, position,
+                                 batch_size=self.batch_size, poll_interval=self.poll_interval):
+            position = await project_rows(self.pool, projection, self.decoder, rows, position)
+            self.applied[name] += len(rows)
+            self.errors.pop(name, None)
+            self._advanced(name, position)
+
+
+def runner_for(services: Any, **options: Any) -> ProjectionRunner:
+    """A runner over an opened ``Services``."""
+    return ProjectionRunner(services.pool, services.store, services.listener,
+                            services.repository, **options)
