@@ -202,3 +202,26 @@ async def test_erase_participant_shreds_personal_data_but_history_and_chain_rema
     with pytest.raises(DomainError) as err:
         await app.give_consent(admin(), person, "research", "n", "v1", "consent", "web", [], None)
     assert err.value.code == "PARTICIPANT_ERASED"
+
+
+async def test_enrolment_racing_a_consent_withdrawal_never_enrols_without_consent(
+    app: Application, store: EventStore, pool: asyncpg.Pool
+) -> None:
+    """Two processes (separate caches and queues): one enrols, one withdraws consent."""
+    other = Application(Repository(store, create_mapper()), KeyStore(pool), clock=FixedClock(NOW))
+    prog = await programme(app)
+    cid = await open_cohort(app, prog, 100)
+    people = [await consenting_person(app, f"r{i}") for i in range(30)]
+
+    async def enrol(p: str) -> None:
+        try:
+            await app.enrol_participant(admin(), cid, p)
+        except DomainError as err:
+            assert err.code == "CONSENT_REQUIRED"
+
+    await asyncio.gather(
+        *(enrol(p) for p in people),
+        *(other.withdraw_consent(admin(), p, "programme-participation", "phone", "") for p in people),
+    )
+    cohort = await Repository(store, create_mapper()).get(uuid.UUID(cid), Cohort)
+    assert cohort.enrolled == [] and cohort.waitlist == []

@@ -66,7 +66,8 @@ class _Request:
 def to_recorded(row: asyncpg.Record) -> Recorded:
     return Recorded(
         position=row["notification_id"],
-        originator_id=row["originator_id"],
+        # asyncpg's own UUID subclass would leak into events and fail to serialise.
+        originator_id=UUID(bytes=row["originator_id"].bytes),
         originator_version=row["originator_version"],
         topic=row["topic"],
         state=bytes(row["state"]),
