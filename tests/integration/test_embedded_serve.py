@@ -129,7 +129,7 @@ async def test_serve_on_the_embedded_default_keeps_data_across_restarts_and_stop
 ) -> None:
     data = tmp_path / "data"
     pgdata = data / "pgdata"
-    settings = {"data_dir": str(data), "run_projections": "0"}
+    settings = {"data_dir": str(data)}  # projections on, as `make run` has them
 
     with serve(tmp_path, **settings) as first:
         assert first.get("/health").json() == {"status": "ok"}
