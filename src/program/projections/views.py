@@ -19,6 +19,7 @@ class Page(Generic[T]):
     items: tuple[T, ...]
     has_next: bool
     end_cursor: str | None
+    cursors: tuple[str, ...] = ()  # one per item (Relay edges); the last is ``end_cursor``
 
 
 @dataclass(frozen=True)

@@ -72,4 +72,5 @@ class Sql:
 def make_page(items: Sequence[T], first: int, cursor_of: Callable[[T], str]) -> Page[T]:
     """``items`` holds up to ``first + 1`` rows: the extra one only says there is more."""
     shown = tuple(items[:first])
-    return Page(shown, len(items) > first, cursor_of(shown[-1]) if shown else None)
+    cursors = tuple(cursor_of(item) for item in shown)
+    return Page(shown, len(items) > first, cursors[-1] if cursors else None, cursors)
