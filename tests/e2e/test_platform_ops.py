@@ -201,3 +201,25 @@ async def test_access_log_names_the_route_not_the_query_or_headers(
     err = _server_lines(capsys.readouterr().err)
     assert "log-check-2" in err and "<unmatched>" in err
     assert "jane.doe" not in err
+
+
+async def test_json_logs_are_one_object_per_line_with_the_request_id(
+    http: httpx.AsyncClient, services: Services, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from program.api.observability import configure_logging
+
+    configure_logging(services.settings.with_(log_json=True))
+    try:
+        capsys.readouterr()
+        await http.get("/no/such/thing", headers={"X-Request-ID": "json-log-1"})
+        await asyncio.sleep(0.05)
+        lines = [json.loads(line) for line in _server_lines(capsys.readouterr().err).splitlines() if line]
+    finally:
+        configure_logging(services.settings)
+    access = [entry for entry in lines if entry.get("request_id") == "json-log-1"]
+    assert len(access) == 1
+    assert access[0]["event"] == "request" and access[0]["route"] == "<unmatched>"
+    assert access[0]["status"] == 404 and access[0]["level"] == "info"
+    assert {"timestamp", "duration_ms", "method", "logger"} <= set(access[0])
