@@ -1,4 +1,9 @@
-"""``consistentWith``: wait, bounded, until the read models have applied a position."""
+"""``consistentWith``: wait, bounded, until the read models have applied a position.
+
+A position past the head of the log can never be reached, so it is bad input rather
+than a wait; a reachable one not reached within ``WAIT_TIMEOUT`` is ``NOT_CAUGHT_UP``
+(retry later), so a query never hangs on a stalled projector.
+"""
 
 from __future__ import annotations
 
@@ -9,32 +14,37 @@ from typing import Any
 from program.api.graphql.errors import BadInput, NotCaughtUp
 
 WAIT_TIMEOUT = 5.0
-_POLL = 0.02
+_POLL = 0.05
 
 
-async def wait_until_consistent(services: Any, position: int | None, timeout: float = WAIT_TIMEOUT) -> None:
+async def wait_until_consistent(services: Any, position: int | None, timeout: float | None = None) -> None:
     """Return once every projection reached ``position``; ``NotCaughtUp`` after ``timeout``."""
     if position is None:
         return
     if position < 0:
         raise BadInput("consistentWith must not be negative")
+    timeout = WAIT_TIMEOUT if timeout is None else timeout
+    if await _reached(services, position, 0):
+        return
+    head = await services.store.max_position()
+    if position > head:
+        raise BadInput(f"consistentWith {position} is past the newest position {head}")
+    if not await _reached(services, position, timeout):
+        raise NotCaughtUp(position, timeout)
+
+
+async def _reached(services: Any, position: int, timeout: float) -> bool:
     runner = services.projections
     if runner is not None and hasattr(runner, "wait_for"):
-        if await runner.wait_for(position, timeout):
-            return
-        raise NotCaughtUp(position, timeout)
-    # The projector runs in another process: poll the checkpoints it writes.
+        return bool(await runner.wait_for(position, timeout))
+    # No runner in this process: poll the checkpoints the projector writes.
     from program.projections.queries import projection_status
 
     deadline = time.monotonic() + timeout
     while True:
         rows = await projection_status(services.pool)
-        if rows and min(_position_of(r) for r in rows) >= position:
-            return
+        if rows and min(r.position for r in rows) >= position:
+            return True
         if time.monotonic() >= deadline:
-            raise NotCaughtUp(position, timeout)
+            return False
         await asyncio.sleep(_POLL)
-
-
-def _position_of(row: Any) -> int:
-    return int(getattr(row, "position", None) if not isinstance(row, dict) else row["position"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -11,6 +12,7 @@ from litestar import Request
 from strawberry.types import Info
 
 from program.api.auth import Unauthenticated, actor_from_authorization
+from program.api.observability import current_request_id
 from program.application.context import Actor, CommandContext
 
 if TYPE_CHECKING:
@@ -43,10 +45,15 @@ class GraphQLContext:
         return actor
 
     @cached_property
+    def now(self) -> datetime:
+        """The application's clock, read once per request."""
+        return self.services.application.clock.now()  # type: ignore[no-any-return]
+
+    @cached_property
     def loaders(self) -> Loaders:
         from program.api.graphql.loaders import Loaders
 
-        return Loaders(self.services, self.actor)
+        return Loaders(self.services, self.now)
 
     def command(self, idempotency_key: str | None = None) -> CommandContext:
         return CommandContext(
@@ -62,7 +69,7 @@ async def context_getter(request: Request[Any, Any, Any]) -> dict[str, GraphQLCo
             services=state.services,
             authorization=request.headers.get("authorization"),
             secret=state.jwt_secret,
-            request_id=request.headers.get("x-request-id") or str(uuid.uuid4()),
+            request_id=current_request_id() or str(uuid.uuid4()),
         )
     }
 

@@ -10,6 +10,7 @@ from graphql.error import GraphQLError
 from program.api.auth import Unauthenticated
 from program.application.access import Forbidden
 from program.domain.errors import DomainError
+from program.projections.queries.paging import InvalidQuery
 from program.store.errors import AggregateNotFound, VersionConflict
 
 log = logging.getLogger(__name__)
@@ -45,7 +46,7 @@ class BadInput(Exception):
 
 
 _KNOWN: tuple[type[BaseException], ...] = (
-    Unauthenticated, Forbidden, DomainError, NotFound, NotCaughtUp, BadInput,
+    Unauthenticated, Forbidden, DomainError, NotFound, NotCaughtUp, BadInput, InvalidQuery,
 )
 
 

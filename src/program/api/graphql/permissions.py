@@ -21,7 +21,7 @@ OVERSIGHT = (Role.ADMIN, Role.AUDITOR)
 __all__ = [
     "ADMIN", "CREW", "DASHBOARD_READERS", "MANAGERS", "OVERSIGHT",
     "Forbidden", "require_role", "programme_scope", "require_programme_read",
-    "may_see_personal_data", "require_person_read",
+    "require_cohort_read", "require_person_read",
 ]
 
 
@@ -60,15 +60,3 @@ def require_person_read(actor: Actor, programme_ids: Iterable[UUID]) -> None:
         if not programmes or programmes & actor.programme_ids:
             return
     raise Forbidden("not allowed to read this person")
-
-
-def may_see_personal_data(actor: Actor, programme_ids: Iterable[UUID]) -> bool:
-    """Names and contacts: admins, and managers of a programme the person is or was in."""
-    if actor.role is Role.ADMIN:
-        return True
-    return actor.role is Role.PROGRAMME_MANAGER and bool(set(programme_ids) & actor.programme_ids)
-
-
-def sees_small_cells(actor: Actor) -> bool:
-    """Only admins see outcome figures computed over fewer than the minimum cell size."""
-    return actor.role is Role.ADMIN

@@ -1,14 +1,61 @@
-"""The Query type (placeholder until the read models land)."""
+"""The Query type: dashboards, people, consent histories, the audit trail, projections.
+
+Every field authenticates first, then checks the caller's role, then (with
+``consistentWith``) waits for the read models, then reads.
+"""
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Annotated
 from uuid import UUID
 
 import strawberry
 from strawberry.types import Info
 
-from program.api.graphql.context import context_of
-from program.api.graphql.enums import Role
+from program.api.graphql import lookups
+from program.api.graphql.consistency import wait_until_consistent
+from program.api.graphql.context import GraphQLContext, context_of
+from program.api.graphql.enums import CohortStatus, ProgrammeStatus, Role
+from program.api.graphql.errors import BadInput, NotFound
+from program.api.graphql.permissions import (
+    DASHBOARD_READERS,
+    OVERSIGHT,
+    programme_scope,
+    require_person_read,
+    require_role,
+)
+from program.api.graphql.types.audit import AuditEntry, AuditTrailFilter, Projection
+from program.api.graphql.types.cohort import Cohort
+from program.api.graphql.types.common import Connection, connection
+from program.api.graphql.types.consent import ConsentHistory
+from program.api.graphql.types.facilitator import Facilitator
+from program.api.graphql.types.participant import Participant
+from program.api.graphql.types.programme import Programme
+from program.application.access import Forbidden
+from program.application.context import Role as ActorRole
+from program.projections import queries
+
+DEFAULT_PAGE = 20
+MAX_PAGE = 100
+ConsistentWith = Annotated[int | None, strawberry.argument(
+    description="Wait (up to 5 s, else NOT_CAUGHT_UP) until the read models include this position."
+)]
+
+
+async def _ready(info: Info, consistent_with: int | None, *roles: ActorRole) -> GraphQLContext:
+    ctx = context_of(info)
+    actor = ctx.actor
+    if roles:
+        require_role(actor, *roles)
+    await wait_until_consistent(ctx.services, consistent_with)
+    return ctx
+
+
+def _first(first: int) -> int:
+    if not 0 <= first <= MAX_PAGE:
+        raise BadInput(f"first must be between 0 and {MAX_PAGE}")
+    return first
 
 
 @strawberry.type(description="The authenticated caller, as the token says.")
@@ -27,3 +74,113 @@ class Query:
         return Me(subject=actor.subject, role=Role(actor.role.value),
                   programme_ids=sorted(actor.programme_ids, key=str),
                   facilitator_id=actor.facilitator_id)
+
+    @strawberry.field(description="A programme's overview.")
+    async def programme(self, info: Info, id: UUID,
+                        consistent_with: ConsistentWith = None) -> Programme:
+        await _ready(info, consistent_with, *DASHBOARD_READERS)
+        return await lookups.programme(info, id)
+
+    @strawberry.field(description="Programmes by name (a manager sees their own).")
+    async def programmes(
+        self, info: Info, status: ProgrammeStatus | None = None, first: int = DEFAULT_PAGE,
+        after: str | None = None, consistent_with: ConsistentWith = None,
+    ) -> Connection[Programme]:
+        ctx = await _ready(info, consistent_with, *DASHBOARD_READERS)
+        page = await queries.list_programmes(
+            ctx.services.pool, scope=_as_set(programme_scope(ctx.actor)),
+            status=status.value if status else None, first=_first(first), after=after)
+        return connection(page, Programme.from_view)
+
+    @strawberry.field(description="A cohort's dashboard.")
+    async def cohort(self, info: Info, id: UUID, consistent_with: ConsistentWith = None) -> Cohort:
+        await _ready(info, consistent_with)
+        return await lookups.cohort(info, id)  # type: ignore[return-value]
+
+    @strawberry.field(description=(
+        "Cohorts by start date. Managers see their programmes' cohorts, facilitators "
+        "the cohorts they are assigned to."
+    ))
+    async def cohorts(
+        self, info: Info, programme_id: UUID | None = None, status: CohortStatus | None = None,
+        first: int = DEFAULT_PAGE, after: str | None = None,
+        consistent_with: ConsistentWith = None,
+    ) -> Connection[Cohort]:
+        ctx = await _ready(info, consistent_with)
+        actor = ctx.actor
+        scope: set[UUID] | None = None
+        ids: set[UUID] | None = None
+        if actor.role is ActorRole.FACILITATOR:
+            ids = set(await queries.cohort_ids_for_facilitator(ctx.services.pool, actor.facilitator_id)
+                      ) if actor.facilitator_id else set()
+        else:
+            scope = _as_set(programme_scope(actor))
+            if scope is not None and programme_id is not None and programme_id not in scope:
+                raise Forbidden(f"not allowed to read programme {programme_id}")
+        page = await queries.list_cohorts(
+            ctx.services.pool, scope=scope, ids=ids, programme_id=programme_id,
+            status=status.value if status else None, first=_first(first), after=after,
+            now=ctx.now)
+        return connection(page, lambda v: Cohort.from_view(v, info))
+
+    @strawberry.field(description="A facilitator's load and credentials.")
+    async def facilitator(self, info: Info, id: UUID,
+                          consistent_with: ConsistentWith = None) -> Facilitator:
+        await _ready(info, consistent_with)
+        return await lookups.facilitator(info, id)  # type: ignore[return-value]
+
+    @strawberry.field(description="Facilitators by display name.")
+    async def facilitators(
+        self, info: Info, first: int = DEFAULT_PAGE, after: str | None = None,
+        consistent_with: ConsistentWith = None,
+    ) -> Connection[Facilitator]:
+        ctx = await _ready(info, consistent_with, *DASHBOARD_READERS)
+        page = await queries.list_facilitators(
+            ctx.services.pool, first=_first(first), after=after, today=ctx.now.date(),
+            now=ctx.now)
+        return connection(page, lambda v: Facilitator.from_view(v, info))
+
+    @strawberry.field(description="A person's consent state and cohorts.")
+    async def participant(self, info: Info, id: UUID,
+                          consistent_with: ConsistentWith = None) -> Participant:
+        await _ready(info, consistent_with)
+        return await lookups.participant(info, id)  # type: ignore[return-value]
+
+    @strawberry.field(description="Every consent change of a person, and the state as of a time.")
+    async def consent_history(
+        self, info: Info, participant_id: UUID, purpose: str | None = None,
+        as_of: datetime | None = None, consistent_with: ConsistentWith = None,
+    ) -> ConsentHistory:
+        ctx = await _ready(info, consistent_with, *DASHBOARD_READERS)
+        if as_of is not None and as_of.utcoffset() is None:
+            raise BadInput("asOf must include a time zone")
+        person = await ctx.loaders.participants.load(participant_id)
+        if person is None:
+            raise NotFound("participant", participant_id)
+        require_person_read(ctx.actor, person.programme_ids)
+        view = await queries.consent_history(ctx.services.pool, participant_id,
+                                             purpose=purpose, as_of=as_of)
+        return ConsentHistory.from_view(view)
+
+    @strawberry.field(description="Every stored event with who, when and why, in log order.")
+    async def audit_trail(
+        self, info: Info, filter: AuditTrailFilter | None = None, first: int = DEFAULT_PAGE,
+        after: str | None = None, consistent_with: ConsistentWith = None,
+    ) -> Connection[AuditEntry]:
+        ctx = await _ready(info, consistent_with, *OVERSIGHT)
+        f = filter or AuditTrailFilter()
+        page = await queries.audit_trail(
+            ctx.services.pool, aggregate_id=f.aggregate_id, actor=f.actor,
+            event_type=f.event_type, since=f.since, until=f.until, first=_first(first),
+            after=after)
+        return connection(page, AuditEntry.from_view)
+
+    @strawberry.field(description="Each projection's position and lag behind the log.")
+    async def projections(self, info: Info,
+                          consistent_with: ConsistentWith = None) -> list[Projection]:
+        ctx = await _ready(info, consistent_with, *DASHBOARD_READERS)
+        return [Projection.from_status(s) for s in await queries.projection_status(ctx.services.pool)]
+
+
+def _as_set(scope: frozenset[UUID] | None) -> set[UUID] | None:
+    return None if scope is None else set(scope)

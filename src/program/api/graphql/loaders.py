@@ -1,0 +1,54 @@
+"""Per-request DataLoaders: each batches every lookup of one kind into one statement."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Hashable, Mapping
+from datetime import date, datetime
+from typing import Any, TypeVar
+from uuid import UUID
+
+from strawberry.dataloader import DataLoader
+
+from program.projections import queries
+from program.projections.views import (
+    CohortView,
+    FacilitatorView,
+    ParticipantView,
+    ProgrammeView,
+)
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+def _loader(fetch: Callable[[list[K]], Awaitable[Mapping[K, V]]]) -> DataLoader[K, V | None]:
+    async def load(keys: list[K]) -> list[V | None]:
+        found = await fetch(keys)
+        return [found.get(k) for k in keys]
+
+    return DataLoader(load_fn=load)
+
+
+class Loaders:
+    """One request's loaders; ``now`` is fixed per request so every field agrees on it."""
+
+    def __init__(self, services: Any, now: datetime) -> None:
+        self.services = services
+        self.now = now
+        self.today: date = now.date()
+        pool = services.pool
+        self.programmes: DataLoader[UUID, ProgrammeView | None] = _loader(
+            lambda ids: queries.get_programmes(pool, ids))
+        self.cohorts: DataLoader[UUID, CohortView | None] = _loader(
+            lambda ids: queries.get_cohorts(pool, ids, now=now))
+        self.facilitators: DataLoader[UUID, FacilitatorView | None] = _loader(
+            lambda ids: queries.get_facilitators(pool, ids, today=self.today, now=now))
+        self.participants: DataLoader[UUID, ParticipantView | None] = _loader(
+            lambda ids: queries.get_participants(pool, ids))
+        self.personal_data: DataLoader[tuple[UUID, str], dict[str, Any] | None] = _loader(
+            self._decrypt)
+
+    async def _decrypt(self, keys: list[tuple[UUID, str]]) -> dict[tuple[UUID, str], Any]:
+        ids = [pid for pid, _ in keys]
+        plain = await self.services.application.personal_data(ids, dict(keys))
+        return {(pid, ct): plain.get(pid) for pid, ct in keys}

@@ -1,0 +1,1 @@
+"""GraphQL object types, built from read-model views (never from domain objects)."""

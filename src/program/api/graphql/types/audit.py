@@ -1,0 +1,65 @@
+"""The audit trail and the projections' status."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+import strawberry
+
+from program.projections.views import AuditEntryView, ProjectionStatus
+
+
+@strawberry.input(description="Narrow the audit trail; since is inclusive, until exclusive.")
+class AuditTrailFilter:
+    aggregate_id: UUID | None = None
+    actor: str | None = None
+    event_type: str | None = strawberry.field(
+        default=None,
+        description="An event name (ParticipantEnrolled) or aggregate and name (Cohort.ParticipantEnrolled).",
+    )
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+@strawberry.type(description="One stored event: who did what to which aggregate, when and why.")
+class AuditEntry:
+    position: int
+    recorded_at: datetime
+    aggregate_id: UUID
+    aggregate_type: str
+    event_type: str
+    originator_version: int
+    actor: str | None
+    role: str | None
+    command: str | None
+    correlation_id: str | None
+    causation_id: str | None
+    request_id: str | None
+    event_id: str | None
+
+    @classmethod
+    def from_view(cls, v: AuditEntryView) -> AuditEntry:
+        return cls(
+            position=v.position, recorded_at=v.recorded_at, aggregate_id=v.aggregate_id,
+            aggregate_type=v.aggregate_type, event_type=v.event_type,
+            originator_version=v.originator_version, actor=v.actor, role=v.role,
+            command=v.command, correlation_id=v.correlation_id, causation_id=v.causation_id,
+            request_id=v.request_id, event_id=v.event_id,
+        )
+
+
+@strawberry.type(description="How far one projection has applied the log.")
+class Projection:
+    name: str
+    position: int
+    head: int
+    lag_events: int
+    lag_seconds: float
+    error: str | None
+    updated_at: datetime | None
+
+    @classmethod
+    def from_status(cls, s: ProjectionStatus) -> Projection:
+        return cls(name=s.name, position=s.position, head=s.head, lag_events=s.lag_events,
+                   lag_seconds=s.lag_seconds, error=s.error, updated_at=s.updated_at)

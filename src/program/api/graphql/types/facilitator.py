@@ -1,0 +1,95 @@
+"""Facilitator load: cohorts, upcoming sessions, credentials and their expiry."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Annotated
+from uuid import UUID
+
+import strawberry
+from strawberry.types import Info
+
+from program.api.graphql.context import context_of
+from program.api.graphql.disclosure import may_see_staff_contact, may_see_staff_name
+from program.api.graphql.enums import (
+    CohortStatus,
+    CredentialKind,
+    FacilitatorRole,
+    FacilitatorStatus,
+    to_enum,
+)
+from program.projections.views import FacilitatorView
+
+if TYPE_CHECKING:
+    from program.api.graphql.types.cohort import Cohort
+
+_COHORT = strawberry.lazy("program.api.graphql.types.cohort")
+
+
+@strawberry.type
+class Credential:
+    kind: CredentialKind
+    valid_until: date
+    days_to_expiry: int = strawberry.field(description="Negative once expired.")
+    expired: bool
+
+
+@strawberry.type
+class FacilitatorAssignment:
+    cohort_id: UUID
+    role: FacilitatorRole
+    cohort_status: CohortStatus | None
+    active: bool = strawberry.field(description="The cohort has neither completed nor been cancelled.")
+    upcoming_sessions: int
+
+    @strawberry.field
+    async def cohort(self, info: Info) -> Annotated[Cohort, _COHORT] | None:
+        from program.api.graphql import lookups
+
+        return await lookups.cohort(info, self.cohort_id, missing_ok=True)
+
+
+@strawberry.type(description=(
+    "A facilitator and their load. displayName is null for auditors; email only for "
+    "admins, programme managers and the facilitator themself."
+))
+class Facilitator:
+    id: UUID
+    display_name: str | None
+    email: str | None
+    status: FacilitatorStatus
+    status_reason: str | None
+    max_cohorts: int
+    registered_at: datetime
+    active_cohort_count: int
+    upcoming_sessions: int
+    cohorts: list[FacilitatorAssignment]
+    credentials: list[Credential]
+
+    @classmethod
+    def from_view(cls, v: FacilitatorView, info: Info) -> Facilitator:
+        actor = context_of(info).actor
+        return cls(
+            id=v.id,
+            display_name=v.display_name if may_see_staff_name(actor) else None,
+            email=v.email if may_see_staff_contact(actor, v.id) else None,
+            status=to_enum(FacilitatorStatus, v.status),  # type: ignore[arg-type]
+            status_reason=v.status_reason, max_cohorts=v.max_cohorts,
+            registered_at=v.registered_at, active_cohort_count=v.active_cohort_count,
+            upcoming_sessions=v.upcoming_sessions,
+            cohorts=[
+                FacilitatorAssignment(
+                    cohort_id=c.cohort_id,
+                    role=to_enum(FacilitatorRole, c.role),  # type: ignore[arg-type]
+                    cohort_status=to_enum(CohortStatus, c.status),  # type: ignore[arg-type]
+                    active=c.active, upcoming_sessions=c.upcoming_sessions,
+                )
+                for c in v.cohorts
+            ],
+            credentials=[
+                Credential(kind=to_enum(CredentialKind, c.kind),  # type: ignore[arg-type]
+                           valid_until=c.valid_until, days_to_expiry=c.days_to_expiry,
+                           expired=c.expired)
+                for c in v.credentials
+            ],
+        )

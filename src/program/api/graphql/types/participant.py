@@ -1,0 +1,100 @@
+"""A participant: pseudonymous id, consent state, cohorts, and personal data where allowed."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, Any
+from uuid import UUID
+
+import strawberry
+from strawberry.types import Info
+
+from program.api.graphql.context import context_of
+from program.api.graphql.disclosure import may_see_personal_data
+from program.api.graphql.enums import EnrolmentStatus, to_enum
+from program.api.graphql.types.consent import Consent
+from program.application.context import Role
+from program.projections.views import ParticipantView
+
+if TYPE_CHECKING:
+    from program.api.graphql.types.cohort import Cohort
+
+_COHORT = strawberry.lazy("program.api.graphql.types.cohort")
+
+
+@strawberry.type
+class ParticipantCohort:
+    cohort_id: UUID
+    programme_id: UUID | None
+    status: EnrolmentStatus
+    since: datetime
+
+    @strawberry.field
+    async def cohort(self, info: Info) -> Annotated[Cohort, _COHORT] | None:
+        from program.api.graphql import lookups
+
+        return await lookups.cohort(info, self.cohort_id, missing_ok=True)
+
+
+@strawberry.type(description=(
+    "A person under a pseudonymous id. name, email, phone and referralSource are null "
+    "unless the caller is an ADMIN or manages a programme the person is or was in, and "
+    "null for everyone once the person is erased."
+))
+class Participant:
+    id: UUID
+    erased: bool
+    registered_at: datetime
+    erased_at: datetime | None
+    consents: list[Consent] = strawberry.field(description="Current state per purpose.")
+    cohorts: list[ParticipantCohort]
+    programme_ids: list[UUID]
+    personal_data_visible: bool = strawberry.field(
+        description="Whether this caller may see the person's name and contact details."
+    )
+    ciphertext: strawberry.Private[str | None]
+
+    async def _personal(self, info: Info, key: str) -> Any:
+        if not self.personal_data_visible or not self.ciphertext:
+            return None
+        data = await context_of(info).loaders.personal_data.load((self.id, self.ciphertext))
+        return (data or {}).get(key)
+
+    @strawberry.field
+    async def name(self, info: Info) -> str | None:
+        return await self._personal(info, "name")  # type: ignore[no-any-return]
+
+    @strawberry.field
+    async def email(self, info: Info) -> str | None:
+        return await self._personal(info, "email")  # type: ignore[no-any-return]
+
+    @strawberry.field
+    async def phone(self, info: Info) -> str | None:
+        return await self._personal(info, "phone")  # type: ignore[no-any-return]
+
+    @strawberry.field
+    async def referral_source(self, info: Info) -> str | None:
+        return await self._personal(info, "referral_source")  # type: ignore[no-any-return]
+
+    @classmethod
+    def from_view(cls, v: ParticipantView, info: Info) -> Participant:
+        actor = context_of(info).actor
+        cohorts = v.cohorts
+        programme_ids = sorted(v.programme_ids, key=str)
+        if actor.role is Role.PROGRAMME_MANAGER:
+            # A manager sees the person's cohorts in their own programmes only.
+            cohorts = tuple(c for c in cohorts if c.programme_id in actor.programme_ids)
+            programme_ids = [p for p in programme_ids if p in actor.programme_ids]
+        return cls(
+            id=v.id, erased=v.erased, registered_at=v.registered_at, erased_at=v.erased_at,
+            consents=[Consent.from_view(c) for c in v.consents],
+            cohorts=[
+                ParticipantCohort(cohort_id=c.cohort_id, programme_id=c.programme_id,
+                                  status=to_enum(EnrolmentStatus, c.status),  # type: ignore[arg-type]
+                                  since=c.since)
+                for c in cohorts
+            ],
+            programme_ids=programme_ids,
+            personal_data_visible=may_see_personal_data(actor, v.programme_ids) and not v.erased,
+            ciphertext=v.personal_data,
+        )
