@@ -52,12 +52,11 @@ class ConsentChange:
     lawful_basis: str | None
     method: str | None
     recipients: list[str]
-    recorded_by: str | None
+    recorded_by: str | None = strawberry.field(description="Subject of the token that recorded it.")
     valid_until: date | None
     reason: str | None
     at: datetime = strawberry.field(description="When the change took effect.")
     recorded_at: datetime
-    actor: str | None = strawberry.field(description="Subject of the token that recorded it.")
 
     @classmethod
     def from_view(cls, v: ConsentChangeView) -> ConsentChange:
@@ -67,7 +66,7 @@ class ConsentChange:
             notice_id=v.notice_id, notice_version=v.notice_version, language=v.language,
             lawful_basis=v.lawful_basis, method=v.method, recipients=list(v.recipients),
             recorded_by=v.recorded_by, valid_until=v.valid_until, reason=v.reason, at=v.at,
-            recorded_at=v.recorded_at, actor=v.actor,
+            recorded_at=v.recorded_at,
         )
 
 
