@@ -1,4 +1,26 @@
-"""GraphQL at ``/graphql`` (Strawberry on Litestar), GraphiQL in the browser."""
+"""GraphQL at ``/graphql`` (Strawberry on Litestar), GraphiQL in the browser.
+
+Decisions a client can rely on:
+
+- Authentication is checked by every field: without a valid bearer token each field
+  answers ``UNAUTHENTICATED`` (introspection of the schema itself needs no token).
+- A role that may not read or change something gets ``FORBIDDEN`` at that field's
+  path; lists are filtered to the caller's scope instead (a manager's programmes, a
+  facilitator's cohorts). Personal data (a participant's name, email, phone, referral
+  source) resolves to ``null`` for callers who may not see it, with
+  ``personalDataVisible: false``, so dashboards still answer; a facilitator's name is
+  ``null`` for auditors and their email for everyone but admins, managers and
+  themself. Outcome figures over fewer than 5 people are ``null`` with
+  ``suppressed: true`` for every role but ADMIN.
+- Every mutation answers the ids it touched and the global ``position`` of its
+  change; a query given ``consistentWith: position`` waits up to 5 s for the read
+  models, then fails that field with ``NOT_CAUGHT_UP`` (retry). A position past the
+  head of the log, or negative, is ``BAD_USER_INPUT``.
+- ``idempotencyKey`` is scoped to the caller and the mutation: repeating a mutation
+  with the same key answers the first result (``replayed: true``) and changes nothing.
+- Errors carry ``extensions.code``; unexpected failures answer
+  ``INTERNAL_SERVER_ERROR`` with no detail (the traceback goes to the log).
+"""
 
 from __future__ import annotations
 
