@@ -120,13 +120,14 @@ async def test_a_failing_handler_moves_neither_the_view_nor_the_checkpoint(
     failing = FailingDashboard()
     rows = await store.read_after(start, 100)
     with pytest.raises(RuntimeError, match="handler bug"):
-        await project_rows(pool, failing, Decoder(repository.to_domain_event), rows, start)
+        await project_rows(pool, failing, Decoder.for_mapper(repository.mapper), rows, start)
     assert await checkpoint.read(pool, failing.name) == start
     assert await dump(pool) == before
 
     others = [p for p in all_projections() if p.name != failing.name]
     async with running(pool, store, repository, db_url, projections=[*others, failing]) as runner:
         head = await caught_up(runner, store, names=[p.name for p in others])
+        assert await runner.wait_until(lambda: failing.name in runner.errors, timeout=10)
         status = {s.name: s for s in await runner.status()}
     assert status[failing.name].position == start
     assert status[failing.name].lag_events == head - start
@@ -153,7 +154,7 @@ async def test_two_runners_never_apply_one_projection_at_once_and_the_second_tak
             position = await story.attend(cohort, sessions[0], {p: "PRESENT" for p in people[:3]})
             assert await second.wait_for(position, timeout=10)
             assert second.locks.held == frozenset(second.projections)
-            assert set(second.applied) == set(second.projections)
+            assert await second.wait_until(lambda: set(second.applied) == set(second.projections))
     assert await audit_count(pool) == await store.max_position()
 
 

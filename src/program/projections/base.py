@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
-from typing import Any, ClassVar
+from datetime import datetime
+from typing import Any, ClassVar, NamedTuple
+from uuid import UUID
 
 import asyncpg
 
@@ -18,17 +19,26 @@ def kind_of(topic: str) -> str:
     return topic.rpartition(":")[2]
 
 
-@dataclass(frozen=True, slots=True)
-class Envelope:
-    """One stored event as a projection sees it: the row, and the decoded domain event."""
+class Envelope(NamedTuple):
+    """One stored event as a projection sees it (a tuple: cheap to make by the thousand)."""
 
-    row: Recorded
+    position: int
+    originator_id: UUID
+    originator_version: int
     kind: str
-    event: Any = None
+    recorded_at: datetime
+    metadata: dict[str, Any]
+    event: Any  # the decoded event; None for projections that handle every row undecoded
 
-    @property
-    def position(self) -> int:
-        return self.row.position
+
+# What the decoder reads: (position, originator_id, originator_version, topic, state,
+# recorded_at, metadata), as an asyncpg record from the rebuild's query or from a Recorded.
+Row = Sequence[Any]
+
+
+def as_rows(records: Iterable[Recorded]) -> list[tuple[Any, ...]]:
+    return [(r.position, r.originator_id, r.originator_version, r.topic, r.state,
+             r.recorded_at, r.metadata) for r in records]
 
 
 class Projection:
@@ -37,6 +47,8 @@ class Projection:
     Subclasses name the event kinds they handle (``handles``), declare their tables and
     indexes, and implement ``apply`` for a whole batch at once. ``handles = None`` means
     every row, undecoded (the audit trail reads only row columns and metadata).
+    A rebuild reads rows without their metadata unless a projection sets
+    ``reads_metadata``.
     """
 
     name: ClassVar[str]
@@ -44,6 +56,7 @@ class Projection:
     handles: ClassVar[frozenset[str] | None] = frozenset()
     tables: ClassVar[tuple[Table, ...]] = ()
     indexes: ClassVar[tuple[str, ...]] = ()
+    reads_metadata: ClassVar[bool] = False
 
     @property
     def schema(self) -> str:
@@ -68,34 +81,51 @@ class Projection:
 class Decoder:
     """Turns rows into envelopes for a projection, decoding only the kinds it handles."""
 
-    def __init__(self, to_domain_event: Callable[[Recorded], Any]) -> None:
-        self._decode = to_domain_event
+    def __init__(self, decode: Callable[[str, bytes, Any, int], Any]) -> None:
+        self._decode = decode
         self._kinds: dict[str, str] = {}
 
-    def kind(self, topic: str) -> str:
-        kind = self._kinds.get(topic)
-        if kind is None:
-            kind = self._kinds[topic] = kind_of(topic)
-        return kind
+    @classmethod
+    def for_mapper(cls, mapper: Any) -> Decoder:
+        from program.projections.decoding import EventDecoder
+
+        return cls(EventDecoder(mapper).decode)
+
+    def kinds(self, rows: Sequence[Row]) -> list[str]:
+        """Each row's kind; compute once per batch when several projections share it."""
+        known = self._kinds
+        out = []
+        for row in rows:
+            topic = row[3]
+            kind = known.get(topic)
+            if kind is None:
+                kind = known[topic] = kind_of(topic)
+            out.append(kind)
+        return out
 
     def envelopes(
-        self, projection: Projection, rows: Iterable[Recorded], cache: dict[int, Any] | None = None
+        self,
+        projection: Projection,
+        rows: Sequence[Row],
+        cache: dict[int, Any] | None = None,
+        kinds: Sequence[str] | None = None,
     ) -> list[Envelope]:
         """``cache`` (position -> event) lets several projections share one decoding."""
         handles = projection.handles
-        kind = self.kind
+        kinds = kinds if kinds is not None else self.kinds(rows)
         if handles is None:
-            return [Envelope(row, kind(row.topic)) for row in rows]
+            return [Envelope(r[0], r[1], r[2], k, r[5], r[6], None)
+                    for r, k in zip(rows, kinds, strict=True)]
+        decode = self._decode
         out = []
-        for row in rows:
-            k = kind(row.topic)
+        for r, k in zip(rows, kinds, strict=True):
             if k not in handles:
                 continue
             if cache is None:
-                event = self._decode(row)
+                event = decode(r[3], r[4], r[1], r[2])
             else:
-                event = cache.get(row.position)
+                event = cache.get(r[0])
                 if event is None:
-                    event = cache[row.position] = self._decode(row)
-            out.append(Envelope(row, k, event))
+                    event = cache[r[0]] = decode(r[3], r[4], r[1], r[2])
+            out.append(Envelope(r[0], r[1], r[2], k, r[5], r[6], event))
         return out

@@ -19,9 +19,10 @@ from typing import Any
 import asyncpg
 
 from program.projections import schemas
-from program.projections.base import Decoder, Projection
+from program.projections.base import Decoder, Projection, Row, as_rows
 from program.projections.checkpoint import CHANNEL, CHECKPOINTS
 from program.projections.registry import select
+from program.store.schema import EVENTS_TABLE
 from program.store.eventstore import EventStore
 from program.store.repository import Repository
 
@@ -76,8 +77,8 @@ async def rebuild(
         head = await store.max_position()
         report(RebuildProgress("build", 0, head))
         await _create_aside(pool, chosen)
-        decoder = Decoder(repository.to_domain_event)
-        events = await _build(pool, store, decoder, chosen, head, batch_size, report)
+        decoder = Decoder.for_mapper(repository.mapper)
+        events = await _build(pool, decoder, chosen, head, batch_size, report)
         report(RebuildProgress("index", events, head))
         await asyncio.gather(*(_finish_tables(pool, p) for p in chosen))
         positions = {}
@@ -130,9 +131,19 @@ async def _apply(pool: asyncpg.Pool, projection: Projection, schema: str, batch:
         await projection.apply(conn, schema, batch)
 
 
+_READ = f"""SELECT notification_id, originator_id, originator_version, topic, state,
+                   recorded_at{{metadata}} FROM {EVENTS_TABLE}
+            WHERE notification_id > $1 AND notification_id <= $2 ORDER BY notification_id"""
+
+
+async def _read(pool: asyncpg.Pool, after: int, upto: int, metadata: bool) -> list[Row]:
+    """A range of positions (they have no gaps); metadata only if a projection reads it."""
+    sql = _READ.format(metadata=", metadata" if metadata else ", NULL::jsonb")
+    return list(await pool.fetch(sql, after, upto))
+
+
 async def _build(
     pool: asyncpg.Pool,
-    store: EventStore,
     decoder: Decoder,
     chosen: Sequence[Projection],
     head: int,
@@ -141,17 +152,20 @@ async def _build(
 ) -> int:
     """Read each batch once (the next one is read while this one is applied), decode each
     event once, and apply the batch to every read model concurrently, one connection each."""
+    metadata = any(p.reads_metadata for p in chosen)
     position = 0
-    reading: asyncio.Task[Any] | None = asyncio.create_task(store.read_after(0, batch_size))
-    while reading is not None:
+    reading = asyncio.create_task(_read(pool, 0, batch_size, metadata))
+    while position < head:
         rows = await reading
         if not rows:
             break
-        position = rows[-1].position
-        more = position < head and len(rows) == batch_size
-        reading = asyncio.create_task(store.read_after(position, batch_size)) if more else None
+        position = rows[-1][0]
+        if position < head:
+            reading = asyncio.create_task(
+                _read(pool, position, min(position + batch_size, head), metadata))
+        kinds = decoder.kinds(rows)
         cache: dict[int, Any] = {}
-        batches = [(p, decoder.envelopes(p, rows, cache)) for p in chosen]
+        batches = [(p, decoder.envelopes(p, rows, cache, kinds)) for p in chosen]
         await asyncio.gather(*(_apply(pool, p, _aside(p), b) for p, b in batches))
         report(RebuildProgress("build", position, head))
     return position
@@ -183,7 +197,7 @@ async def _swap(
             )
             position = built_to
             while rows := await store.read_after(position, batch_size):
-                batch = decoder.envelopes(projection, rows)
+                batch = decoder.envelopes(projection, as_rows(rows))
                 if batch:
                     await projection.apply(conn, aside, batch)
                 position = rows[-1].position

@@ -14,13 +14,13 @@ import asyncio
 import contextlib
 import logging
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import asyncpg
 
 from program.projections import checkpoint, schemas
-from program.projections.base import Decoder, Projection
+from program.projections.base import Decoder, Projection, as_rows
 from program.projections.checkpoint import ProjectionStatus, StaleCheckpoint
 from program.projections.locks import ProjectionLocks
 from program.projections.registry import all_projections
@@ -47,7 +47,7 @@ async def project_rows(
     compare-and-set on the checkpoint refuses a batch that does not start where it ends.
     """
     position = rows[-1].position
-    batch = decoder.envelopes(projection, rows)
+    batch = decoder.envelopes(projection, as_rows(rows))
     async with pool.acquire() as conn, conn.transaction():
         # A lost commit only re-applies from the older checkpoint, which is still exact.
         await conn.execute("SET LOCAL synchronous_commit TO off")
@@ -87,7 +87,7 @@ class ProjectionRunner:
         self.batch_size = batch_size
         self.poll_interval = poll_interval
         self.max_backoff = max_backoff
-        self.decoder = Decoder(repository.to_domain_event)
+        self.decoder = Decoder.for_mapper(repository.mapper)
         self.locks = ProjectionLocks(self._require_url(), self.running, lock_retry_interval)
         self.applied: Counter[str] = Counter()
         self.errors: dict[str, str] = {}
@@ -150,10 +150,17 @@ class ProjectionRunner:
         re-reads the checkpoints every 100 ms in case a notification was missed.
         """
         wanted = list(names) if names is not None else list(self.projections)
+        positions = self._positions
+        return await self.wait_until(
+            lambda: all(positions.get(n, 0) >= position for n in wanted), timeout
+        )
+
+    async def wait_until(self, predicate: Callable[[], bool], timeout: float = 5.0) -> bool:
+        """Wait until ``predicate()`` holds, re-checking on every change this runner sees."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while True:
-            if all(self._positions.get(n, 0) >= position for n in wanted):
+            if predicate():
                 return True
             remaining = deadline - loop.time()
             if remaining <= 0:
@@ -167,8 +174,11 @@ class ProjectionRunner:
     def _advanced(self, name: str, position: int) -> None:
         if position > self._positions.get(name, -1):
             self._positions[name] = position
-            changed, self._changed = self._changed, asyncio.Event()
-            changed.set()
+            self._signal()
+
+    def _signal(self) -> None:
+        changed, self._changed = self._changed, asyncio.Event()
+        changed.set()
 
     async def _refresh(self) -> None:
         for name, position in (await checkpoint.read_all(self.pool)).items():
@@ -213,9 +223,10 @@ class ProjectionRunner:
     async def _failed(self, projection: Projection, failure: BaseException) -> None:
         message = f"{type(failure).__name__}: {failure}"
         log.error("projection %s failed: %s", projection.name, message, exc_info=failure)
-        self.errors[projection.name] = message
         with contextlib.suppress(Exception):
             await checkpoint.record_error(self.pool, projection.name, message)
+        self.errors[projection.name] = message
+        self._signal()
 
     async def _follow(self, projection: Projection) -> None:
         name = projection.name
@@ -234,6 +245,7 @@ class ProjectionRunner:
             self.applied[name] += len(rows)
             self.errors.pop(name, None)
             self._advanced(name, position)
+            self._signal()
 
 
 def runner_for(services: Any, **options: Any) -> ProjectionRunner:

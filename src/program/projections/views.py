@@ -198,7 +198,6 @@ class ConsentChangeView:
     reason: str | None
     at: datetime
     recorded_at: datetime
-    actor: str | None
 
 
 @dataclass(frozen=True)

@@ -28,8 +28,13 @@ from program.projections.views import (
 
 S = "rm_cohort_dashboard"
 
+# Everything but the marks and scores the figures come from.
+_COLUMNS = """c.id, c.programme_id, c.name, c.status, c.format, c.capacity, c.starts_on, c.venue,
+    c.min_facilitators, c.started_on, c.cancel_reason, c.planned_at, c.updated_at, c.enrolled,
+    c.waitlist, c.sessions, c.present, c.recorded, c.absentees, c.outcomes"""
+
 _SELECT = f"""
-SELECT c.*, coalesce(p.measures, '[]'::jsonb) AS programme_measures,
+SELECT {_COLUMNS}, coalesce(p.measures, '[]'::jsonb) AS programme_measures,
        coalesce((SELECT jsonb_agg(jsonb_build_array(f.facilitator_id, f.role, f.assigned_at)
                                   ORDER BY f.assigned_at, f.facilitator_id)
                  FROM {S}.facilitators f WHERE f.cohort_id = c.id), '[]'::jsonb) AS facilitators

@@ -145,7 +145,7 @@ def _change(r: asyncpg.Record) -> ConsentChangeView:
         notice_version=r["notice_version"], language=r["language"],
         lawful_basis=r["lawful_basis"], method=r["method"], recipients=tuple(r["recipients"] or ()),
         recorded_by=r["recorded_by"], valid_until=r["valid_until"], reason=r["reason"],
-        at=r["at"], recorded_at=r["recorded_at"], actor=r["actor"],
+        at=r["at"], recorded_at=r["recorded_at"],
     )
 
 

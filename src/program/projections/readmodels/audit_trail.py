@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
-from typing import Any
 
 import asyncpg
 
 from program.projections.base import Envelope, Projection
-from program.projections.tables import Appends, Table
+from program.projections.tables import Table
+from program.store.schema import EVENTS_TABLE
 
 ENTRIES = Table.define(
     "entries",
@@ -19,11 +18,19 @@ ENTRIES = Table.define(
     key="position",
 )
 
-
-def _metadata(value: Any) -> dict[str, Any]:
-    if isinstance(value, str):
-        value = json.loads(value)
-    return value if isinstance(value, dict) else {}
+# Every row of the batch, copied inside the database: nothing to decode, nothing to
+# ship back and forth. The batch is a whole range of positions (this projection
+# handles every event), and positions have no gaps.
+_COPY = f"""
+INSERT INTO {{schema}}.entries ({", ".join(ENTRIES.names)})
+SELECT e.notification_id, e.recorded_at, e.originator_id,
+       split_part(k.kind, '.', 1), regexp_replace(k.kind, '^.*[.]', ''), e.originator_version,
+       e.metadata->>'actor', e.metadata->>'role', e.metadata->>'command',
+       e.metadata->>'correlation_id', e.metadata->>'causation_id', e.metadata->>'request_id',
+       e.metadata->>'event_id'
+FROM {EVENTS_TABLE} e CROSS JOIN LATERAL (SELECT split_part(e.topic, ':', 2) AS kind) k
+WHERE e.notification_id BETWEEN $1 AND $2
+"""
 
 
 class AuditTrailProjection(Projection):
@@ -43,16 +50,4 @@ class AuditTrailProjection(Projection):
     async def apply(
         self, conn: asyncpg.Connection, schema: str, batch: Sequence[Envelope]
     ) -> None:
-        entries = Appends(ENTRIES)
-        for envelope in batch:
-            row = envelope.row
-            meta = _metadata(row.metadata)
-            aggregate_type, _, event_type = envelope.kind.partition(".")
-            entries.add(
-                row.position, row.recorded_at, row.originator_id, aggregate_type,
-                event_type.rpartition(".")[2] or aggregate_type, row.originator_version,
-                meta.get("actor"), meta.get("role"), meta.get("command"),
-                meta.get("correlation_id"), meta.get("causation_id"), meta.get("request_id"),
-                meta.get("event_id"),
-            )
-        await entries.flush(conn, schema)
+        await conn.execute(_COPY.format(schema=schema), batch[0].position, batch[-1].position)

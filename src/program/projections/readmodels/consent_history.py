@@ -25,7 +25,7 @@ CHANGES = Table.define(
     """position bigint, consent_id uuid, participant_id uuid, purpose text, state text,
     notice_id text, notice_version text, language text, lawful_basis text, method text,
     recipients text[], recorded_by text, valid_until date, reason text, at timestamptz,
-    recorded_at timestamptz, actor text""",
+    recorded_at timestamptz""",
     key="position",
 )
 
@@ -37,7 +37,7 @@ STATES = {
 
 def _record(consents: Rows, changes: Appends, e: Envelope) -> None:
     ev = e.event
-    consent = consents.get(e.row.originator_id)
+    consent = consents.get(e.originator_id)
     if consent is None:
         return
     state = STATES[e.kind]
@@ -48,14 +48,13 @@ def _record(consents: Rows, changes: Appends, e: Envelope) -> None:
             recipients=list(getattr(ev, "recipients", [])),
             valid_until=getattr(ev, "valid_until", None),
         )
-        consents.changed(e.row.originator_id)
-    meta = e.row.metadata if isinstance(e.row.metadata, dict) else {}
+        consents.changed(e.originator_id)
     changes.add(
-        e.position, e.row.originator_id, consent["participant_id"], consent["purpose"], state,
+        e.position, e.originator_id, consent["participant_id"], consent["purpose"], state,
         consent["notice_id"], consent["notice_version"], consent["language"],
         consent["lawful_basis"], getattr(ev, "method", None), list(consent["recipients"] or []),
         getattr(ev, "recorded_by", None), consent["valid_until"], getattr(ev, "reason", None),
-        ev.at, e.row.recorded_at, meta.get("actor"),
+        ev.at, e.recorded_at,
     )
 
 
@@ -78,11 +77,11 @@ class ConsentHistoryProjection(Projection):
         wanted: set[UUID] = set()
         for e in batch:
             if e.kind != "Consent.Opened":
-                wanted.add(e.row.originator_id)
+                wanted.add(e.originator_id)
         await consents.load(conn, schema, wanted)
         for e in batch:
             if e.kind == "Consent.Opened":
-                consents.put({"id": e.row.originator_id, "participant_id": e.event.participant_id,
+                consents.put({"id": e.originator_id, "participant_id": e.event.participant_id,
                               "purpose": e.event.purpose, "recipients": []})
             else:
                 _record(consents, changes, e)

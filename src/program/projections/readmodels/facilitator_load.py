@@ -36,25 +36,25 @@ class _Batch:
         self.cohorts = Rows(COHORTS)
 
     def facilitator(self, e: Envelope) -> dict[str, Any] | None:
-        row = self.facilitators.get(e.row.originator_id)
+        row = self.facilitators.get(e.originator_id)
         if row is not None:
-            row["updated_at"] = e.row.recorded_at
-            self.facilitators.changed(e.row.originator_id)
+            row["updated_at"] = e.recorded_at
+            self.facilitators.changed(e.originator_id)
         return row
 
     def cohort(self, e: Envelope) -> dict[str, Any] | None:
-        row = self.cohorts.get(e.row.originator_id)
+        row = self.cohorts.get(e.originator_id)
         if row is not None:
-            self.cohorts.changed(e.row.originator_id)
+            self.cohorts.changed(e.originator_id)
         return row
 
 
 def _registered(b: _Batch, e: Envelope) -> None:
     ev = e.event
     b.facilitators.put({
-        "id": e.row.originator_id, "display_name": ev.display_name, "email": ev.email,
+        "id": e.originator_id, "display_name": ev.display_name, "email": ev.email,
         "status": "APPLIED", "max_cohorts": ev.max_cohorts, "credentials": {},
-        "registered_at": ev.timestamp, "updated_at": e.row.recorded_at,
+        "registered_at": ev.timestamp, "updated_at": e.recorded_at,
     })
 
 
@@ -72,7 +72,7 @@ def _credential(b: _Batch, e: Envelope) -> None:
 
 
 def _planned(b: _Batch, e: Envelope) -> None:
-    b.cohorts.put({"id": e.row.originator_id, "status": "PLANNED", "sessions": []})
+    b.cohorts.put({"id": e.originator_id, "status": "PLANNED", "sessions": []})
 
 
 def _cohort_status(status: str) -> Callable[[_Batch, Envelope], None]:
@@ -89,12 +89,12 @@ def _scheduled(b: _Batch, e: Envelope) -> None:
 
 
 def _assigned(b: _Batch, e: Envelope) -> None:
-    b.assignments.put({"facilitator_id": e.event.facilitator_id, "cohort_id": e.row.originator_id,
+    b.assignments.put({"facilitator_id": e.event.facilitator_id, "cohort_id": e.originator_id,
                        "role": e.event.role, "assigned_at": e.event.timestamp})
 
 
 def _unassigned(b: _Batch, e: Envelope) -> None:
-    b.assignments.delete((e.event.facilitator_id, e.row.originator_id))
+    b.assignments.delete((e.event.facilitator_id, e.originator_id))
 
 
 HANDLERS: dict[str, Callable[[_Batch, Envelope], None]] = {
@@ -138,9 +138,9 @@ class FacilitatorLoadProjection(Projection):
         cohorts: set[UUID] = set()
         for e in batch:
             if e.kind.startswith("Facilitator."):
-                facilitators.add(e.row.originator_id)
+                facilitators.add(e.originator_id)
             elif e.kind in _COHORT_ROWS:
-                cohorts.add(e.row.originator_id)
+                cohorts.add(e.originator_id)
         await b.facilitators.load(conn, schema, facilitators)
         await b.cohorts.load(conn, schema, cohorts)
         for e in batch:

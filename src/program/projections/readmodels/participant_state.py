@@ -44,26 +44,26 @@ class _Batch:
     def participant(self, participant_id: UUID, e: Envelope) -> dict[str, Any] | None:
         row = self.participants.get(participant_id)
         if row is not None:
-            row["updated_at"] = e.row.recorded_at
+            row["updated_at"] = e.recorded_at
             self.participants.changed(participant_id)
         return row
 
 
 def _registered(b: _Batch, e: Envelope) -> None:
     b.participants.put({
-        "id": e.row.originator_id, "personal_data": e.event.personal_data, "erased": False,
-        "registered_at": e.event.timestamp, "updated_at": e.row.recorded_at, "consents": {},
+        "id": e.originator_id, "personal_data": e.event.personal_data, "erased": False,
+        "registered_at": e.event.timestamp, "updated_at": e.recorded_at, "consents": {},
         "cohorts": {},
     })
 
 
 def _personal_data(b: _Batch, e: Envelope) -> None:
-    if (row := b.participant(e.row.originator_id, e)) is not None and not row["erased"]:
+    if (row := b.participant(e.originator_id, e)) is not None and not row["erased"]:
         row["personal_data"] = e.event.personal_data
 
 
 def _erased(b: _Batch, e: Envelope) -> None:
-    if (row := b.participant(e.row.originator_id, e)) is not None:
+    if (row := b.participant(e.originator_id, e)) is not None:
         row.update(personal_data=None, erased=True, erased_at=e.event.timestamp)
 
 
@@ -72,13 +72,13 @@ def _opened(b: _Batch, e: Envelope) -> None:
 
 
 def _consent_change(b: _Batch, e: Envelope) -> None:
-    link = b.consents.get(e.row.originator_id)
+    link = b.consents.get(e.originator_id)
     if link is None or (row := b.participant(link["participant_id"], e)) is None:
         return
     ev = e.event
     current = row["consents"].get(link["purpose"], {})
     state = _CONSENT_CHANGES[e.kind]
-    current = {**current, "consent_id": str(e.row.originator_id), "state": state,
+    current = {**current, "consent_id": str(e.originator_id), "state": state,
                "changed_at": ev.at.isoformat(), "position": e.position}
     if state in ("GIVEN", "REFUSED"):
         current.update(
@@ -93,16 +93,16 @@ def _consent_change(b: _Batch, e: Envelope) -> None:
 def _membership(b: _Batch, e: Envelope) -> None:
     if (row := b.participant(e.event.participant_id, e)) is None:
         return
-    cohort = b.cohorts.get(e.row.originator_id)
-    row["cohorts"][str(e.row.originator_id)] = {
+    cohort = b.cohorts.get(e.originator_id)
+    row["cohorts"][str(e.originator_id)] = {
         "programme_id": str(cohort["programme_id"]) if cohort else None,
         "status": _MEMBERSHIP[e.kind],
-        "since": e.row.recorded_at.isoformat(),
+        "since": e.recorded_at.isoformat(),
     }
 
 
 def _planned(b: _Batch, e: Envelope) -> None:
-    b.cohorts.put({"id": e.row.originator_id, "programme_id": e.event.programme_id})
+    b.cohorts.put({"id": e.originator_id, "programme_id": e.event.programme_id})
 
 
 HANDLERS: dict[str, Callable[[_Batch, Envelope], None]] = {
@@ -132,21 +132,21 @@ class ParticipantStateProjection(Projection):
         cohort_ids: set[UUID] = set()
         for e in batch:
             if e.kind == "Consent.Opened":
-                b.consents.put({"id": e.row.originator_id, "participant_id": e.event.participant_id,
+                b.consents.put({"id": e.originator_id, "participant_id": e.event.participant_id,
                                 "purpose": e.event.purpose})
             elif e.kind in _CONSENT_CHANGES:
-                consent_ids.add(e.row.originator_id)
+                consent_ids.add(e.originator_id)
             elif e.kind in _MEMBERSHIP:
-                cohort_ids.add(e.row.originator_id)
+                cohort_ids.add(e.originator_id)
         await b.consents.load(conn, schema, consent_ids)
         await b.cohorts.load(conn, schema, cohort_ids)
         people: set[UUID] = set()
         for e in batch:
             if e.kind.startswith("Participant."):
-                people.add(e.row.originator_id)
+                people.add(e.originator_id)
             elif e.kind in _MEMBERSHIP:
                 people.add(e.event.participant_id)
-            elif e.kind in _CONSENT_CHANGES and (link := b.consents.get(e.row.originator_id)):
+            elif e.kind in _CONSENT_CHANGES and (link := b.consents.get(e.originator_id)):
                 people.add(link["participant_id"])
         await b.participants.load(conn, schema, people)
         for e in batch:

@@ -21,53 +21,51 @@ PROGRAMMES = Table.define(
     min_facilitators int, created_at timestamptz, updated_at timestamptz""",
     key="id",
 )
+# ``marks`` holds the last mark per session and person ({session: {person: present}}):
+# a mark recorded again replaces the first, so the counters need the one it replaces.
 COHORTS = Table.define(
     "cohorts",
     """id uuid, programme_id uuid, status text, enrolled int, waitlisted int,
-    present int, recorded int""",
+    present int, recorded int, marks jsonb""",
     key="id",
 )
-# The last mark per session and person: a mark recorded again replaces the first.
-MARKS = Table.define("marks", "session_id uuid, participant_id uuid, present bool",
-                     key="session_id, participant_id")
 
 
 class _Batch:
     def __init__(self) -> None:
         self.programmes = Rows(PROGRAMMES)
         self.cohorts = Rows(COHORTS)
-        self.marks = Rows(MARKS)
 
 
 def _created(b: _Batch, e: Envelope) -> None:
     ev = e.event
     b.programmes.put({
-        "id": e.row.originator_id, "name": ev.name, "description": ev.description,
+        "id": e.originator_id, "name": ev.name, "description": ev.description,
         "status": "DRAFT", "purposes": list(ev.required_consent_purposes),
         "measures": list(ev.outcome_measures), "min_facilitators": ev.min_facilitators_per_cohort,
-        "created_at": ev.timestamp, "updated_at": e.row.recorded_at,
+        "created_at": ev.timestamp, "updated_at": e.recorded_at,
     })
 
 
 def _programme_status(status: str) -> Callable[[_Batch, Envelope], None]:
     def handle(b: _Batch, e: Envelope) -> None:
-        row = b.programmes.get(e.row.originator_id)
+        row = b.programmes.get(e.originator_id)
         if row is not None:
-            row.update(status=status, updated_at=e.row.recorded_at)
-            b.programmes.changed(e.row.originator_id)
+            row.update(status=status, updated_at=e.recorded_at)
+            b.programmes.changed(e.originator_id)
     return handle
 
 
 def _planned(b: _Batch, e: Envelope) -> None:
-    b.cohorts.put({"id": e.row.originator_id, "programme_id": e.event.programme_id,
+    b.cohorts.put({"id": e.originator_id, "programme_id": e.event.programme_id,
                    "status": "PLANNED", "enrolled": 0, "waitlisted": 0, "present": 0,
-                   "recorded": 0})
+                   "recorded": 0, "marks": {}})
 
 
 def _cohort(b: _Batch, e: Envelope) -> dict[str, Any] | None:
-    row = b.cohorts.get(e.row.originator_id)
+    row = b.cohorts.get(e.originator_id)
     if row is not None:
-        b.cohorts.changed(e.row.originator_id)
+        b.cohorts.changed(e.originator_id)
     return row
 
 
@@ -92,13 +90,15 @@ def _withdrawn(b: _Batch, e: Envelope) -> None:
 
 
 def _attendance(b: _Batch, e: Envelope) -> None:
-    key = (e.event.session_id, e.event.participant_id)
+    if (row := _cohort(b, e)) is None:
+        return
+    marks = row["marks"].setdefault(str(e.event.session_id), {})
+    pid = str(e.event.participant_id)
     present = e.event.status == "PRESENT"
-    previous = b.marks.get(key)
-    if (row := _cohort(b, e)) is not None:
-        row["recorded"] += previous is None
-        row["present"] += present - bool(previous is not None and previous["present"])
-    b.marks.put({"session_id": key[0], "participant_id": key[1], "present": present})
+    previous = marks.get(pid)
+    marks[pid] = present
+    row["recorded"] += previous is None
+    row["present"] += present - bool(previous)
 
 
 HANDLERS: dict[str, Callable[[_Batch, Envelope], None]] = {
@@ -123,7 +123,7 @@ class ProgrammeOverviewProjection(Projection):
 
     name = "programme_overview"
     handles = frozenset(HANDLERS)
-    tables = (PROGRAMMES, COHORTS, MARKS)
+    tables = (PROGRAMMES, COHORTS)
     indexes = (
         "CREATE INDEX ON {schema}.programmes (status, id)",
         "CREATE INDEX ON {schema}.cohorts (programme_id)",
@@ -135,18 +135,11 @@ class ProgrammeOverviewProjection(Projection):
         b = _Batch()
         programmes: set[UUID] = set()
         cohorts: set[UUID] = set()
-        marks: set[tuple[UUID, UUID]] = set()
         for e in batch:
-            if e.kind.startswith("Programme."):
-                programmes.add(e.row.originator_id)
-            else:
-                cohorts.add(e.row.originator_id)
-                if e.kind == "Cohort.AttendanceRecorded":
-                    marks.add((e.event.session_id, e.event.participant_id))
+            (programmes if e.kind.startswith("Programme.") else cohorts).add(e.originator_id)
         await b.programmes.load(conn, schema, programmes)
         await b.cohorts.load(conn, schema, cohorts)
-        await b.marks.load(conn, schema, marks)
         for e in batch:
             HANDLERS[e.kind](b, e)
-        for rows in (b.programmes, b.cohorts, b.marks):
+        for rows in (b.programmes, b.cohorts):
             await rows.flush(conn, schema)
