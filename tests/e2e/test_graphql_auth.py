@@ -203,6 +203,23 @@ async def test_manager_of_another_programme_may_not_change_this_one(
     assert await head(services) == before
 
 
+async def test_manager_of_another_programme_may_not_record_consent_for_this_ones_people(
+    http: httpx.AsyncClient, token: TokenFactory, world: World, services: Services
+) -> None:
+    assert await services.projections.wait_for(world.position, 5)
+    stranger = Gql(http, token("PROGRAMME_MANAGER", subject="pm-b",
+                               programme_ids=[str(uuid.uuid4())]))
+    person = world.participant_ids[1]
+    before = await head(services)
+    for name, input in [
+        ("withdrawConsent", {"participantId": person, "purpose": "programme-participation",
+                             "method": "phone"}),
+        ("giveConsent", consent_input(person, "research")),
+    ]:
+        assert (await stranger.mutate_error(name, input))["extensions"]["code"] == "FORBIDDEN"
+    assert await head(services) == before
+
+
 async def test_manager_changes_their_own_programme_and_the_log_records_who(
     http: httpx.AsyncClient, token: TokenFactory, world: World, services: Services
 ) -> None:

@@ -18,7 +18,6 @@ import pytest
 
 from test_graphql_support import KINDS, PURPOSE, Gql, TokenFactory, at, consent_input, days
 
-pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 OVERVIEW = """query O($id: UUID!, $p: Int) { programme(id: $id, consistentWith: $p) {
   name status cohortCount cohortsByStatus { status count } enrolled waitlisted

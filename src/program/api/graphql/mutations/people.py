@@ -78,13 +78,14 @@ class ParticipantMutations:
         result = await run(info, MANAGERS, input, lambda app, ctx: app.give_consent(
             ctx, input.participant_id, input.purpose, input.notice_id, input.notice_version,
             input.lawful_basis, input.method, list(input.recipients), input.valid_until,
-            input.language))
+            input.language), person=input.participant_id)
         return build(ConsentPayload, result)
 
     @strawberry.mutation(description="Record a withdrawal; enrolments that needed it end.")
     async def withdraw_consent(self, info: Info, input: WithdrawConsentInput) -> ConsentPayload:
         result = await run(info, MANAGERS, input, lambda app, ctx: app.withdraw_consent(
-            ctx, input.participant_id, input.purpose, input.method, input.reason))
+            ctx, input.participant_id, input.purpose, input.method, input.reason),
+            person=input.participant_id)
         return build(ConsentPayload, result)
 
     @strawberry.mutation(description="Enrol a consenting person, or waitlist them when full.")
