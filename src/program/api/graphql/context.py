@@ -7,6 +7,7 @@ import json
 import time
 import uuid
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
@@ -36,7 +37,7 @@ class GraphQLContext:
     @cached_property
     def _actor(self) -> Actor | Unauthenticated:
         try:
-            return _verified.actor(self.authorization, self.secret)
+            return verified_tokens.actor(self.authorization, self.secret)
         except Unauthenticated as exc:
             return exc
 
@@ -73,15 +74,16 @@ class VerifiedTokens:
     its exact text and the secret it was checked against.
     """
 
-    def __init__(self, size: int = 4096) -> None:
+    def __init__(self, size: int = 4096, clock: Callable[[], float] = time.time) -> None:
         self.size = size
+        self.clock = clock
         self._items: OrderedDict[tuple[str, str], tuple[Actor, float]] = OrderedDict()
 
     def actor(self, header: str | None, secret: str) -> Actor:
         key = (header or "", secret)
         hit = self._items.get(key)
         if hit is not None:
-            if time.time() < hit[1]:
+            if self.clock() < hit[1]:
                 self._items.move_to_end(key)
                 return hit[0]
             del self._items[key]
@@ -104,7 +106,7 @@ def _expiry(header: str) -> float | None:
         return None
 
 
-_verified = VerifiedTokens()
+verified_tokens = VerifiedTokens()
 
 
 async def context_getter(request: Request[Any, Any, Any]) -> dict[str, GraphQLContext]:
