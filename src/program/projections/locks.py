@@ -49,11 +49,16 @@ class ProjectionLocks:
             self._task = asyncio.create_task(self._run(), name="projection-locks")
 
     async def close(self) -> None:
+        """Let go of every lock (closing the connection releases them)."""
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        for name in self._held:
+            self._acquired[name].clear()
+            self._lost[name].set()
+        self._held.clear()
         await self._disconnect()
 
     async def acquired(self, name: str) -> asyncio.Event:

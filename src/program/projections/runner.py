@@ -141,6 +141,11 @@ class ProjectionRunner:
     def positions(self) -> dict[str, int]:
         return dict(self._positions)
 
+    @property
+    def outdated(self) -> frozenset[str]:
+        """Read models whose tables changed shape and await their rebuild."""
+        return frozenset(self._outdated)
+
     async def wait_for(
         self, position: int, timeout: float = 5.0, names: Iterable[str] | None = None
     ) -> bool:
@@ -237,6 +242,7 @@ class ProjectionRunner:
             await rebuild(self.pool, self.store, self.repository, [name],
                           projections=[projection])
             self._outdated.discard(name)
+            self._signal()
         position = await checkpoint.read(self.pool, name)
         self._advanced(name, position)
         async for rows in follow(self.store, self.listener, position,
