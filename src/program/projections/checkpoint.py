@@ -78,29 +78,36 @@ async def record_error(pool: asyncpg.Pool, name: str, error: str) -> None:
     )
 
 
+_HEAD = f"SELECT coalesce(max(notification_id), 0) FROM {EVENTS_TABLE}"
+
 _STATUS = f"""
-SELECT c.name, c.position, h.head, c.error, c.updated_at,
-       greatest(h.head - c.position, 0) AS lag_events,
-       CASE WHEN c.position < h.head
+SELECT n.name, coalesce(c.position, 0) AS position, h.head, c.error, c.updated_at,
+       greatest(h.head - coalesce(c.position, 0), 0) AS lag_events,
+       CASE WHEN coalesce(c.position, 0) < h.head
             THEN greatest(extract(epoch FROM clock_timestamp() - e.recorded_at), 0)::float8
             ELSE 0.0 END AS lag_seconds
-FROM {CHECKPOINTS} c
-CROSS JOIN (SELECT coalesce(max(notification_id), 0) AS head FROM {EVENTS_TABLE}) h
-LEFT JOIN {EVENTS_TABLE} e ON e.notification_id = c.position + 1
-WHERE c.name = ANY($1::text[])
-ORDER BY c.name
+FROM unnest($1::text[]) AS n(name)
+CROSS JOIN ({_HEAD}) AS h(head)
+LEFT JOIN {CHECKPOINTS} c ON c.name = n.name
+LEFT JOIN {EVENTS_TABLE} e ON e.notification_id = coalesce(c.position, 0) + 1
+ORDER BY n.name
 """
 
 
 async def lag_rows(conn: asyncpg.Connection | asyncpg.Pool, names: Iterable[str]) -> list[asyncpg.Record]:
-    """Rows of name, position, head, lag_events, lag_seconds, error, updated_at.
+    """Rows of name, position, head, lag_events, lag_seconds, error, updated_at; a read
+    model never run shows position 0.
 
     Lag in seconds is how long the oldest event not yet applied has been waiting.
     """
-    exists = await conn.fetchval("SELECT to_regclass($1) IS NOT NULL", CHECKPOINTS)
-    if not exists:
-        return []
-    return list(await conn.fetch(_STATUS, list(names)))
+    sql = _STATUS
+    if not await conn.fetchval("SELECT to_regclass($1) IS NOT NULL", CHECKPOINTS):
+        sql = _STATUS.replace(  # no projector has run here yet
+            f"LEFT JOIN {CHECKPOINTS} c ON c.name = n.name",
+            "LEFT JOIN (SELECT NULL::text, NULL::bigint, NULL::text, NULL::timestamptz) "
+            "AS c(name, position, error, updated_at) ON false",
+        )
+    return list(await conn.fetch(sql, list(names)))
 
 
 async def statuses(conn: asyncpg.Connection | asyncpg.Pool, names: Iterable[str]) -> list[ProjectionStatus]:
