@@ -12,6 +12,32 @@ def _env(name: str, default: str | None = None) -> str | None:
     return value if value not in (None, "") else default
 
 
+class SettingsError(ValueError):
+    """A PROGRAM_* variable holds a value that cannot be used."""
+
+
+def _int(name: str, default: int) -> int:
+    raw = _env(name)
+    if raw is None:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise SettingsError(f"PROGRAM_{name} must be a whole number, got {raw!r}") from None
+
+
+def _flag(name: str, default: bool) -> bool:
+    raw = _env(name)
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"PROGRAM_{name} must be 1/0, true/false, yes/no or on/off, got {raw!r}")
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything configurable about one running program."""
@@ -35,13 +61,13 @@ class Settings:
             database_url=_env("DATABASE_URL"),
             data_dir=Path(_env("DATA_DIR", ".program") or ".program"),
             host=_env("HOST", "127.0.0.1") or "127.0.0.1",
-            port=int(_env("PORT", "8000") or 8000),
+            port=_int("PORT", 8000),
             jwt_secret=_env("JWT_SECRET"),
-            pool_min_size=int(_env("POOL_MIN_SIZE", "2") or 2),
-            pool_max_size=int(_env("POOL_MAX_SIZE", "20") or 20),
-            run_projections=(_env("RUN_PROJECTIONS", "1") or "1") not in ("0", "false", "no"),
+            pool_min_size=_int("POOL_MIN_SIZE", 2),
+            pool_max_size=_int("POOL_MAX_SIZE", 20),
+            run_projections=_flag("RUN_PROJECTIONS", True),
             log_level=_env("LOG_LEVEL", "INFO") or "INFO",
-            log_json=(_env("LOG_JSON", "0") or "0") in ("1", "true", "yes"),
+            log_json=_flag("LOG_JSON", False),
         )
 
     def with_(self, **changes: object) -> Settings:

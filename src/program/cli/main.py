@@ -43,7 +43,7 @@ def load_settings() -> Settings:
     try:
         return Settings.from_env()
     except ValueError as exc:
-        raise CliError(f"invalid PROGRAM_* setting: {exc}") from None
+        raise CliError(str(exc)) from None
 
 
 @asynccontextmanager

