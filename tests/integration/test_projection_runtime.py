@@ -10,7 +10,7 @@ import asyncpg
 import pytest
 
 from program.projections import checkpoint
-from program.projections.base import Decoder, Envelope
+from program.projections.base import Decoder, Envelope, as_rows
 from program.projections.readmodels.audit_trail import AuditTrailProjection
 from program.projections.readmodels.cohort_dashboard import CohortDashboardProjection
 from program.projections.rebuild import rebuild
@@ -118,7 +118,7 @@ async def test_a_failing_handler_moves_neither_the_view_nor_the_checkpoint(
     await story.attend(cohort, sessions[0], {people[0]: "PRESENT"})
     before = await dump(pool)
     failing = FailingDashboard()
-    rows = await store.read_after(start, 100)
+    rows = as_rows(await store.read_after(start, 100))
     with pytest.raises(RuntimeError, match="handler bug"):
         await project_rows(pool, failing, Decoder.for_mapper(repository.mapper), rows, start)
     assert await checkpoint.read(pool, failing.name) == start

@@ -31,21 +31,33 @@ class Envelope(NamedTuple):
     event: Any  # the decoded event; None for projections that handle every row undecoded
 
 
-# What the decoder reads: (position, originator_id, originator_version, topic, state,
-# recorded_at, metadata), as an asyncpg record from the rebuild's query or from a Recorded.
+class LogRow(NamedTuple):
+    """A row of the log with what projections read (metadata only when asked for)."""
+
+    position: int
+    originator_id: UUID
+    originator_version: int
+    topic: str
+    state: bytes
+    recorded_at: datetime
+    metadata: dict[str, Any] | None
+
+
+# What the decoder reads, by index: a LogRow, or an asyncpg record of the same columns.
 Row = Sequence[Any]
 
 
-def as_rows(records: Iterable[Recorded]) -> list[tuple[Any, ...]]:
-    return [(r.position, r.originator_id, r.originator_version, r.topic, r.state,
-             r.recorded_at, r.metadata) for r in records]
+def as_rows(records: Iterable[Recorded]) -> list[LogRow]:
+    return [LogRow(r.position, r.originator_id, r.originator_version, r.topic, r.state,
+                   r.recorded_at, r.metadata) for r in records]
 
 
 class Projection:
     """A read model: its tables live in schema ``rm_<name>`` and move with one checkpoint.
 
     Subclasses name the event kinds they handle (``handles``), declare their tables and
-    indexes, and implement ``apply`` for a whole batch at once. ``handles = None`` means
+    indexes, and implement ``apply`` for a whole batch at once. Decoded events are shared
+    between projections: read them, never change them. ``handles = None`` means
     every row, undecoded (the audit trail reads only row columns and metadata).
     A rebuild reads rows without their metadata unless a projection sets
     ``reads_metadata``.

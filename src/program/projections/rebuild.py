@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -19,10 +20,10 @@ from typing import Any
 import asyncpg
 
 from program.projections import schemas
-from program.projections.base import Decoder, Projection, Row, as_rows
+from program.projections.base import Decoder, Projection, as_rows
+from program.projections.log import ProjectionLog
 from program.projections.checkpoint import CHANNEL, CHECKPOINTS
 from program.projections.registry import select
-from program.store.schema import EVENTS_TABLE
 from program.store.eventstore import EventStore
 from program.store.repository import Repository
 
@@ -73,7 +74,7 @@ async def rebuild(
     report = progress or (lambda _p: None)
     started = time.perf_counter()
     await schemas.ensure(pool, chosen)
-    async with _exclusive(pool, [p.name for p in chosen]):
+    async with _exclusive(pool, [p.name for p in chosen]), _collector_spared():
         head = await store.max_position()
         report(RebuildProgress("build", 0, head))
         await _create_aside(pool, chosen)
@@ -111,6 +112,21 @@ async def _exclusive(pool: asyncpg.Pool, names: list[str]) -> AsyncIterator[None
                 )
 
 
+@contextlib.asynccontextmanager
+async def _collector_spared() -> AsyncIterator[None]:
+    """Keep the cyclic garbage collector off the objects that already exist.
+
+    A rebuild allocates millions of short-lived objects, and each full collection would
+    walk everything the process holds (an aggregate cache, say) again and again: in a
+    process holding 200,000 events that halved the rebuild's speed.
+    """
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
 def _aside(projection: Projection) -> str:
     return projection.schema + schemas.NEW
 
@@ -131,17 +147,6 @@ async def _apply(pool: asyncpg.Pool, projection: Projection, schema: str, batch:
         await projection.apply(conn, schema, batch)
 
 
-_READ = f"""SELECT notification_id, originator_id, originator_version, topic, state,
-                   recorded_at{{metadata}} FROM {EVENTS_TABLE}
-            WHERE notification_id > $1 AND notification_id <= $2 ORDER BY notification_id"""
-
-
-async def _read(pool: asyncpg.Pool, after: int, upto: int, metadata: bool) -> list[Row]:
-    """A range of positions (they have no gaps); metadata only if a projection reads it."""
-    sql = _READ.format(metadata=", metadata" if metadata else ", NULL::jsonb")
-    return list(await pool.fetch(sql, after, upto))
-
-
 async def _build(
     pool: asyncpg.Pool,
     decoder: Decoder,
@@ -152,9 +157,9 @@ async def _build(
 ) -> int:
     """Read each batch once (the next one is read while this one is applied), decode each
     event once, and apply the batch to every read model concurrently, one connection each."""
-    metadata = any(p.reads_metadata for p in chosen)
+    log = ProjectionLog(pool, metadata=any(p.reads_metadata for p in chosen))
     position = 0
-    reading = asyncio.create_task(_read(pool, 0, batch_size, metadata))
+    reading = asyncio.create_task(log.read_range(0, min(batch_size, head)))
     while position < head:
         rows = await reading
         if not rows:
@@ -162,7 +167,7 @@ async def _build(
         position = rows[-1][0]
         if position < head:
             reading = asyncio.create_task(
-                _read(pool, position, min(position + batch_size, head), metadata))
+                log.read_range(position, min(position + batch_size, head)))
         kinds = decoder.kinds(rows)
         cache: dict[int, Any] = {}
         batches = [(p, decoder.envelopes(p, rows, cache, kinds)) for p in chosen]

@@ -20,12 +20,12 @@ from typing import Any
 import asyncpg
 
 from program.projections import checkpoint, schemas
-from program.projections.base import Decoder, Projection, as_rows
+from program.projections.base import Decoder, Projection, Row
+from program.projections.log import ProjectionLog
 from program.projections.checkpoint import ProjectionStatus, StaleCheckpoint
 from program.projections.locks import ProjectionLocks
 from program.projections.registry import all_projections
 from program.store.eventstore import EventStore
-from program.store.records import Recorded
 from program.store.repository import Repository
 from program.store.subscription import LogListener, follow
 
@@ -36,18 +36,19 @@ async def project_rows(
     pool: asyncpg.Pool,
     projection: Projection,
     decoder: Decoder,
-    rows: Sequence[Recorded],
+    rows: Sequence[Row],
     expected: int,
     *,
     notify: bool = True,
+    cache: dict[int, Any] | None = None,
 ) -> int:
     """Apply rows after ``expected`` and move the checkpoint, in one transaction.
 
     Exactly once: the view rows and the checkpoint commit together or not at all, and the
     compare-and-set on the checkpoint refuses a batch that does not start where it ends.
     """
-    position = rows[-1].position
-    batch = decoder.envelopes(projection, as_rows(rows))
+    position = rows[-1][0]
+    batch = decoder.envelopes(projection, rows, cache)
     async with pool.acquire() as conn, conn.transaction():
         # A lost commit only re-applies from the older checkpoint, which is still exact.
         await conn.execute("SET LOCAL synchronous_commit TO off")
@@ -70,7 +71,7 @@ class ProjectionRunner:
         projections: Iterable[Projection] | None = None,
         run: Iterable[str] | None = None,
         url: str | None = None,
-        batch_size: int = 1000,
+        batch_size: int = 2000,
         poll_interval: float = 1.0,
         lock_retry_interval: float = 1.0,
         max_backoff: float = 30.0,
@@ -88,6 +89,11 @@ class ProjectionRunner:
         self.poll_interval = poll_interval
         self.max_backoff = max_backoff
         self.decoder = Decoder.for_mapper(repository.mapper)
+        # Tasks for different read models read the same rows at about the same time:
+        # each event is decoded once for all of them.
+        self._decoded: dict[int, Any] = {}
+        self.log = ProjectionLog(pool, metadata=any(
+            self.projections[n].reads_metadata for n in self.running))
         self.locks = ProjectionLocks(self._require_url(), self.running, lock_retry_interval)
         self.applied: Counter[str] = Counter()
         self.errors: dict[str, str] = {}
@@ -96,6 +102,8 @@ class ProjectionRunner:
         self._outdated: set[str] = set()
         self._tasks: list[asyncio.Task[None]] = []
         self._watch: asyncpg.Connection | None = None
+        self._refreshing: asyncio.Future[dict[str, int]] | None = None
+        self._refreshed_at = float("-inf")
         self._started = False
 
     def _require_url(self) -> str:
@@ -186,7 +194,14 @@ class ProjectionRunner:
         changed.set()
 
     async def _refresh(self) -> None:
-        for name, position in (await checkpoint.read_all(self.pool)).items():
+        """Re-read the checkpoints, at most every 100 ms however many are waiting."""
+        loop = asyncio.get_running_loop()
+        if self._refreshing is None or self._refreshing.done():
+            if loop.time() - self._refreshed_at < 0.1:
+                return
+            self._refreshed_at = loop.time()
+            self._refreshing = asyncio.ensure_future(checkpoint.read_all(self.pool))
+        for name, position in (await asyncio.shield(self._refreshing)).items():
             self._advanced(name, position)
 
     async def _listen(self) -> None:
@@ -245,9 +260,12 @@ class ProjectionRunner:
             self._signal()
         position = await checkpoint.read(self.pool, name)
         self._advanced(name, position)
-        async for rows in follow(self.store, self.listener, position,
+        async for rows in follow(self.log, self.listener, position,  # type: ignore[arg-type]
                                  batch_size=self.batch_size, poll_interval=self.poll_interval):
-            position = await project_rows(self.pool, projection, self.decoder, rows, position)
+            if len(self._decoded) > 50_000:
+                self._decoded = {}
+            position = await project_rows(self.pool, projection, self.decoder, rows, position,
+                                          cache=self._decoded)
             self.applied[name] += len(rows)
             self.errors.pop(name, None)
             self._advanced(name, position)
