@@ -69,8 +69,8 @@ class Me:
 @strawberry.type
 class Query:
     @strawberry.field(description="Who the bearer token speaks for.")
-    def me(self, info: Info) -> Me:
-        actor = context_of(info).actor
+    async def me(self, info: Info, consistent_with: ConsistentWith = None) -> Me:
+        actor = (await _ready(info, consistent_with)).actor
         return Me(subject=actor.subject, role=Role(actor.role.value),
                   programme_ids=sorted(actor.programme_ids, key=str),
                   facilitator_id=actor.facilitator_id)
