@@ -225,3 +225,19 @@ async def test_enrolment_racing_a_consent_withdrawal_never_enrols_without_consen
     )
     cohort = await Repository(store, create_mapper()).get(uuid.UUID(cid), Cohort)
     assert cohort.enrolled == [] and cohort.waitlist == []
+
+
+async def test_manager_of_another_programme_cannot_change_consent_of_a_person_in_mine(
+    app: Application,
+) -> None:
+    mine, theirs = await programme(app), await programme(app)
+    cid = await open_cohort(app, mine, 5)
+    person = await consenting_person(app, "Kit")
+    await app.enrol_participant(admin(), cid, person)
+    outsider = CommandContext(Actor("pm-b", Role.PROGRAMME_MANAGER, frozenset({uuid.UUID(theirs)})))
+    with pytest.raises(Forbidden):
+        await app.withdraw_consent(outsider, person, "programme-participation", "phone", "")
+    with pytest.raises(Forbidden):
+        await app.give_consent(outsider, person, "research", "n", "v1", "consent", "web", [], None)
+    insider = CommandContext(Actor("pm-a", Role.PROGRAMME_MANAGER, frozenset({uuid.UUID(mine)})))
+    await app.give_consent(insider, person, "research", "n", "v1", "consent", "web", [], None)

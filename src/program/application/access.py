@@ -45,3 +45,16 @@ def require_cohort_work(actor: Actor, programme_id: UUID, facilitator_ids: Itera
     if may_manage(actor, programme_id) or facilitates(actor, facilitator_ids):
         return
     raise Forbidden("only the programme's managers or the cohort's facilitators may do this")
+
+
+def require_person(actor: Actor, programme_ids: Iterable[UUID]) -> None:
+    """Acting on a person: an admin, or a manager of a programme they are in (or of
+    any programme while they are in none yet, as after registration)."""
+    if actor.role is Role.ADMIN:
+        return
+    programmes = set(programme_ids)
+    if actor.role is Role.PROGRAMME_MANAGER and (
+        not programmes or programmes & set(actor.programme_ids)
+    ):
+        return
+    raise Forbidden("not allowed to act for a person outside your programmes")

@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-from program.application.access import require_role
+from program.application.access import require_person, require_role
 from program.application.base import Handlers, as_uuid, ids
 from program.application.context import CommandContext, Role
 from program.application.unit import CommandResult, UnitOfWork
@@ -40,7 +40,7 @@ class ConsentCommands(Handlers):
         at = self.clock.now()
 
         async def decide(uow: UnitOfWork) -> dict[str, Any]:
-            consent = await self._consent(uow, pid, purpose)
+            consent = await self._consent(uow, ctx, pid, purpose)
             consent.give(notice_id, notice_version, language, lawful_basis, list(recipients),
                          method, ctx.actor.subject, valid_until, at)
             return ids(consent_id=consent.id, participant_id=pid)
@@ -56,6 +56,8 @@ class ConsentCommands(Handlers):
         at = self.clock.now()
 
         async def decide(uow: UnitOfWork) -> dict[str, Any]:
+            participant = await uow.get(pid, Participant)
+            require_person(ctx.actor, participant.cohorts.values())
             consent = await uow.get(Consent.create_id(pid, purpose), Consent)
             consent.withdraw(method, ctx.actor.subject, reason, at)
             cause = str(event_id(consent.id, consent.version))
@@ -80,8 +82,9 @@ class ConsentCommands(Handlers):
         return ended
 
     @staticmethod
-    async def _consent(uow: UnitOfWork, pid: UUID, purpose: str) -> Consent:
+    async def _consent(uow: UnitOfWork, ctx: CommandContext, pid: UUID, purpose: str) -> Consent:
         participant = await uow.get(pid, Participant)
+        require_person(ctx.actor, participant.cohorts.values())
         participant.require_not_erased()
         existing = await uow.find(Consent.create_id(pid, purpose), Consent)
         return existing or uow.add(Consent.record(pid, purpose))

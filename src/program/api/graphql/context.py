@@ -14,6 +14,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from litestar import Request
+from litestar.exceptions import ServiceUnavailableException
 from strawberry.types import Info
 
 from program.api.auth import Unauthenticated, actor_from_authorization
@@ -112,9 +113,12 @@ verified_tokens = VerifiedTokens()
 async def context_getter(request: Request[Any, Any, Any]) -> dict[str, GraphQLContext]:
     """Litestar dependency building the context; auth errors surface per field, as GraphQL errors."""
     state = request.app.state
+    services = state.get("services")
+    if services is None:  # the database is not reachable yet (see /ready)
+        raise ServiceUnavailableException("the database is not available yet; retry shortly")
     return {
         "program": GraphQLContext(
-            services=state.services,
+            services=services,
             authorization=request.headers.get("authorization"),
             secret=state.jwt_secret,
             request_id=current_request_id() or str(uuid.uuid4()),
