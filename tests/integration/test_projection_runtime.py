@@ -50,8 +50,9 @@ class GatedAudit(AuditTrailProjection):
         self.reached = asyncio.Event()
         self.release = asyncio.Event()
 
-    async def apply(self, conn: asyncpg.Connection, schema: str, batch: Sequence[Envelope]) -> None:
-        await super().apply(conn, schema, batch)
+    async def apply_range(self, conn: asyncpg.Connection, schema: str, after: int, upto: int
+                          ) -> None:
+        await super().apply_range(conn, schema, after, upto)
         self.reached.set()
         await self.release.wait()
 

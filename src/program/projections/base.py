@@ -90,6 +90,23 @@ class Projection:
         raise NotImplementedError
 
 
+class RangeProjection(Projection):
+    """A read model copied from the log inside the database, a range of positions at a
+    time: nothing to decode, nothing to ship to Python and back."""
+
+    handles = None
+
+    async def apply_range(self, conn: asyncpg.Connection, schema: str, after: int, upto: int
+                          ) -> None:
+        """Apply the rows with positions in (after, upto], in the caller's transaction."""
+        raise NotImplementedError
+
+    async def apply(
+        self, conn: asyncpg.Connection, schema: str, batch: Sequence[Envelope]
+    ) -> None:
+        await self.apply_range(conn, schema, batch[0].position - 1, batch[-1].position)
+
+
 class Decoder:
     """Turns rows into envelopes for a projection, decoding only the kinds it handles."""
 

@@ -19,9 +19,8 @@ from typing import Any
 
 import asyncpg
 
-from program.projections import schemas
+from program.projections import building, schemas
 from program.projections.base import Decoder, Projection, as_rows
-from program.projections.log import ProjectionLog
 from program.projections.checkpoint import CHANNEL, CHECKPOINTS
 from program.projections.registry import select
 from program.store.eventstore import EventStore
@@ -79,9 +78,10 @@ async def rebuild(
         report(RebuildProgress("build", 0, head))
         await _create_aside(pool, chosen)
         decoder = Decoder.for_mapper(repository.mapper)
-        events = await _build(pool, decoder, chosen, head, batch_size, report)
-        report(RebuildProgress("index", events, head))
-        await asyncio.gather(*(_finish_tables(pool, p) for p in chosen))
+        events = await building.build(
+            pool, decoder, chosen, head, batch_size,
+            lambda done: report(RebuildProgress("build" if done < head else "index", done, head)),
+        )
         positions = {}
         for p in chosen:
             report(RebuildProgress("swap", events, head, p.name))
@@ -127,8 +127,7 @@ async def _collector_spared() -> AsyncIterator[None]:
         gc.unfreeze()
 
 
-def _aside(projection: Projection) -> str:
-    return projection.schema + schemas.NEW
+_aside = building.aside
 
 
 async def _create_aside(pool: asyncpg.Pool, chosen: Sequence[Projection]) -> None:
@@ -136,51 +135,6 @@ async def _create_aside(pool: asyncpg.Pool, chosen: Sequence[Projection]) -> Non
         for p in chosen:
             # Indexes come after the bulk load: building them once is cheaper.
             await schemas.create(conn, p, _aside(p), indexes=False)
-
-
-async def _apply(pool: asyncpg.Pool, projection: Projection, schema: str, batch: list[Any]) -> None:
-    if not batch:
-        return
-    async with pool.acquire() as conn, conn.transaction():
-        # The aside tables are thrown away if we crash, so no commit needs to wait for disk.
-        await conn.execute("SET LOCAL synchronous_commit TO off")
-        await projection.apply(conn, schema, batch)
-
-
-async def _build(
-    pool: asyncpg.Pool,
-    decoder: Decoder,
-    chosen: Sequence[Projection],
-    head: int,
-    batch_size: int,
-    report: Progress,
-) -> int:
-    """Read each batch once (the next one is read while this one is applied), decode each
-    event once, and apply the batch to every read model concurrently, one connection each."""
-    log = ProjectionLog(pool, metadata=any(p.reads_metadata for p in chosen))
-    position = 0
-    reading = asyncio.create_task(log.read_range(0, min(batch_size, head)))
-    while position < head:
-        rows = await reading
-        if not rows:
-            break
-        position = rows[-1][0]
-        if position < head:
-            reading = asyncio.create_task(
-                log.read_range(position, min(position + batch_size, head)))
-        kinds = decoder.kinds(rows)
-        cache: dict[int, Any] = {}
-        batches = [(p, decoder.envelopes(p, rows, cache, kinds)) for p in chosen]
-        await asyncio.gather(*(_apply(pool, p, _aside(p), b) for p, b in batches))
-        report(RebuildProgress("build", position, head))
-    return position
-
-
-async def _finish_tables(pool: asyncpg.Pool, projection: Projection) -> None:
-    async with pool.acquire() as conn:
-        await schemas.create_indexes(conn, projection, _aside(projection))
-        for table in projection.tables:
-            await conn.execute(f"ANALYZE {_aside(projection)}.{table.name}")
 
 
 async def _swap(

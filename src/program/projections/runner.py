@@ -20,7 +20,7 @@ from typing import Any
 import asyncpg
 
 from program.projections import checkpoint, schemas
-from program.projections.base import Decoder, Projection, Row
+from program.projections.base import Decoder, Projection, RangeProjection, Row
 from program.projections.log import ProjectionLog
 from program.projections.checkpoint import ProjectionStatus, StaleCheckpoint
 from program.projections.locks import ProjectionLocks
@@ -48,12 +48,15 @@ async def project_rows(
     compare-and-set on the checkpoint refuses a batch that does not start where it ends.
     """
     position = rows[-1][0]
-    batch = decoder.envelopes(projection, rows, cache)
+    ranged = isinstance(projection, RangeProjection)
+    batch = [] if ranged else decoder.envelopes(projection, rows, cache)
     async with pool.acquire() as conn, conn.transaction():
         # A lost commit only re-applies from the older checkpoint, which is still exact.
         await conn.execute("SET LOCAL synchronous_commit TO off")
         await checkpoint.advance(conn, projection.name, expected, position, notify=notify)
-        if batch:
+        if ranged:
+            await projection.apply_range(conn, projection.schema, expected, position)  # type: ignore[attr-defined]
+        elif batch:
             await projection.apply(conn, projection.schema, batch)
     return position
 

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import asyncpg
 
-from program.projections.base import Envelope, Projection
+from program.projections.base import RangeProjection
 from program.projections.tables import Table
 from program.store.schema import EVENTS_TABLE
 
@@ -18,9 +16,6 @@ ENTRIES = Table.define(
     key="position",
 )
 
-# Every row of the batch, copied inside the database: nothing to decode, nothing to
-# ship back and forth. The batch is a whole range of positions (this projection
-# handles every event), and positions have no gaps.
 _COPY = f"""
 INSERT INTO {{schema}}.entries ({", ".join(ENTRIES.names)})
 SELECT e.notification_id, e.recorded_at, e.originator_id,
@@ -29,15 +24,14 @@ SELECT e.notification_id, e.recorded_at, e.originator_id,
        e.metadata->>'correlation_id', e.metadata->>'causation_id', e.metadata->>'request_id',
        e.metadata->>'event_id'
 FROM {EVENTS_TABLE} e CROSS JOIN LATERAL (SELECT split_part(e.topic, ':', 2) AS kind) k
-WHERE e.notification_id BETWEEN $1 AND $2
+WHERE e.notification_id > $1 AND e.notification_id <= $2
 """
 
 
-class AuditTrailProjection(Projection):
+class AuditTrailProjection(RangeProjection):
     """Copies each row's identity and metadata; needs no event decoding at all."""
 
     name = "audit_trail"
-    handles = None
     tables = (ENTRIES,)
     indexes = (
         "CREATE INDEX ON {schema}.entries (aggregate_id, position)",
@@ -47,7 +41,6 @@ class AuditTrailProjection(Projection):
         "CREATE INDEX ON {schema}.entries (correlation_id)",
     )
 
-    async def apply(
-        self, conn: asyncpg.Connection, schema: str, batch: Sequence[Envelope]
-    ) -> None:
-        await conn.execute(_COPY.format(schema=schema), batch[0].position, batch[-1].position)
+    async def apply_range(self, conn: asyncpg.Connection, schema: str, after: int, upto: int
+                          ) -> None:
+        await conn.execute(_COPY.format(schema=schema), after, upto)
