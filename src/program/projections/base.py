@@ -107,6 +107,11 @@ class RangeProjection(Projection):
         await self.apply_range(conn, schema, batch[0].position - 1, batch[-1].position)
 
 
+class Kinds(NamedTuple):
+    of_row: list[str]
+    by_kind: dict[str, list[int]]
+
+
 class Decoder:
     """Turns rows into envelopes for a projection, decoding only the kinds it handles."""
 
@@ -120,41 +125,47 @@ class Decoder:
 
         return cls(EventDecoder(mapper).decode)
 
-    def kinds(self, rows: Sequence[Row]) -> list[str]:
-        """Each row's kind; compute once per batch when several projections share it."""
+    def kinds(self, rows: Sequence[Row]) -> Kinds:
+        """Each row's kind, and the rows of each kind: once per batch for every projection."""
         known = self._kinds
-        out = []
-        for row in rows:
+        of_row = []
+        by_kind: dict[str, list[int]] = {}
+        for i, row in enumerate(rows):
             topic = row[3]
             kind = known.get(topic)
             if kind is None:
                 kind = known[topic] = kind_of(topic)
-            out.append(kind)
-        return out
+            of_row.append(kind)
+            group = by_kind.get(kind)
+            if group is None:
+                by_kind[kind] = [i]
+            else:
+                group.append(i)
+        return Kinds(of_row, by_kind)
 
     def envelopes(
         self,
         projection: Projection,
         rows: Sequence[Row],
         cache: dict[int, Any] | None = None,
-        kinds: Sequence[str] | None = None,
+        kinds: Kinds | None = None,
     ) -> list[Envelope]:
         """``cache`` (position -> event) lets several projections share one decoding."""
         handles = projection.handles
         kinds = kinds if kinds is not None else self.kinds(rows)
         if handles is None:
             return [Envelope(r[0], r[1], r[2], k, r[5], r[6], None)
-                    for r, k in zip(rows, kinds, strict=True)]
+                    for r, k in zip(rows, kinds.of_row, strict=True)]
+        groups = [g for k, g in kinds.by_kind.items() if k in handles]
+        picked = groups[0] if len(groups) == 1 else sorted(i for g in groups for i in g)
+        of_row = kinds.of_row
         decode = self._decode
+        cache = {} if cache is None else cache
         out = []
-        for r, k in zip(rows, kinds, strict=True):
-            if k not in handles:
-                continue
-            if cache is None:
-                event = decode(r[3], r[4], r[1], r[2])
-            else:
-                event = cache.get(r[0])
-                if event is None:
-                    event = cache[r[0]] = decode(r[3], r[4], r[1], r[2])
-            out.append(Envelope(r[0], r[1], r[2], k, r[5], r[6], event))
+        for i in picked:
+            r = rows[i]
+            event = cache.get(r[0])
+            if event is None:
+                event = cache[r[0]] = decode(r[3], r[4], r[1], r[2])
+            out.append(Envelope(r[0], r[1], r[2], of_row[i], r[5], r[6], event))
         return out
