@@ -9,13 +9,11 @@ the runner's next compare-and-set fails and resumes from the new checkpoint.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import gc
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import asyncpg
 
