@@ -26,28 +26,47 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Response
+from litestar import Request, Response, post
 from litestar.background_tasks import BackgroundTasks
 from litestar.di import Provide
+from litestar.status_codes import HTTP_200_OK
 
 
 def graphql_route_handlers() -> list[Any]:
     """The Litestar handlers ``create_app`` mounts."""
+    from cross_web import HTTPException
     from strawberry.litestar import make_graphql_controller
 
     from program.api.graphql.context import context_getter
+    from program.api.graphql.endpoint import RequestError, answer_post, request_error
     from program.api.graphql.schema import schema
 
-    controller = make_graphql_controller(
+    base = make_graphql_controller(
         schema,
         path="/graphql",
         context_getter=context_getter,
         graphql_ide="graphiql",
     )
-    # Strawberry builds its blank response object in a worker thread (sync_to_thread);
-    # the hop costs more than the rest of a small query, so build it on the loop.
-    controller.dependencies = {**controller.dependencies, "response": Provide(_blank_response)}
-    return [controller]
+
+    class Controller(base):  # type: ignore[valid-type,misc]
+        """Strawberry's controller for GET (GraphiQL, queries) and WebSocket; POST is lean."""
+
+        # Strawberry builds its blank response object in a worker thread (sync_to_thread);
+        # the hop costs more than the rest of a small query, so build it on the loop.
+        dependencies = {**base.dependencies, "response": Provide(_blank_response)}
+
+        @post(status_code=HTTP_200_OK)
+        async def handle_http_post(self, request: Request[Any, Any, Any]) -> Response[bytes]:
+            return await answer_post(schema, request)
+
+        async def execute_request(self, request: Request[Any, Any, Any], context: Any,
+                                  root_value: Any) -> Response[Any]:
+            try:
+                return await self.run(request, context=context, root_value=root_value)  # type: ignore[no-any-return]
+            except HTTPException as exc:  # answered as POST answers them
+                return request_error(RequestError(exc.reason, exc.status_code))
+
+    return [Controller]
 
 
 async def _blank_response() -> Response[Any]:

@@ -50,6 +50,11 @@ class GraphQLContext:
             raise Unauthenticated(str(actor))
         return actor
 
+    def authenticated(self) -> Actor | None:
+        """The caller, or None when there is no valid bearer token."""
+        actor = self._actor
+        return None if isinstance(actor, Unauthenticated) else actor
+
     @cached_property
     def now(self) -> datetime:
         """The application's clock, read once per request."""
@@ -110,20 +115,23 @@ def _expiry(header: str) -> float | None:
 verified_tokens = VerifiedTokens()
 
 
-async def context_getter(request: Request[Any, Any, Any]) -> dict[str, GraphQLContext]:
-    """Litestar dependency building the context; auth errors surface per field, as GraphQL errors."""
+def build_context(request: Request[Any, Any, Any]) -> GraphQLContext:
+    """The context of one HTTP request; 503 while the database is not reachable yet."""
     state = request.app.state
     services = state.get("services")
     if services is None:  # the database is not reachable yet (see /ready)
         raise ServiceUnavailableException("the database is not available yet; retry shortly")
-    return {
-        "program": GraphQLContext(
-            services=services,
-            authorization=request.headers.get("authorization"),
-            secret=state.jwt_secret,
-            request_id=current_request_id() or str(uuid.uuid4()),
-        )
-    }
+    return GraphQLContext(
+        services=services,
+        authorization=request.headers.get("authorization"),
+        secret=state.jwt_secret,
+        request_id=current_request_id() or str(uuid.uuid4()),
+    )
+
+
+async def context_getter(request: Request[Any, Any, Any]) -> dict[str, GraphQLContext]:
+    """Litestar dependency building the context; auth errors surface per field, as GraphQL errors."""
+    return {"program": build_context(request)}
 
 
 def context_of(info: Info) -> GraphQLContext:

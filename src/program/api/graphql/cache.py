@@ -1,0 +1,178 @@
+"""Answers to repeated queries, served again while the read models stand still.
+
+Many managers poll dashboards that change rarely; re-running the same query for the
+same caller against unchanged read models gives the same answer, so the encoded answer
+is kept and served again. What may be served is deliberately narrow (see ``ResultCache``);
+the package docstring says what a client can rely on.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from graphql import GraphQLError, OperationType, get_operation_ast
+from strawberry.extensions import ParserCache
+
+from program.api.graphql.schema import CACHE_SIZE, MAX_TOKENS
+from program.application.context import Actor
+
+ENV_SWITCH = "PROGRAM_GRAPHQL_CACHE"
+_ON, _OFF = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
+
+# The schema's own parser cache (shared by ``maxsize`` and parse options): a document
+# parsed here is not parsed again by ``schema.execute``, and the other way round.
+_parse = ParserCache(maxsize=CACHE_SIZE).cached_parse_document
+
+Key = tuple[str, str | None, str, Actor]
+
+
+@dataclass(frozen=True, slots=True)
+class Ticket:
+    """Where the read models stood when a cacheable request started."""
+
+    key: Key
+    runner: object
+    positions: dict[str, int]
+    generation: int
+    started: float
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    body: bytes
+    runner: object
+    positions: dict[str, int]
+    generation: int
+    expires: float
+
+
+class ResultCache:
+    """Encoded answers of successful queries, least recently used out.
+
+    An answer is served again only for the same query text, operation name and
+    variables, to the same caller (the whole actor: subject, role, programmes,
+    facilitator, partner, since visibility depends on all of them), while every read
+    model is still at the position it had when the answer was computed (as the
+    projection runner of this process knows it: its own commits and other projectors'
+    notifications), while no mutation has gone through this process since, and for at
+    most ``ttl`` seconds, because some fields depend on the clock (``nextSession``,
+    ``daysToExpiry``). Mutations, answers with errors and large answers are never kept.
+    ``hits`` and ``misses`` count lookups of cacheable requests.
+    """
+
+    def __init__(
+        self,
+        *,
+        enabled: bool = True,
+        size: int = 1024,
+        ttl: float = 1.0,
+        max_body: int = 256 * 1024,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.enabled = enabled
+        self.size = size
+        self.ttl = ttl
+        self.max_body = max_body
+        self.clock = clock
+        self.hits = 0
+        self.misses = 0
+        self.generation = 0
+        self._entries: OrderedDict[Key, _Entry] = OrderedDict()
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] = os.environ) -> ResultCache:
+        """On unless ``PROGRAM_GRAPHQL_CACHE`` says ``0`` (or false/no/off)."""
+        value = environ.get(ENV_SWITCH, "1").strip().lower()
+        if value not in _ON | _OFF:
+            raise ValueError(f"{ENV_SWITCH} must be 1 or 0, not {value!r}")
+        return cls(enabled=value in _ON)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def ticket(
+        self, services: Any, actor: Actor, query: str, operation_name: str | None,
+        variables: dict[str, Any] | None,
+    ) -> Ticket | None:
+        """A ticket when this request may be answered from (and into) the cache, else None."""
+        if not self.enabled:
+            return None
+        runner = services.projections
+        if not _knows_positions(runner) or operation_type(query, operation_name) is not OperationType.QUERY:
+            return None
+        key = (query, operation_name, canonical(variables), actor)
+        return Ticket(key, runner, runner.positions(), self.generation, self.clock())
+
+    def lookup(self, ticket: Ticket) -> bytes | None:
+        entry = self._entries.get(ticket.key)
+        if entry is not None:
+            if (entry.runner is ticket.runner and entry.positions == ticket.positions
+                    and entry.generation == self.generation and ticket.started < entry.expires):
+                self._entries.move_to_end(ticket.key)
+                self.hits += 1
+                return entry.body
+            del self._entries[ticket.key]
+        self.misses += 1
+        return None
+
+    def store(self, ticket: Ticket, body: bytes) -> None:
+        """Keep a successful answer under the positions read before it was computed.
+
+        Read models that moved while it was computed make the entry stale at once,
+        which is what makes storing safe without knowing what the query read. A request
+        that had to wait for ``consistentWith`` was computed at later positions than its
+        ticket's, so it is never served; one that did not wait was already caught up.
+        """
+        if ticket.generation != self.generation or len(body) > self.max_body:
+            return
+        self._entries[ticket.key] = _Entry(body, ticket.runner, ticket.positions,
+                                           ticket.generation, ticket.started + self.ttl)
+        self._entries.move_to_end(ticket.key)
+        while len(self._entries) > self.size:
+            self._entries.popitem(last=False)
+
+    def invalidate(self) -> None:
+        """Forget every answer (a mutation went through: e.g. an erasure shreds a key
+        before the read models apply it)."""
+        self.generation += 1
+        self._entries.clear()
+
+
+def _knows_positions(runner: Any) -> bool:
+    """Whether this process's runner learns of every read-model change as it commits.
+
+    Without a runner, or when it cannot LISTEN for other projectors' checkpoints (it
+    then only polls, and only while someone waits), an unchanged position proves nothing.
+    A read model being rebuilt changes without its position moving.
+    """
+    if runner is None or not hasattr(runner, "positions"):
+        return False
+    # TODO: ask the runner for a public ``listening`` flag instead of its connection.
+    watch = getattr(runner, "_watch", None)
+    return watch is not None and not watch.is_closed() and not runner.outdated
+
+
+def operation_type(query: str, operation_name: str | None) -> OperationType | None:
+    """The type of the operation a request runs; None when the document is unusable."""
+    try:
+        document = _parse(query, max_tokens=MAX_TOKENS)
+    except GraphQLError:
+        return None
+    operation = get_operation_ast(document, operation_name)
+    return None if operation is None else operation.operation
+
+
+def canonical(variables: dict[str, Any] | None) -> str:
+    """The variables as one text, the same for equal values whatever the key order."""
+    if not variables:
+        return ""
+    return json.dumps(variables, sort_keys=True, separators=(",", ":"))
+
+
+results = ResultCache.from_env()

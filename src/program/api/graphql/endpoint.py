@@ -1,0 +1,135 @@
+"""``POST /graphql`` without Strawberry's generic HTTP view.
+
+Strawberry's Litestar controller resolves five dependencies per request and runs every
+body through its generic view; for a small dashboard query that costs about as much as
+the query. This handler only reads the body, builds the context as ``context_getter``
+does, and answers with the same JSON Strawberry would (``process_result``), or with
+the cached answer (see ``cache``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+from graphql import OperationType
+from litestar import MediaType, Request, Response
+from strawberry.exceptions import MissingQueryError
+from strawberry.http import process_result
+from strawberry.schema import BaseSchema
+from strawberry.schema.exceptions import CannotGetOperationTypeError
+from strawberry.types.graphql import OperationType as Allowed
+
+from program.api.graphql import cache as _cache
+from program.api.graphql.context import GraphQLContext, build_context
+from program.api.graphql.errors import BAD_USER_INPUT
+
+_POST_OPERATIONS = frozenset({Allowed.QUERY, Allowed.MUTATION, Allowed.SUBSCRIPTION})
+_encode = msgspec.json.Encoder().encode
+_decode = msgspec.json.Decoder().decode
+
+
+class RequestError(Exception):
+    """The HTTP request itself is unusable: 400 before anything runs."""
+
+    def __init__(self, message: str, status_code: int = 400) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status_code = status_code
+
+
+@dataclass(frozen=True, slots=True)
+class GraphQLRequest:
+    query: str
+    variables: dict[str, Any] | None
+    operation_name: str | None
+    extensions: dict[str, Any] | None
+
+
+def parse_body(body: bytes, content_type: str) -> GraphQLRequest:
+    """The request's fields, checked as Strawberry checks them (same messages)."""
+    if "application/json" not in content_type.lower():
+        raise RequestError("Unsupported content type")
+    try:
+        data = _decode(body)
+    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
+        raise RequestError("Unable to parse request body as JSON") from exc
+    if isinstance(data, list):
+        raise RequestError("Batching is not enabled")
+    if not isinstance(data, dict):
+        raise RequestError("The request body must be a JSON object")
+    query = data.get("query")
+    if not isinstance(query, (str, type(None))):
+        raise RequestError("The GraphQL operation's `query` must be a string or null, if provided.")
+    if not query:
+        raise RequestError("No GraphQL query found in the request")
+    variables = data.get("variables")
+    if not isinstance(variables, (dict, type(None))):
+        raise RequestError(
+            "The GraphQL operation's `variables` must be an object or null, if provided.")
+    extensions = data.get("extensions")
+    if not isinstance(extensions, (dict, type(None))):
+        raise RequestError(
+            "The GraphQL operation's `extensions` must be an object or null, if provided.")
+    operation_name = data.get("operationName")
+    if not isinstance(operation_name, (str, type(None))):
+        raise RequestError("The GraphQL operation's `operationName` must be a string or null, "
+                           "if provided.")
+    return GraphQLRequest(query, variables, operation_name, extensions)
+
+
+def json_response(body: bytes, status_code: int = 200) -> Response[bytes]:
+    return Response(body, status_code=status_code, media_type=MediaType.JSON)
+
+
+def request_error(exc: RequestError) -> Response[bytes]:
+    """A request error as GraphQL errors are shaped, with the HTTP status it deserves."""
+    return json_response(
+        _encode({"errors": [{"message": exc.message, "extensions": {"code": BAD_USER_INPUT}}]}),
+        exc.status_code,
+    )
+
+
+async def answer_post(schema: BaseSchema, request: Request[Any, Any, Any]) -> Response[bytes]:
+    """Run one POSTed operation, from the cache when it may be."""
+    try:
+        gql = parse_body(await request.body(), request.headers.get("content-type", ""))
+    except RequestError as exc:
+        return request_error(exc)
+    context = build_context(request)
+    results = _cache.results
+    ticket = _ticket(results, context, gql)
+    if ticket is not None and (hit := results.lookup(ticket)) is not None:
+        return json_response(hit)
+    try:
+        result = await schema.execute(
+            gql.query,
+            variable_values=gql.variables,
+            context_value={"request": request, "program": context},
+            operation_name=gql.operation_name,
+            allowed_operation_types=_POST_OPERATIONS,
+            operation_extensions=gql.extensions,
+        )
+    except CannotGetOperationTypeError as exc:
+        return request_error(RequestError(exc.as_http_error_reason()))
+    except MissingQueryError:
+        return request_error(RequestError("No GraphQL query found in the request"))
+    finally:
+        if ticket is None and results.enabled and _cache.operation_type(
+                gql.query, gql.operation_name) is OperationType.MUTATION:
+            results.invalidate()  # even when it failed: an earlier field may have changed things
+    body = _encode(process_result(result))
+    if ticket is not None and not result.errors:
+        results.store(ticket, body)
+    return json_response(body)
+
+
+def _ticket(results: _cache.ResultCache, context: GraphQLContext,
+            gql: GraphQLRequest) -> _cache.Ticket | None:
+    if not results.enabled or gql.extensions:
+        return None
+    actor = context.authenticated()
+    if actor is None:
+        return None  # every field fails UNAUTHENTICATED: nothing to keep
+    return results.ticket(context.services, actor, gql.query, gql.operation_name, gql.variables)
