@@ -1,0 +1,138 @@
+"""GraphQL cohort-dashboard load vs a bare Litestar endpoint, both over real HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+from _common import say
+from _load import graphql_body, run_load
+
+from program.api.auth import mint_token
+from program.application.context import Actor, CommandContext
+from program.bootstrap import Services
+
+HERE = Path(__file__).resolve().parent
+SECRET = "bench-secret-" + "b" * 40
+
+DASHBOARD = """
+query Dashboard($id: UUID!) {
+  cohort(id: $id) {
+    id name status format capacity startsOn venue
+    enrolledCount waitlistCount
+    waitlist { participantId place }
+    facilitators { facilitatorId role }
+    nextSession { id startsAt }
+    attendance { rate present recorded }
+    consecutiveAbsences { participantId consecutive }
+    outcomes { measure baselineCount followUpCount people meanChange suppressed }
+  }
+}
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def seed_cohort(services: Services) -> str:
+    """One running cohort of 12 with a waitlist, 2 facilitators, sessions, attendance, outcomes."""
+    app = services.application
+    ctx = CommandContext(Actor.system("bench"))
+    today = datetime.now(UTC).date()
+    pid = (await app.create_programme(ctx, "Hope", "bench", None, ["HHI"], 2))["programme_id"]
+    await app.activate_programme(ctx, pid)
+    cid = (await app.plan_cohort(ctx, pid, "Tuesdays", "ENROLLED", 12, today, "Hall"))["cohort_id"]
+    await app.open_cohort_enrolment(ctx, cid)
+    for n in range(2):
+        fid = (await app.register_facilitator(ctx, f"F{n}", f"f{n}@example.org", 3))["facilitator_id"]
+        for kind in ("PEER_SUPPORT_TRAINING", "SAFEGUARDING", "BACKGROUND_CHECK"):
+            await app.record_facilitator_credential(ctx, fid, kind, today + timedelta(365))
+        await app.activate_facilitator(ctx, fid)
+        await app.assign_facilitator(ctx, cid, fid, "LEAD" if n == 0 else "CO")
+    people = []
+    for n in range(15):
+        person = (await app.register_participant(ctx, f"P{n}", None, None, None))["participant_id"]
+        await app.give_consent(ctx, person, "programme-participation", "n1", "v1", "consent",
+                               "paper", [], today + timedelta(365))
+        await app.enrol_participant(ctx, cid, person)
+        people.append(person)
+    await app.start_cohort(ctx, cid)
+    start = datetime.now(UTC) - timedelta(days=35)
+    for week in range(6):
+        sid = (await app.schedule_session(ctx, cid, start + timedelta(weeks=week)))["session_id"]
+        if week < 5:
+            for i, person in enumerate(people[:12]):
+                status = "PRESENT" if (i + week) % 4 else "ABSENT_UNEXCUSED"
+                await app.record_attendance(ctx, cid, sid, person, status)
+    for i, person in enumerate(people[:12]):
+        await app.record_outcome(ctx, person, cid, "HHI", "BASELINE", 20 + i)
+        last = await app.record_outcome(ctx, person, cid, "HHI", "FOLLOW_UP", 24 + i)
+    await services.projections.wait_for(last.position, 30)
+    return str(cid)
+
+
+async def measure(db_url: str, cohort_id: str, seconds: float, connections: int = 32) -> dict[str, float]:
+    port = free_port()
+    env = {**os.environ, "PROGRAM_DATABASE_URL": db_url, "PROGRAM_JWT_SECRET": SECRET,
+           "PROGRAM_LOG_LEVEL": "WARNING",
+           "PROGRAM_POOL_MAX_SIZE": str(connections)}
+    server = subprocess.Popen([sys.executable, str(HERE / "_bench_server.py"), str(port)], env=env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        await _wait_ready(base)
+        token = mint_token(SECRET, role="ADMIN", subject="bench")
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        body = graphql_body(DASHBOARD, {"id": cohort_id})
+        await _check(base, headers, body)
+        say(f"  warming up, then {seconds:.0f} s each of bare and GraphQL, {connections} clients…")
+        await run_load(f"{base}/bench/bare/{cohort_id}", connections=connections, seconds=1)
+        await run_load(f"{base}/graphql", connections=connections, seconds=1, method="POST",
+                       headers=headers, body=body)
+        bare = await run_load(f"{base}/bench/bare/{cohort_id}", connections=connections, seconds=seconds)
+        gql = await run_load(f"{base}/graphql", connections=connections, seconds=seconds,
+                             method="POST", headers=headers, body=body, check_graphql=True)
+    finally:
+        server.terminate()
+        server.wait(10)
+    if bare.errors or gql.errors:
+        raise RuntimeError(f"errors under load: bare {bare.errors}, graphql {gql.errors}")
+    return {
+        "gql_rps": gql.rps,
+        "gql_p50_ms": gql.percentile(50),
+        "gql_p99_ms": gql.percentile(99),
+        "bare_rps": bare.rps,
+        "bare_p99_ms": bare.percentile(99),
+        "gql_ratio_vs_bare": gql.rps / bare.rps,
+    }
+
+
+async def _wait_ready(base: str) -> None:
+    deadline = time.monotonic() + 60
+    async with httpx.AsyncClient() as client:
+        while time.monotonic() < deadline:
+            try:
+                if (await client.get(f"{base}/ready")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.2)
+    raise RuntimeError("bench server did not become ready")
+
+
+async def _check(base: str, headers: dict[str, str], body: bytes) -> dict[str, Any]:
+    async with httpx.AsyncClient() as client:
+        answer = (await client.post(f"{base}/graphql", headers=headers, content=body)).json()
+    if answer.get("errors") or not answer.get("data", {}).get("cohort"):
+        raise RuntimeError(f"dashboard query failed: {answer}")
+    return answer
