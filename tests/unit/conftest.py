@@ -11,25 +11,9 @@ from uuid import UUID
 
 import pytest
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import (
-    DatetimeAsISO,
-    DecimalAsStr,
-    JSONTranscoder,
-    Mapper,
-    Transcoding,
-    UUIDAsHex,
-)
+from eventsourcing.persistence import Mapper
 
-
-class DateAsISO(Transcoding):
-    type = date
-    name = "date_iso"
-
-    def encode(self, obj: date) -> str:
-        return obj.isoformat()
-
-    def decode(self, data: str) -> date:
-        return date.fromisoformat(data)
+from program.store.mapping import create_mapper
 
 
 # Exact types only: a StrEnum member or a tuple would encode, but decode as
@@ -53,10 +37,8 @@ def assert_plain(value: Any, path: str = "event") -> None:
 
 @pytest.fixture(scope="session")
 def mapper() -> Mapper[UUID]:
-    transcoder = JSONTranscoder()
-    for transcoding in (UUIDAsHex(), DatetimeAsISO(), DecimalAsStr(), DateAsISO()):
-        transcoder.register(transcoding)
-    return Mapper(transcoder=transcoder)
+    """The mapper the event store itself uses."""
+    return create_mapper()
 
 
 @pytest.fixture
