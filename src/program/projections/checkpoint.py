@@ -46,29 +46,40 @@ async def read(conn: asyncpg.Connection | asyncpg.Pool, name: str) -> int:
     return int(value or 0)
 
 
+async def version(conn: asyncpg.Connection | asyncpg.Pool, name: str) -> str | None:
+    """The table version the read model was built with."""
+    return await conn.fetchval(f"SELECT version FROM {CHECKPOINTS} WHERE name = $1", name)
+
+
 async def read_all(conn: asyncpg.Connection | asyncpg.Pool) -> dict[str, int]:
     rows = await conn.fetch(f"SELECT name, position FROM {CHECKPOINTS}")
     return {r["name"]: int(r["position"]) for r in rows}
 
 
+# One round trip: relax this transaction's commit (a lost commit only re-applies from
+# the older checkpoint, still exactly once), compare-and-set, and tell other processes.
+_ADVANCE = f"""
+WITH relaxed AS (SELECT set_config('synchronous_commit', 'off', true)),
+     moved AS (UPDATE {CHECKPOINTS} SET position = $3, updated_at = now(), error = NULL,
+                      error_at = NULL
+               WHERE name = $1 AND position = $2 RETURNING position)
+SELECT CASE WHEN $4 THEN pg_notify('{CHANNEL}', $1 || ':' || moved.position) END
+FROM moved, relaxed
+"""
+
+
 async def advance(
-    conn: asyncpg.Connection, name: str, expected: int, position: int, *, notify: bool = True
+    conn: asyncpg.Connection | asyncpg.Pool, name: str, expected: int, position: int, *,
+    notify: bool = True,
 ) -> None:
-    """Compare-and-set, first thing in the batch's transaction.
+    """Compare-and-set, first thing in the batch's transaction (or alone, autocommitted).
 
     Taking the row lock before touching any view row means a rebuild swapping schemas
     (which locks this row) and a runner never interleave; the compare fences off a
     runner whose position is out of date.
     """
-    moved = await conn.fetchval(
-        f"UPDATE {CHECKPOINTS} SET position = $3, updated_at = now(), error = NULL, "
-        "error_at = NULL WHERE name = $1 AND position = $2 RETURNING 1",
-        name, expected, position,
-    )
-    if moved is None:
+    if not await conn.fetch(_ADVANCE, name, expected, position, notify):
         raise StaleCheckpoint(name)
-    if notify:
-        await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, f"{name}:{position}")
 
 
 async def record_error(pool: asyncpg.Pool, name: str, error: str) -> None:

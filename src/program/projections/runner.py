@@ -50,13 +50,14 @@ async def project_rows(
     position = rows[-1][0]
     ranged = isinstance(projection, RangeProjection)
     batch = [] if ranged else decoder.envelopes(projection, rows, cache)
+    if not ranged and not batch:  # nothing for this read model: only the checkpoint moves
+        await checkpoint.advance(pool, projection.name, expected, position, notify=notify)
+        return position
     async with pool.acquire() as conn, conn.transaction():
-        # A lost commit only re-applies from the older checkpoint, which is still exact.
-        await conn.execute("SET LOCAL synchronous_commit TO off")
         await checkpoint.advance(conn, projection.name, expected, position, notify=notify)
         if ranged:
             await projection.apply_range(conn, projection.schema, expected, position)  # type: ignore[attr-defined]
-        elif batch:
+        else:
             await projection.apply(conn, projection.schema, batch)
     return position
 
@@ -256,10 +257,11 @@ class ProjectionRunner:
         if name in self._outdated:
             from program.projections.rebuild import rebuild
 
-            log.info("projection %s: tables changed, rebuilding", name)
-            await rebuild(self.pool, self.store, self.repository, [name],
-                          projections=[projection])
-            self._outdated.discard(name)
+            if await checkpoint.version(self.pool, name) != projection.schema_version():
+                log.info("projection %s: tables changed, rebuilding", name)
+                await rebuild(self.pool, self.store, self.repository, [name],
+                              projections=[projection])
+            self._outdated.discard(name)  # rebuilt, here or by someone else meanwhile
             self._signal()
         position = await checkpoint.read(self.pool, name)
         self._advanced(name, position)
