@@ -216,3 +216,17 @@ async def test_runner_only_for_named_projections_applies_nothing_else(
     runner = ProjectionRunner(pool, store, None, repository, run=["audit_trail"], url=db_url)
     assert runner.running == ["audit_trail"]
     assert set(runner.projections) == {p.name for p in all_projections()}
+
+
+async def test_wait_for_still_answers_when_its_listen_connection_is_lost(
+    pool, store, repository, db_url, story  # noqa: F811
+):
+    async with running(pool, store, repository, db_url, run=()) as api:
+        api.relisten_interval = 0.3
+        async with running(pool, store, repository, db_url) as projector:
+            await caught_up(projector, store)
+            await pool.execute("SELECT pg_terminate_backend($1)", api._watch.get_server_pid())
+            assert await api.wait_until(lambda: api._watch is None, timeout=5)
+            result = await story.app.create_programme(admin(), "Lost LISTEN", "", None, [], 2)
+            assert await api.wait_for(result.position, timeout=5)  # re-read checkpoints
+            assert await api.wait_until(lambda: api._watch is not None, timeout=10)

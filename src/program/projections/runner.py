@@ -4,8 +4,13 @@ Why a task per projection rather than one task for all: each projection has its 
 lock (another process may hold some of them), its own checkpoint and its own failures.
 A projection whose handler fails retries with backoff while the others keep going, and
 a projector taking over one lock does not wait for the others. The cost, reading the
-log once per projection, is small next to writing the views; a full rebuild, where it
-would matter, reads once for all (see ``rebuild``).
+log once per projection, is small next to writing the views (the rows are light tuples,
+and each event is decoded once for all tasks); a full rebuild, where it would matter,
+reads once for all (see ``rebuild``).
+
+Waiting (``wait_for``) wakes on this process's own commits and on the NOTIFY every
+projector sends with its checkpoint, so an API process answers ``consistentWith`` as
+soon as any projector, here or elsewhere, has applied the position.
 """
 
 from __future__ import annotations
@@ -21,9 +26,9 @@ import asyncpg
 
 from program.projections import checkpoint, schemas
 from program.projections.base import Decoder, Projection, RangeProjection, Row
-from program.projections.log import ProjectionLog
 from program.projections.checkpoint import ProjectionStatus, StaleCheckpoint
 from program.projections.locks import ProjectionLocks
+from program.projections.log import ProjectionLog
 from program.projections.registry import all_projections
 from program.store.eventstore import EventStore
 from program.store.repository import Repository
@@ -45,7 +50,8 @@ async def project_rows(
     """Apply rows after ``expected`` and move the checkpoint, in one transaction.
 
     Exactly once: the view rows and the checkpoint commit together or not at all, and the
-    compare-and-set on the checkpoint refuses a batch that does not start where it ends.
+    compare-and-set on the checkpoint refuses a batch that does not start where it ends
+    (``StaleCheckpoint``). Rows of no interest to the read model move only the checkpoint.
     """
     position = rows[-1][0]
     ranged = isinstance(projection, RangeProjection)
@@ -64,6 +70,8 @@ async def project_rows(
 
 class ProjectionRunner:
     """Keeps the read models up to date in this process and answers how far they are."""
+
+    relisten_interval = 5.0  # seconds between attempts to LISTEN again after losing it
 
     def __init__(
         self,
@@ -88,6 +96,9 @@ class ProjectionRunner:
         self.repository = repository
         self.projections = {p.name: p for p in (projections or all_projections())}
         self.running = [n for n in (self.projections if run is None else run)]
+        unknown = [n for n in self.running if n not in self.projections]
+        if unknown:
+            raise ValueError(f"unknown read models: {', '.join(unknown)}")
         self.url = url or (listener.url if listener is not None else None)
         self.batch_size = batch_size
         self.poll_interval = poll_interval
@@ -107,7 +118,7 @@ class ProjectionRunner:
         self._tasks: list[asyncio.Task[None]] = []
         self._watch: asyncpg.Connection | None = None
         self._refreshing: asyncio.Future[dict[str, int]] | None = None
-        self._refreshed_at = float("-inf")
+        self._refreshed_at = self._listened_at = float("-inf")
         self._started = False
 
     def _require_url(self) -> str:
@@ -123,14 +134,15 @@ class ProjectionRunner:
             return
         self._started = True
         self._outdated = await schemas.ensure(self.pool, self.projections.values())
-        await self._refresh()
         await self._listen()
+        await self._refresh()
         self.locks.start()
         for name in self.running:
             self._tasks.append(asyncio.create_task(self._work(self.projections[name]),
                                                    name=f"projection-{name}"))
 
     async def stop(self) -> None:
+        """Stop applying (a batch in flight rolls back) and let go of the locks."""
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -138,11 +150,11 @@ class ProjectionRunner:
                 await task
         self._tasks = []
         await self.locks.close()
-        if self._watch is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(self._watch.close(), 5)
-            self._watch = None
         self._started = False
+        watch, self._watch = self._watch, None
+        if watch is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(watch.close(), 5)
 
     # -- status and waiting ----------------------------------------------------
 
@@ -198,13 +210,17 @@ class ProjectionRunner:
         changed.set()
 
     async def _refresh(self) -> None:
-        """Re-read the checkpoints, at most every 100 ms however many are waiting."""
+        """Re-read the checkpoints, at most every 100 ms however many are waiting (and
+        LISTEN again, at most every 5 s, if the connection for it was lost)."""
         loop = asyncio.get_running_loop()
         if self._refreshing is None or self._refreshing.done():
             if loop.time() - self._refreshed_at < 0.1:
                 return
             self._refreshed_at = loop.time()
             self._refreshing = asyncio.ensure_future(checkpoint.read_all(self.pool))
+            if (self._started and self._watch is None
+                    and loop.time() - self._listened_at > self.relisten_interval):
+                await self._listen()
         for name, position in (await asyncio.shield(self._refreshing)).items():
             self._advanced(name, position)
 
@@ -214,12 +230,19 @@ class ProjectionRunner:
             with contextlib.suppress(ValueError):
                 self._advanced(name, int(position))
 
+        def on_lost(conn: object) -> None:
+            if self._watch is conn:
+                self._watch = None
+
+        self._listened_at = asyncio.get_running_loop().time()
         try:
-            self._watch = await asyncpg.connect(self._require_url())
-            await self._watch.add_listener(checkpoint.CHANNEL, on_notify)
+            conn = await asyncpg.connect(self._require_url())
+            await conn.add_listener(checkpoint.CHANNEL, on_notify)
+            conn.add_termination_listener(on_lost)
         except (OSError, asyncpg.PostgresError):
             log.warning("cannot LISTEN for checkpoints; wait_for will poll", exc_info=True)
-            self._watch = None
+            return
+        self._watch = conn
 
     # -- one projection ----------------------------------------------------------
 
@@ -227,6 +250,7 @@ class ProjectionRunner:
         backoff = 0.2
         while True:
             lost = await self.locks.acquired(projection.name)
+            applied = self.applied[projection.name]
             job = asyncio.create_task(self._follow(projection))
             gone = asyncio.create_task(lost.wait())
             try:
@@ -240,6 +264,8 @@ class ProjectionRunner:
             failure = None if job.cancelled() else job.exception()
             if isinstance(failure, StaleCheckpoint) or failure is None:
                 continue
+            if self.applied[projection.name] > applied:
+                backoff = 0.2  # it worked for a while: a new problem, retry soon
             await self._failed(projection, failure)
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, self.max_backoff)
