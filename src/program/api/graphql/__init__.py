@@ -20,6 +20,33 @@ Decisions a client can rely on:
   with the same key answers the first result (``replayed: true``) and changes nothing.
 - Errors carry ``extensions.code``; unexpected failures answer
   ``INTERNAL_SERVER_ERROR`` with no detail (the traceback goes to the log).
+- A request is a JSON object (``query``, optional ``variables`` object,
+  ``operationName`` and ``extensions``) POSTed as ``application/json``, or a query in
+  GET parameters. A request that cannot be run at all (not JSON, not an object, no
+  query, a field of the wrong type, an unknown operation name, a batch, a mutation
+  over GET) answers 400 with ``{"errors": [{"message", "extensions": {"code":
+  "BAD_USER_INPUT"}}]}``; everything else answers 200 with ``data`` and, if any,
+  ``errors``. While the database is not reachable the endpoint answers 503.
+
+Answers to repeated queries may come from a per-process cache (``cache.py``), which
+never changes what a caller sees beyond what eventual consistency already allows:
+
+- Only a successful answer to a query POSTed by an authenticated caller is kept, under
+  the query text, operation name, variables (key order does not matter) and the whole
+  caller (subject, role, programmes, facilitator, partner). Mutations, answers with any
+  error, requests carrying ``extensions`` and GET requests are never kept.
+- A kept answer is served only while every read model is at the position it had when
+  the answer was computed, as this process's projection runner knows it (its own
+  commits and, through LISTEN, other projectors'), while no mutation has gone through
+  this process since (an erasure shreds a key before the read models apply it), and
+  for at most 1 s, because some fields depend on the clock (``nextSession``,
+  ``daysToExpiry``). A ``consistentWith`` request is served from the cache only when
+  the read models had already reached that position.
+- Nothing is cached when no runner watches the read models in this process (or its
+  LISTEN connection is lost) or while a read model is being rebuilt.
+- ``PROGRAM_GRAPHQL_CACHE=0`` turns it off. It keeps at most 1024 answers of up to
+  256 KiB, least recently used out; ``cache.results.hits`` and ``.misses`` count the
+  lookups of requests it could have answered.
 """
 
 from __future__ import annotations
