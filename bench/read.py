@@ -43,7 +43,7 @@ from program.domain.consent import Consent  # noqa: E402
 from program.domain.facilitator import Facilitator  # noqa: E402
 from program.domain.participant import Participant  # noqa: E402
 from program.domain.programme import Programme  # noqa: E402
-from program.projections.rebuild import RebuildProgress, rebuild  # noqa: E402
+from program.projections.rebuild import BATCH, RebuildProgress, rebuild  # noqa: E402
 from program.projections.registry import all_projections  # noqa: E402
 from program.projections.runner import ProjectionRunner  # noqa: E402
 from program.store.database import create_pool  # noqa: E402
@@ -246,7 +246,7 @@ RAW_INSERT = """INSERT INTO raw_rows SELECT i, o, k, r, convert_from(d, 'UTF8'):
     AS x(i, o, k, r, d)"""
 
 
-async def raw_baseline(pool: asyncpg.Pool, rows: int, head: int, batch: int = 4000) -> float:
+async def raw_baseline(pool: asyncpg.Pool, rows: int, head: int, batch: int = BATCH) -> float:
     """Plain asyncpg, nothing else: read every event in the rebuild's batches (the next batch
     read while this one is written) and write ``rows`` rows in batches; events/s."""
     async with pool.acquire() as conn:
@@ -353,17 +353,32 @@ async def _lag_setup(app: Application, clock: FixedClock) -> list[tuple[str, str
 # -- HTTP (hook) ------------------------------------------------------------------------
 
 
-async def measure_http(url: str, pool: asyncpg.Pool) -> dict[str, float]:
-    """Hook for the API benchmark: ``gql_rps``, ``gql_p99_ms``, ``bare_rps``,
-    ``gql_ratio_vs_bare`` against the database at ``url`` (read models already built).
-    Returns no figures until the API engineer fills it in."""
-    return {}
+async def measure_http(url: str, seconds: float) -> dict[str, float]:
+    """The API part (``gql_rps``, ``gql_p99_ms``, ``bare_rps``, ``gql_ratio_vs_bare``),
+    from ``bench/_http_read.py`` when it is there: ``seed_cohort(services)`` gives a cohort
+    id, ``measure(url, cohort_id, seconds)`` the figures. No figures without it."""
+    try:
+        import _http_read  # type: ignore[import-not-found]
+    except ImportError as exc:
+        say(f"  skipped: {exc}")
+        return {}
+    from program.bootstrap import open_services
+    from program.settings import Settings
+    from program.store.database import Database
+
+    services = await open_services(Settings(), database=Database(url=url), run_projections=True)
+    try:
+        cohort_id = await _http_read.seed_cohort(services)
+        assert await services.projections.wait_for(await services.store.max_position(), 60)
+    finally:
+        await services.close()
+    return await _http_read.measure(url, str(cohort_id), seconds)
 
 
 # -- main -----------------------------------------------------------------------------
 
 
-async def main(events_target: int, lag_seconds: float) -> dict[str, float]:
+async def main(events_target: int, seconds: float) -> dict[str, float]:
     server = Server()
     figures: dict[str, float] = {}
     try:
@@ -396,12 +411,14 @@ async def main(events_target: int, lag_seconds: float) -> dict[str, float]:
         figures.update(events=head, rebuild_eps=eps, rebuild_seconds=seconds, read_model_rows=rows,
                        raw_eps=raw, rebuild_ratio_vs_raw=eps / raw)
 
-        if lag_seconds > 0:
-            say(f"lag under 500 commands/s for {lag_seconds:.0f}s…")
-            p50, p99, n = await measure_lag(pool, store, url, lag_seconds)
+        if seconds > 0:
+            say(f"lag under 500 commands/s for {seconds:.0f}s…")
+            p50, p99, n = await measure_lag(pool, store, url, seconds)
             say(f"  p50 {p50:.1f} ms, p99 {p99:.1f} ms over {n:,} commands")
             figures.update(lag_p50_ms=p50, lag_p99_ms=p99)
-        figures.update(await measure_http(url, pool))
+        if seconds > 0:
+            say("API: a cohort dashboard over HTTP, 32 clients…")
+            figures.update(await measure_http(url, seconds))
         await store.close()
         await pool.close()
     finally:
@@ -414,8 +431,9 @@ if __name__ == "__main__":
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=int(os.environ.get("BENCH_EVENTS", 200_000)),
                         help="generate at least this many events (default 200,000)")
-    parser.add_argument("--lag-seconds", type=float,
+    parser.add_argument("--seconds", type=float,
                         default=float(os.environ.get("BENCH_SECONDS", 10)),
-                        help="how long to run commands for the lag figures (0 skips; default 10)")
+                        help="how long each timed load runs: the lag, then the API "
+                        "(0 skips both; default 10)")
     args = parser.parse_args()
-    print(json.dumps(asyncio.run(main(args.events, args.lag_seconds))), flush=True)
+    print(json.dumps(asyncio.run(main(args.events, args.seconds))), flush=True)

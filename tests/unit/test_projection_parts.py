@@ -17,7 +17,7 @@ from program.domain.programme import Programme
 from program.projections.base import Decoder, kind_of
 from program.projections.decoding import EventDecoder, EventView
 from program.projections.queries.paging import InvalidQuery, decode_cursor, encode_cursor, page_size
-from program.projections.readmodels.cohort_dashboard import absence_streak
+from program.projections.readmodels.cohort_dashboard import absence_streak, latest_first
 from program.projections.registry import all_projections
 from program.projections.tables import Rows, Table
 from program.store.mapping import create_mapper
@@ -142,12 +142,15 @@ def test_cursors_round_trip_and_reject_anything_else() -> None:
 
 
 def test_absence_streak_counts_from_the_latest_recorded_session_back() -> None:
-    sessions = [["s1", "2026-01-01"], ["s2", "2026-01-08"], ["s3", "2026-01-15"], ["s4", "x"]]
-    marks = {"s1": {"p": "PRESENT"}, "s2": {"p": "ABSENT_EXCUSED"},
-             "s3": {"p": "ABSENT_UNEXCUSED", "q": "PRESENT"}}
-    assert absence_streak("p", sessions, marks) == 2
-    assert absence_streak("q", sessions, marks) == 0
-    assert absence_streak("nobody", sessions, marks) == 0
+    # Scheduled out of start order: slot 3 starts first, slot 0 last.
+    sessions = [["s0", "2026-01-29"], ["s1", "2026-01-08"], ["s2", "2026-01-15"],
+                ["s3", "2026-01-01"]]
+    order = latest_first(sessions)
+    assert order == [0, 2, 1, 3]
+    assert absence_streak("-EUP", order) == 2  # s0 unrecorded; s2 U, s1 E, then s3 P
+    assert absence_streak("P", order) == 0
+    assert absence_streak("UE", order) == 2
+    assert absence_streak("", order) == 0
 
 
 def test_every_read_model_lives_in_its_own_schema_with_a_version() -> None:

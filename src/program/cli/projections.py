@@ -30,6 +30,7 @@ from program.cli.main import CliError
 
 
 def add_commands(subparsers: Any, open_services_cm: Callable[..., Any]) -> None:
+    from program.projections.rebuild import BATCH
     from program.projections.registry import names
 
     known = ", ".join(names())
@@ -67,8 +68,8 @@ def add_commands(subparsers: Any, open_services_cm: Callable[..., Any]) -> None:
     )
     rebuild.add_argument("names", nargs="*", metavar="NAME",
                          help=f"read models to rebuild (default all: {known})")
-    rebuild.add_argument("--batch-size", type=int, default=4000,
-                         help="events read and applied per batch (default 4000)")
+    rebuild.add_argument("--batch-size", type=int, default=BATCH,
+                         help=f"events read and applied per batch (default {BATCH})")
     rebuild.add_argument("--no-progress", action="store_true",
                          help="no progress bar (it is hidden anyway when stderr is not a terminal)")
     rebuild.set_defaults(handler=lambda args: rebuild_command(args, open_services_cm))

@@ -24,7 +24,7 @@ from program.projections.registry import select
 from program.store.eventstore import EventStore
 from program.store.repository import Repository
 
-BATCH = 4000
+BATCH = 8000
 
 
 class RebuildBusy(Exception):

@@ -56,7 +56,8 @@ def _outcomes(measures: list[str], stats: dict[str, dict[str, Any]]) -> tuple[Ou
 
 
 def _view(r: asyncpg.Record, now: datetime) -> CohortView:
-    sessions = tuple(SessionView(UUID(sid), datetime.fromisoformat(at)) for sid, at in r["sessions"])
+    sessions = tuple(sorted((SessionView(UUID(sid), datetime.fromisoformat(at))
+                             for sid, at in r["sessions"]), key=lambda s: (s.starts_at, s.id)))
     upcoming = next((s for s in sessions if s.starts_at > now), None)
     enrolled = tuple(UUID(p) for p in r["enrolled"])
     absences = sorted(r["absentees"].items(), key=lambda kv: (-kv[1], kv[0]))

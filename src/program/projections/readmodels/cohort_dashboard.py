@@ -4,6 +4,10 @@ One row per cohort holds what its dashboard shows: the lists in order, the figur
 (kept up to date by difference), and the marks and scores they come from. A cohort
 has tens of people and sessions, so its row stays small, and a batch of thousands
 of attendance marks rewrites only the hundred-odd cohorts they belong to.
+
+Marks are kept compact: per person, one character per session in the order the
+sessions were scheduled (``P`` present, ``E`` absent excused, ``U`` absent
+unexcused, ``-`` not recorded), so a cohort's row stays under a kilobyte or two.
 """
 
 from __future__ import annotations
@@ -35,6 +39,8 @@ PROGRAMMES = Table.define("programmes", "id uuid, measures jsonb", key="id")
 
 ABSENCE_STREAK = 3
 PRESENT = "PRESENT"
+CODES = {"PRESENT": "P", "ABSENT_EXCUSED": "E", "ABSENT_UNEXCUSED": "U"}
+NONE = "-"
 _PEOPLE_EVENTS = frozenset({
     "Cohort.ParticipantEnrolled", "Cohort.ParticipantWaitlisted", "Cohort.ParticipantPromoted",
     "Cohort.ParticipantWithdrawn", "Cohort.AttendanceRecorded",
@@ -49,6 +55,14 @@ class _Batch:
         self.facilitators = Rows(FACILITATORS)
         self.programmes = Rows(PROGRAMMES)
         self.touched: set[tuple[UUID, str]] = set()
+        self._slots: dict[UUID, dict[str, int]] = {}
+
+    def slot(self, cohort_id: UUID, row: dict[str, Any], session_id: str) -> int | None:
+        """Where a session's marks go: its place in scheduling order."""
+        slots = self._slots.get(cohort_id)
+        if slots is None:
+            slots = self._slots[cohort_id] = {s[0]: i for i, s in enumerate(row["sessions"])}
+        return slots.get(session_id)
 
     def cohort(self, e: Envelope, cohort_id: UUID | None = None) -> dict[str, Any] | None:
         key = cohort_id or e.originator_id
@@ -112,20 +126,25 @@ def _unassigned(b: _Batch, e: Envelope) -> None:
 
 def _scheduled(b: _Batch, e: Envelope) -> None:
     if (row := b.cohort(e)) is not None:
-        row["sessions"].append([str(e.event.session_id), e.event.starts_at.isoformat()])
-        row["sessions"].sort(key=lambda s: (s[1], s[0]))
+        sid = str(e.event.session_id)
+        b.slot(e.originator_id, row, sid)  # index the sessions before this one
+        b._slots[e.originator_id][sid] = len(row["sessions"])
+        row["sessions"].append([sid, e.event.starts_at.isoformat()])
 
 
 def _attendance(b: _Batch, e: Envelope) -> None:
     if (row := b.cohort(e)) is None:
         return
     ev = e.event
+    slot = b.slot(e.originator_id, row, str(ev.session_id))
+    if slot is None:
+        return
     pid = str(ev.participant_id)
-    marks = row["marks"].setdefault(str(ev.session_id), {})
-    previous = marks.get(pid)
-    marks[pid] = ev.status
-    row["recorded"] += previous is None
-    row["present"] += (ev.status == PRESENT) - (previous == PRESENT)
+    marks = row["marks"].get(pid, "").ljust(slot + 1, NONE)
+    previous, code = marks[slot], CODES[ev.status]
+    row["marks"][pid] = marks[:slot] + code + marks[slot + 1:]
+    row["recorded"] += previous == NONE
+    row["present"] += (code == "P") - (previous == "P")
     b.touched.add((e.originator_id, pid))
 
 
@@ -177,27 +196,36 @@ HANDLERS: dict[str, Callable[[_Batch, Envelope], None]] = {
 }
 
 
-def absence_streak(participant: str, sessions: list[list[str]], marks: dict[str, dict[str, str]]
-                   ) -> int:
+def latest_first(sessions: list[list[str]]) -> list[int]:
+    """Session slots from the latest start to the earliest."""
+    return sorted(range(len(sessions)), key=lambda i: (sessions[i][1], sessions[i][0]),
+                  reverse=True)
+
+
+def absence_streak(marks: str, order: list[int]) -> int:
     """Absences in a row at the end of a person's recorded sessions, in session start order."""
     streak = 0
-    for session_id, _ in reversed(sessions):
-        status = marks.get(session_id, {}).get(participant)
-        if status is None:
+    for slot in order:
+        code = marks[slot] if slot < len(marks) else NONE
+        if code == NONE:
             continue
-        if status == PRESENT:
+        if code == "P":
             break
         streak += 1
     return streak
 
 
 def _recount_absences(b: _Batch) -> None:
+    orders: dict[UUID, list[int]] = {}
     for cohort_id, pid in b.touched:
         row = b.cohorts.get(cohort_id)
         if row is None:
             continue
+        order = orders.get(cohort_id)
+        if order is None:
+            order = orders[cohort_id] = latest_first(row["sessions"])
         counts = row["format"] == "DROP_IN" or pid in row["enrolled"]
-        streak = absence_streak(pid, row["sessions"], row["marks"]) if counts else 0
+        streak = absence_streak(row["marks"].get(pid, ""), order) if counts else 0
         if streak >= ABSENCE_STREAK:
             row["absentees"][pid] = streak
         else:
@@ -208,6 +236,7 @@ class CohortDashboardProjection(Projection):
     """Keeps each cohort's dashboard: lists in order, and its figures by difference."""
 
     name = "cohort_dashboard"
+    version = 2
     handles = frozenset(HANDLERS)
     tables = (COHORTS, FACILITATORS, PROGRAMMES)
     indexes = (

@@ -21,12 +21,13 @@ PROGRAMMES = Table.define(
     min_facilitators int, created_at timestamptz, updated_at timestamptz""",
     key="id",
 )
-# ``marks`` holds the last mark per session and person ({session: {person: present}}):
-# a mark recorded again replaces the first, so the counters need the one it replaces.
+# A mark recorded again replaces the first, so the counters need the one it replaces:
+# ``marks`` holds, per person, a character per session in scheduling order (``sessions``):
+# ``P`` present, ``A`` absent, ``-`` not recorded.
 COHORTS = Table.define(
     "cohorts",
     """id uuid, programme_id uuid, status text, enrolled int, waitlisted int,
-    present int, recorded int, marks jsonb""",
+    present int, recorded int, sessions jsonb, marks jsonb""",
     key="id",
 )
 
@@ -35,6 +36,14 @@ class _Batch:
     def __init__(self) -> None:
         self.programmes = Rows(PROGRAMMES)
         self.cohorts = Rows(COHORTS)
+        self._slots: dict[UUID, dict[str, int]] = {}
+
+    def slots(self, cohort_id: UUID, row: dict[str, Any]) -> dict[str, int]:
+        """Each session's place in scheduling order, where its marks go."""
+        slots = self._slots.get(cohort_id)
+        if slots is None:
+            slots = self._slots[cohort_id] = {s: i for i, s in enumerate(row["sessions"])}
+        return slots
 
 
 def _created(b: _Batch, e: Envelope) -> None:
@@ -59,7 +68,7 @@ def _programme_status(status: str) -> Callable[[_Batch, Envelope], None]:
 def _planned(b: _Batch, e: Envelope) -> None:
     b.cohorts.put({"id": e.originator_id, "programme_id": e.event.programme_id,
                    "status": "PLANNED", "enrolled": 0, "waitlisted": 0, "present": 0,
-                   "recorded": 0, "marks": {}})
+                   "recorded": 0, "sessions": [], "marks": {}})
 
 
 def _cohort(b: _Batch, e: Envelope) -> dict[str, Any] | None:
@@ -89,16 +98,24 @@ def _withdrawn(b: _Batch, e: Envelope) -> None:
         row["waitlisted" if e.event.was_waitlisted else "enrolled"] -= 1
 
 
+def _scheduled(b: _Batch, e: Envelope) -> None:
+    if (row := _cohort(b, e)) is not None:
+        b.slots(e.originator_id, row)[str(e.event.session_id)] = len(row["sessions"])
+        row["sessions"].append(str(e.event.session_id))
+
+
 def _attendance(b: _Batch, e: Envelope) -> None:
     if (row := _cohort(b, e)) is None:
         return
-    marks = row["marks"].setdefault(str(e.event.session_id), {})
+    slot = b.slots(e.originator_id, row).get(str(e.event.session_id))
+    if slot is None:
+        return
     pid = str(e.event.participant_id)
-    present = e.event.status == "PRESENT"
-    previous = marks.get(pid)
-    marks[pid] = present
-    row["recorded"] += previous is None
-    row["present"] += present - bool(previous)
+    marks = row["marks"].get(pid, "").ljust(slot + 1, "-")
+    previous, code = marks[slot], "P" if e.event.status == "PRESENT" else "A"
+    row["marks"][pid] = marks[:slot] + code + marks[slot + 1:]
+    row["recorded"] += previous == "-"
+    row["present"] += (code == "P") - (previous == "P")
 
 
 HANDLERS: dict[str, Callable[[_Batch, Envelope], None]] = {
@@ -114,6 +131,7 @@ HANDLERS: dict[str, Callable[[_Batch, Envelope], None]] = {
     "Cohort.ParticipantWaitlisted": _counts(0, 1),
     "Cohort.ParticipantPromoted": _counts(1, -1),
     "Cohort.ParticipantWithdrawn": _withdrawn,
+    "Cohort.SessionScheduled": _scheduled,
     "Cohort.AttendanceRecorded": _attendance,
 }
 
