@@ -402,13 +402,13 @@ async def main(events_target: int, seconds: float) -> dict[str, float]:
         await pool.execute("VACUUM ANALYZE stored_events")
 
         say("rebuilding every read model from zero…")
-        eps, seconds = await measure_rebuild(pool, store, repository, head)
+        eps, took = await measure_rebuild(pool, store, repository, head)
         rows = await read_model_rows(pool)
-        say(f"  {eps:,.0f} events/s ({seconds:.1f}s), {rows:,} read-model rows")
+        say(f"  {eps:,.0f} events/s ({took:.1f}s), {rows:,} read-model rows")
         say("raw asyncpg baseline: same events, same batches, as many rows…")
         raw = await raw_baseline(pool, rows, head)
         say(f"  {raw:,.0f} events/s")
-        figures.update(events=head, rebuild_eps=eps, rebuild_seconds=seconds, read_model_rows=rows,
+        figures.update(events=head, rebuild_eps=eps, rebuild_seconds=took, read_model_rows=rows,
                        raw_eps=raw, rebuild_ratio_vs_raw=eps / raw)
 
         if seconds > 0:
@@ -416,7 +416,6 @@ async def main(events_target: int, seconds: float) -> dict[str, float]:
             p50, p99, n = await measure_lag(pool, store, url, seconds)
             say(f"  p50 {p50:.1f} ms, p99 {p99:.1f} ms over {n:,} commands")
             figures.update(lag_p50_ms=p50, lag_p99_ms=p99)
-        if seconds > 0:
             say("API: a cohort dashboard over HTTP, 32 clients…")
             figures.update(await measure_http(url, seconds))
         await store.close()
