@@ -35,8 +35,10 @@ class ProgrammeView:
     updated_at: datetime
     cohort_count: int
     cohorts_by_status: dict[str, int]
-    enrolled: int  # in cohorts not yet completed or cancelled
-    waitlisted: int  # likewise
+    # Places taken and waiting in cohorts not yet completed or cancelled (a person in two
+    # of the programme's cohorts counts in each).
+    enrolled: int
+    waitlisted: int
     attendance_present: int
     attendance_recorded: int
     attendance_rate: float | None  # present / recorded, None before any mark

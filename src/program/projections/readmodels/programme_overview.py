@@ -143,7 +143,8 @@ class ProgrammeOverviewProjection(Projection):
     handles = frozenset(HANDLERS)
     tables = (PROGRAMMES, COHORTS)
     indexes = (
-        "CREATE INDEX ON {schema}.programmes (status, id)",
+        "CREATE INDEX ON {schema}.programmes (name, id)",
+        "CREATE INDEX ON {schema}.programmes (status, name, id)",
         "CREATE INDEX ON {schema}.cohorts (programme_id)",
     )
 
