@@ -16,18 +16,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from graphql import GraphQLError, OperationType, get_operation_ast
-from strawberry.extensions import ParserCache
+from graphql import OperationType
 
-from program.api.graphql.schema import CACHE_SIZE, MAX_TOKENS
 from program.application.context import Actor
 
 ENV_SWITCH = "PROGRAM_GRAPHQL_CACHE"
 _ON, _OFF = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
-
-# The schema's own parser cache (shared by ``maxsize`` and parse options): a document
-# parsed here is not parsed again by ``schema.execute``, and the other way round.
-_parse = ParserCache(maxsize=CACHE_SIZE).cached_parse_document
 
 Key = tuple[str, str | None, str, Actor]
 
@@ -97,14 +91,14 @@ class ResultCache:
         return len(self._entries)
 
     def ticket(
-        self, services: Any, actor: Actor, query: str, operation_name: str | None,
-        variables: dict[str, Any] | None,
+        self, services: Any, actor: Actor, operation: OperationType | None, query: str,
+        operation_name: str | None, variables: dict[str, Any] | None,
     ) -> Ticket | None:
         """A ticket when this request may be answered from (and into) the cache, else None."""
-        if not self.enabled:
+        if not self.enabled or operation is not OperationType.QUERY:
             return None
         runner = services.projections
-        if not _knows_positions(runner) or operation_type(query, operation_name) is not OperationType.QUERY:
+        if not _knows_positions(runner):
             return None
         key = (query, operation_name, canonical(variables), actor)
         return Ticket(key, runner, runner.positions(), self.generation, self.clock())
@@ -138,8 +132,8 @@ class ResultCache:
             self._entries.popitem(last=False)
 
     def invalidate(self) -> None:
-        """Forget every answer (a mutation went through: e.g. an erasure shreds a key
-        before the read models apply it)."""
+        """Forget every answer: a command ran in this process (an erasure, for one,
+        shreds a key before the read models apply it)."""
         self.generation += 1
         self._entries.clear()
 
@@ -156,16 +150,6 @@ def _knows_positions(runner: Any) -> bool:
     # TODO: ask the runner for a public ``listening`` flag instead of its connection.
     watch = getattr(runner, "_watch", None)
     return watch is not None and not watch.is_closed() and not runner.outdated
-
-
-def operation_type(query: str, operation_name: str | None) -> OperationType | None:
-    """The type of the operation a request runs; None when the document is unusable."""
-    try:
-        document = _parse(query, max_tokens=MAX_TOKENS)
-    except GraphQLError:
-        return None
-    operation = get_operation_ast(document, operation_name)
-    return None if operation is None else operation.operation
 
 
 def canonical(variables: dict[str, Any] | None) -> str:

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import msgspec
-from graphql import OperationType
+from graphql import GraphQLError, OperationType, get_operation_ast
 from litestar import MediaType, Request, Response
 from strawberry.exceptions import MissingQueryError
+from strawberry.extensions import ParserCache
 from strawberry.http import process_result
 from strawberry.schema import BaseSchema
 from strawberry.schema.exceptions import CannotGetOperationTypeError
@@ -24,10 +25,14 @@ from strawberry.types.graphql import OperationType as Allowed
 from program.api.graphql import cache as _cache
 from program.api.graphql.context import GraphQLContext, build_context
 from program.api.graphql.errors import BAD_USER_INPUT
+from program.api.graphql.schema import CACHE_SIZE, MAX_TOKENS
 
 _POST_OPERATIONS = frozenset({Allowed.QUERY, Allowed.MUTATION, Allowed.SUBSCRIPTION})
 _encode = msgspec.json.Encoder().encode
 _decode = msgspec.json.Decoder().decode
+# The schema's own parser cache (shared by ``maxsize`` and parse options): a document
+# parsed here is not parsed again by ``schema.execute``, and the other way round.
+_parse = ParserCache(maxsize=CACHE_SIZE).cached_parse_document
 
 
 class RequestError(Exception):
@@ -115,10 +120,6 @@ async def answer_post(schema: BaseSchema, request: Request[Any, Any, Any]) -> Re
         return request_error(RequestError(exc.as_http_error_reason()))
     except MissingQueryError:
         return request_error(RequestError("No GraphQL query found in the request"))
-    finally:
-        if ticket is None and results.enabled and _cache.operation_type(
-                gql.query, gql.operation_name) is OperationType.MUTATION:
-            results.invalidate()  # even when it failed: an earlier field may have changed things
     body = _encode(process_result(result))
     if ticket is not None and not result.errors:
         results.store(ticket, body)
@@ -132,4 +133,15 @@ def _ticket(results: _cache.ResultCache, context: GraphQLContext,
     actor = context.authenticated()
     if actor is None:
         return None  # every field fails UNAUTHENTICATED: nothing to keep
-    return results.ticket(context.services, actor, gql.query, gql.operation_name, gql.variables)
+    return results.ticket(context.services, actor, operation_type(gql.query, gql.operation_name),
+                          gql.query, gql.operation_name, gql.variables)
+
+
+def operation_type(query: str, operation_name: str | None) -> OperationType | None:
+    """The type of the operation a request runs; None when the document is unusable."""
+    try:
+        document = _parse(query, max_tokens=MAX_TOKENS)
+    except GraphQLError:
+        return None
+    operation = get_operation_ast(document, operation_name)
+    return None if operation is None else operation.operation

@@ -8,6 +8,7 @@ from uuid import UUID
 
 from strawberry.types import Info
 
+from program.api.graphql import cache
 from program.api.graphql.context import GraphQLContext, context_of
 from program.api.graphql.errors import BadInput
 from program.api.graphql.permissions import require_person_read, require_role
@@ -31,7 +32,11 @@ async def run(
     if person is not None and actor.role is not Role.ADMIN:
         await _require_person_scope(ctx, person)
     key = _scoped_key(actor.subject, info.field_name, getattr(input, "idempotency_key", None))
-    return await call(ctx.services.application, ctx.command(key))
+    try:
+        return await call(ctx.services.application, ctx.command(key))
+    finally:
+        # Even a failed command may have changed something; over any transport.
+        cache.results.invalidate()
 
 
 async def _require_person_scope(ctx: GraphQLContext, person: UUID) -> None:
