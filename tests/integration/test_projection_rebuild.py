@@ -145,3 +145,20 @@ async def test_only_one_rebuild_of_a_read_model_at_a_time(pool, store, repositor
     finally:
         await conn.execute("SELECT pg_advisory_unlock_all()")
         await pool.release(conn)
+
+
+async def test_a_failed_rebuild_leaves_the_live_read_model_as_it_was(
+    pool, store, repository, story  # noqa: F811
+):
+    from test_projection_runtime import FailingDashboard
+
+    await history(story)
+    await rebuild(pool, store, repository, ["cohort_dashboard"])
+    before = await dump(pool)
+    position = await checkpoint.read(pool, "cohort_dashboard")
+    with pytest.raises(RuntimeError, match="handler bug"):
+        await rebuild(pool, store, repository, projections=[FailingDashboard()], batch_size=10)
+    assert await dump(pool) == before
+    assert await checkpoint.read(pool, "cohort_dashboard") == position
+    assert (await rebuild(pool, store, repository, ["cohort_dashboard"])).events == position
+    assert await dump(pool) == before
