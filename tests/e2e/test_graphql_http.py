@@ -142,3 +142,28 @@ async def test_graphql_answers_503_until_the_services_are_open(
                                       else {"params": {"query": "{ me { subject } }"}}))
     assert response.status_code == 503
     assert "retry" in response.json()["detail"]
+
+
+# -- limits, however often a document comes -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("{ me { subject } nothingHere }", "Cannot query field 'nothingHere'"),
+        ("{ " + " ".join(f"a{i}: me {{ subject }}" for i in range(16)) + " }", "aliases"),
+        ("{ me { " + " ".join(["subject"] * 3000) + " } }", "token"),
+        ("{ me { subject }", "Syntax Error"),
+    ],
+    ids=["invalid", "aliases", "tokens", "syntax"],
+)
+async def test_a_refused_document_is_refused_every_time(
+    http: httpx.AsyncClient, auth: dict[str, str], query: str, message: str
+) -> None:
+    answers = [(await http.post("/graphql", json={"query": query}, headers=auth)).json()
+               for _ in range(3)]
+    assert answers[0] == answers[1] == answers[2]
+    (error,) = answers[0]["errors"]
+    assert answers[0]["data"] is None
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert message.lower() in error["message"].lower()

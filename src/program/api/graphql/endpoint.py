@@ -16,7 +16,6 @@ import msgspec
 from graphql import GraphQLError, OperationType, get_operation_ast
 from litestar import MediaType, Request, Response
 from strawberry.exceptions import MissingQueryError
-from strawberry.extensions import ParserCache
 from strawberry.http import process_result
 from strawberry.schema import BaseSchema
 from strawberry.schema.exceptions import CannotGetOperationTypeError
@@ -25,14 +24,11 @@ from strawberry.types.graphql import OperationType as Allowed
 from program.api.graphql import cache as _cache
 from program.api.graphql.context import GraphQLContext, build_context
 from program.api.graphql.errors import BAD_USER_INPUT
-from program.api.graphql.schema import CACHE_SIZE, MAX_TOKENS
+from program.api.graphql.schema import MAX_TOKENS, parse_document
 
 _POST_OPERATIONS = frozenset({Allowed.QUERY, Allowed.MUTATION, Allowed.SUBSCRIPTION})
 _encode = msgspec.json.Encoder().encode
 _decode = msgspec.json.Decoder().decode
-# The schema's own parser cache (shared by ``maxsize`` and parse options): a document
-# parsed here is not parsed again by ``schema.execute``, and the other way round.
-_parse = ParserCache(maxsize=CACHE_SIZE).cached_parse_document
 
 
 class RequestError(Exception):
@@ -140,7 +136,7 @@ def _ticket(results: _cache.ResultCache, context: GraphQLContext,
 def operation_type(query: str, operation_name: str | None) -> OperationType | None:
     """The type of the operation a request runs; None when the document is unusable."""
     try:
-        document = _parse(query, max_tokens=MAX_TOKENS)
+        document = parse_document(query, max_tokens=MAX_TOKENS)  # shared with execute
     except GraphQLError:
         return None
     operation = get_operation_ast(document, operation_name)

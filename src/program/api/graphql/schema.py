@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import copy
-from collections.abc import Callable
-from typing import Any
+from collections import OrderedDict
+from collections.abc import Iterator
 
 import strawberry
+from graphql import DocumentNode, specified_rules
 from graphql.error import GraphQLError
 from strawberry.extensions import (
     MaxAliasesLimiter,
-    MaxTokensLimiter,
     ParserCache,
     QueryDepthLimiter,
     SchemaExtension,
-    ValidationCache,
 )
+from strawberry.schema.schema import validate_document
 from strawberry.types import ExecutionContext
 
 from program.api.graphql import errors
@@ -27,6 +26,18 @@ MAX_ALIASES = 15
 MAX_TOKENS = 2000
 CACHE_SIZE = 256
 
+# Strawberry's shared parser cache (one per ``maxsize``): whoever parses a text first,
+# here or in the endpoint, parses it for everyone.
+parse_document = ParserCache(maxsize=CACHE_SIZE).cached_parse_document
+
+# The graphql-core rules plus the depth and alias limits, built once: the limiter
+# extensions would build a new rule class and a new tuple of rules for every request.
+RULES = (
+    *specified_rules,
+    *QueryDepthLimiter(max_depth=MAX_DEPTH).validation_rules,
+    *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
+)
+
 
 class ProgramSchema(strawberry.Schema):
     def process_errors(
@@ -36,24 +47,62 @@ class ProgramSchema(strawberry.Schema):
         errors.process(errors_)
 
 
-def _per_request(prototype: SchemaExtension) -> Callable[[], SchemaExtension]:
-    """A fresh extension per request that shares the prototype's validation rule classes.
+class Validated:
+    """Validation results by document, least recently used out.
 
-    The limiters build a new rule class on every construction; the validation cache keys
-    on the rule classes, so constructing them per request would make every lookup miss.
+    The parser cache hands out the same document object for the same text, so the
+    object itself is the key; Strawberry's ``ValidationCache`` hashes the whole syntax
+    tree (frozen dataclasses, hashed afresh every time) on every request instead.
     """
-    return lambda: copy.copy(prototype)
+
+    def __init__(self, size: int = CACHE_SIZE) -> None:
+        self.size = size
+        self._items: OrderedDict[int, tuple[DocumentNode, list[GraphQLError]]] = OrderedDict()
+
+    def errors(self, schema: strawberry.Schema, document: DocumentNode) -> list[GraphQLError]:
+        key = id(document)
+        hit = self._items.get(key)
+        if hit is not None and hit[0] is document:  # held, so its id is not reused
+            self._items.move_to_end(key)
+            return hit[1]
+        found = validate_document(schema._schema, document, RULES)
+        self._items[key] = (document, found)
+        if len(self._items) > self.size:
+            self._items.popitem(last=False)
+        return found
+
+
+validated = Validated()
+
+
+class Guard(SchemaExtension):
+    """The token, depth and alias limits, with parsing and validation cached.
+
+    One extension for what ``MaxTokensLimiter``, ``ParserCache``, ``QueryDepthLimiter``,
+    ``MaxAliasesLimiter`` and ``ValidationCache`` do together, with the same rules and
+    messages: each extension costs hooks on every request.
+    """
+
+    def on_operation(self) -> Iterator[None]:
+        context = self.execution_context
+        context.parse_options["max_tokens"] = MAX_TOKENS
+        context.validation_rules = RULES
+        yield
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        context.graphql_document = parse_document(context.query, **context.parse_options)
+        yield
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        assert context.graphql_document is not None
+        context.pre_execution_errors = validated.errors(context.schema, context.graphql_document)
+        yield
 
 
 def build_schema() -> strawberry.Schema:
-    extensions: list[Any] = [
-        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-        lambda: ParserCache(maxsize=CACHE_SIZE),
-        _per_request(QueryDepthLimiter(max_depth=MAX_DEPTH)),
-        _per_request(MaxAliasesLimiter(max_alias_count=MAX_ALIASES)),
-        lambda: ValidationCache(maxsize=CACHE_SIZE),
-    ]
-    return ProgramSchema(query=Query, mutation=Mutation, extensions=extensions)
+    return ProgramSchema(query=Query, mutation=Mutation, extensions=[Guard])
 
 
 schema = build_schema()
