@@ -7,6 +7,7 @@ and miss counters show whether an answer came from the cache.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -336,6 +337,40 @@ async def test_the_least_recently_used_answer_goes_first(
     await admin.data(a)
     await admin.data(b)
     assert watched.moved() == Counts(hits=1, misses=1)
+
+
+async def test_the_answers_kept_are_bounded_in_bytes_too(
+    admin: Gql, world: World, services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    results = ResultCache(ttl=3600, max_bytes=300, max_body=300)
+    monkeypatch.setattr(cache, "results", results)
+    watched = Watched(results)
+    await settled(services)
+    small = [f"{{ me {{ {field} }} }}" for field in ("subject", "role", "programmeIds")]
+    for query in small:
+        await admin.data(query)
+    assert len(results) == 3 and 0 < results.bytes <= 300
+    big = await admin.post(DASHBOARD, dashboard(world))  # over max_body: never kept
+    assert len(json.dumps(big, separators=(",", ":"))) > 300 and len(results) == 3
+    filler = "{ me { subject role programmeIds facilitatorId " + " ".join(
+        f"a{i}: subject" for i in range(12)) + " } }"
+    await admin.data(filler)  # the oldest go until the bytes fit
+    assert results.bytes <= 300 and len(results) < 4
+    await admin.data(filler)
+    assert watched.moved().hits == 1
+
+
+async def test_answers_under_older_positions_are_let_go(
+    admin: Gql, world: World, services: Services, watched: Watched
+) -> None:
+    await settled(services)
+    await admin.data("{ me { subject } }")
+    assert len(watched.results) == 1
+    result = await services.application.change_cohort_capacity(
+        CommandContext(Actor.system("elsewhere")), world.cohort_id, 30)
+    assert await services.projections.wait_for(result.position, timeout=30)
+    await admin.data("{ me { role } }")
+    assert len(watched.results) == 1  # only the new answer
 
 
 async def test_a_disabled_cache_answers_every_request_afresh(

@@ -45,8 +45,9 @@ never changes what a caller sees beyond what eventual consistency already allows
 - Nothing is cached when no runner watches the read models in this process (or its
   LISTEN connection is lost) or while a read model is being rebuilt.
 - ``PROGRAM_GRAPHQL_CACHE=0`` turns it off. It keeps at most 1024 answers of up to
-  256 KiB, least recently used out; ``cache.results.hits`` and ``.misses`` count the
-  lookups of requests it could have answered.
+  256 KiB each and 32 MiB in all, least recently used out, and lets go of every answer
+  once the read models move; ``cache.results.hits`` and ``.misses`` count the lookups
+  of requests it could have answered.
 """
 
 from __future__ import annotations

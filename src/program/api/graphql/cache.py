@@ -56,8 +56,10 @@ class ResultCache:
     projection runner of this process knows it: its own commits and other projectors'
     notifications), while no mutation has gone through this process since, and for at
     most ``ttl`` seconds, because some fields depend on the clock (``nextSession``,
-    ``daysToExpiry``). Mutations, answers with errors and large answers are never kept.
-    ``hits`` and ``misses`` count lookups of cacheable requests.
+    ``daysToExpiry``). Mutations, answers with errors and answers over ``max_body``
+    bytes are never kept; at most ``size`` answers and ``max_bytes`` bytes are.
+    ``hits`` and ``misses`` count lookups of cacheable requests; ``bytes`` is the size
+    of the answers kept.
     """
 
     def __init__(
@@ -67,17 +69,21 @@ class ResultCache:
         size: int = 1024,
         ttl: float = 1.0,
         max_body: int = 256 * 1024,
+        max_bytes: int = 32 * 1024 * 1024,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.enabled = enabled
         self.size = size
         self.ttl = ttl
         self.max_body = max_body
+        self.max_bytes = max_bytes
         self.clock = clock
         self.hits = 0
         self.misses = 0
+        self.bytes = 0
         self.generation = 0
         self._entries: OrderedDict[Key, _Entry] = OrderedDict()
+        self._seen: tuple[object, dict[str, int]] | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> ResultCache:
@@ -100,8 +106,13 @@ class ResultCache:
         runner = services.projections
         if not _knows_positions(runner):
             return None
+        positions = runner.positions()
+        if self._seen is None or self._seen[0] is not runner or self._seen[1] != positions:
+            # Positions only grow: nothing kept under older ones will be served again.
+            self._seen = (runner, positions)
+            self._forget()
         key = (query, operation_name, canonical(variables), actor)
-        return Ticket(key, runner, runner.positions(), self.generation, self.clock())
+        return Ticket(key, runner, positions, self.generation, self.clock())
 
     def lookup(self, ticket: Ticket) -> bytes | None:
         entry = self._entries.get(ticket.key)
@@ -111,7 +122,7 @@ class ResultCache:
                 self._entries.move_to_end(ticket.key)
                 self.hits += 1
                 return entry.body
-            del self._entries[ticket.key]
+            self._drop(ticket.key)
         self.misses += 1
         return None
 
@@ -125,17 +136,27 @@ class ResultCache:
         """
         if ticket.generation != self.generation or len(body) > self.max_body:
             return
+        self._drop(ticket.key)
         self._entries[ticket.key] = _Entry(body, ticket.runner, ticket.positions,
                                            ticket.generation, ticket.started + self.ttl)
-        self._entries.move_to_end(ticket.key)
-        while len(self._entries) > self.size:
-            self._entries.popitem(last=False)
+        self.bytes += len(body)
+        while len(self._entries) > self.size or self.bytes > self.max_bytes:
+            self._drop(next(iter(self._entries)))
 
     def invalidate(self) -> None:
         """Forget every answer: a command ran in this process (an erasure, for one,
         shreds a key before the read models apply it)."""
         self.generation += 1
+        self._forget()
+
+    def _drop(self, key: Key) -> None:
+        entry = self._entries.pop(key, None)
+        if entry is not None:
+            self.bytes -= len(entry.body)
+
+    def _forget(self) -> None:
         self._entries.clear()
+        self.bytes = 0
 
 
 def _knows_positions(runner: Any) -> bool:
