@@ -107,7 +107,7 @@ class ProjectionRunner:
         # Tasks for different read models read the same rows at about the same time:
         # each event is decoded once for all of them.
         self._decoded: dict[int, Any] = {}
-        self.log = ProjectionLog(pool, metadata=any(
+        self.log = ProjectionLog(pool, listener=listener, metadata=any(
             self.projections[n].reads_metadata for n in self.running))
         self.locks = ProjectionLocks(self._require_url(), self.running, lock_retry_interval)
         self.applied: Counter[str] = Counter()
