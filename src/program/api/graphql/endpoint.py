@@ -4,7 +4,8 @@ Strawberry's Litestar controller resolves five dependencies per request and runs
 body through its generic view; for a small dashboard query that costs about as much as
 the query. This handler only reads the body, builds the context as ``context_getter``
 does, and answers with the same JSON Strawberry would (``process_result``), or with
-the cached answer (see ``cache``).
+the cached answer (see ``cache``). A request that cannot be run at all answers 400 as
+Strawberry does, but as a GraphQL error with ``BAD_USER_INPUT`` instead of plain text.
 """
 
 from __future__ import annotations
@@ -49,7 +50,8 @@ class GraphQLRequest:
 
 
 def parse_body(body: bytes, content_type: str) -> GraphQLRequest:
-    """The request's fields, checked as Strawberry checks them (same messages)."""
+    """The request's fields, checked as Strawberry checks them (with its messages), and
+    a body that is not an object or an ``operationName`` that is not text refused too."""
     if "application/json" not in content_type.lower():
         raise RequestError("Unsupported content type")
     try:
