@@ -70,14 +70,19 @@ async def open_services(
     keys = KeyStore(pool)
     application = Application(repository, keys, clock=clock)
     services = Services(settings, database, pool, store, listener, repository, keys, application)
-    if run_projections if run_projections is not None else settings.run_projections:
-        services.projections = await start_projections(services)
+    apply = run_projections if run_projections is not None else settings.run_projections
+    services.projections = await start_projections(services, apply=apply)
     return services
 
 
-async def start_projections(services: Services) -> Any:
+async def start_projections(services: Services, *, apply: bool = True) -> Any:
+    """Apply the read models here, or (``apply=False``) only watch a projector running
+    elsewhere, so ``consistentWith`` and the result cache still know its positions."""
     from program.projections.runner import ProjectionRunner
 
-    runner = ProjectionRunner(services.pool, services.store, services.listener, services.repository)
+    runner = ProjectionRunner(
+        services.pool, services.store, services.listener, services.repository,
+        run=None if apply else (),
+    )
     await runner.start()
     return runner

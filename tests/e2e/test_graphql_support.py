@@ -146,17 +146,18 @@ async def build_world(admin: Gql, *, people: int = 0, capacity: int = 10, open: 
                               {"name": name, "outcomeMeasures": ["HHI"],
                                "minFacilitatorsPerCohort": 2}, "programmeId"))["programmeId"]
     await admin.mutate("activateProgramme", {"id": pid})
-    cid = (await admin.mutate("planCohort",
-                              {"programmeId": pid, "name": f"{name} cohort", "format": "ENROLLED",
-                               "capacity": capacity, "startsOn": days(0), "venue": "Hall"},
-                              "cohortId"))["cohortId"]
+    planned = await admin.mutate("planCohort",
+                                 {"programmeId": pid, "name": f"{name} cohort", "format": "ENROLLED",
+                                  "capacity": capacity, "startsOn": days(0), "venue": "Hall"},
+                                 "cohortId position")
+    cid, position = planned["cohortId"], planned["position"]
     fids = []
     for i in range(facilitators):
         fid, _ = await accredited_facilitator(admin, f"Fac{i}")
-        await admin.mutate("assignFacilitator",
-                           {"cohortId": cid, "facilitatorId": fid, "role": "LEAD" if i == 0 else "CO"})
+        position = (await admin.mutate(
+            "assignFacilitator",
+            {"cohortId": cid, "facilitatorId": fid, "role": "LEAD" if i == 0 else "CO"}))["position"]
         fids.append(fid)
-    position = 0
     if open:
         position = (await admin.mutate("openCohortEnrolment", {"id": cid}))["position"]
     world = World(pid, cid, fids, position=position)

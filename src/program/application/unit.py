@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 
 A = TypeVar("A", bound=Aggregate)
 
-MAX_ATTEMPTS = 8
+MAX_ATTEMPTS = 10
 
 
 @dataclass(frozen=True)

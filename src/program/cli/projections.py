@@ -100,6 +100,8 @@ async def run_command(
     try:
         async with open_services_cm(run_projections=False) as services:
             runner = runner_for(services, run=wanted)
+            if services.projections is not None:  # the watcher open_services started
+                await services.projections.stop()
             services.projections = runner  # so closing the services stops it too
             await runner.start()
             print(f"projecting {', '.join(runner.running)}; Ctrl-C to stop", file=sys.stderr)
