@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 from _common import say
-from _load import graphql_body, run_load
+from _load import LoadResult, graphql_body, run_load
 
 from program.api.auth import mint_token
 from program.application.context import Actor, CommandContext
@@ -83,9 +83,27 @@ async def seed_cohort(services: Services) -> str:
 
 
 async def measure(db_url: str, cohort_id: str, seconds: float, connections: int = 32) -> dict[str, float]:
+    """The figures as served (result cache on, the default), then with the cache off."""
+    figures: dict[str, float] = {}
+    for cache, prefix in (("1", "gql"), ("0", "gql_uncached")):
+        say(f"  GraphQL result cache {'on' if cache == '1' else 'off'}:")
+        bare, gql = await _serve_and_load(db_url, cohort_id, seconds, connections, cache)
+        figures[f"{prefix}_rps"] = gql.rps
+        figures[f"{prefix}_p50_ms"] = gql.percentile(50)
+        figures[f"{prefix}_p99_ms"] = gql.percentile(99)
+        figures[f"{prefix}_ratio_vs_bare"] = gql.rps / bare.rps
+        if cache == "1":
+            figures["bare_rps"] = bare.rps
+            figures["bare_p99_ms"] = bare.percentile(99)
+    return figures
+
+
+async def _serve_and_load(
+    db_url: str, cohort_id: str, seconds: float, connections: int, cache: str
+) -> tuple[LoadResult, LoadResult]:
     port = free_port()
     env = {**os.environ, "PROGRAM_DATABASE_URL": db_url, "PROGRAM_JWT_SECRET": SECRET,
-           "PROGRAM_LOG_LEVEL": "WARNING",
+           "PROGRAM_LOG_LEVEL": "WARNING", "PROGRAM_GRAPHQL_CACHE": cache,
            "PROGRAM_POOL_MAX_SIZE": str(connections)}
     server = subprocess.Popen([sys.executable, str(HERE / "_bench_server.py"), str(port)], env=env)
     base = f"http://127.0.0.1:{port}"
@@ -107,14 +125,7 @@ async def measure(db_url: str, cohort_id: str, seconds: float, connections: int 
         server.wait(10)
     if bare.errors or gql.errors:
         raise RuntimeError(f"errors under load: bare {bare.errors}, graphql {gql.errors}")
-    return {
-        "gql_rps": gql.rps,
-        "gql_p50_ms": gql.percentile(50),
-        "gql_p99_ms": gql.percentile(99),
-        "bare_rps": bare.rps,
-        "bare_p99_ms": bare.percentile(99),
-        "gql_ratio_vs_bare": gql.rps / bare.rps,
-    }
+    return bare, gql
 
 
 async def _wait_ready(base: str) -> None:
