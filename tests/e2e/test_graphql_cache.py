@@ -108,6 +108,19 @@ async def test_a_repeated_query_is_answered_from_the_cache(
     assert watched.moved() == Counts(hits=1, misses=0)
 
 
+async def test_metrics_report_the_cache_counters(
+    admin: Gql, world: World, services: Services, watched: Watched
+) -> None:
+    await settled(services)
+    for _ in range(3):
+        await admin.post(DASHBOARD, dashboard(world))
+    assert watched.moved() == Counts(hits=2, misses=1)
+    text = (await admin.http.get("/metrics")).text
+    assert f'program_graphql_cache{{measure="hits"}} {float(watched.results.hits)}' in text
+    assert f'program_graphql_cache{{measure="misses"}} {float(watched.results.misses)}' in text
+    assert f'program_graphql_cache{{measure="bytes"}} {float(watched.results.bytes)}' in text
+
+
 async def test_another_operation_or_other_variables_are_other_answers(
     admin: Gql, world: World, services: Services, watched: Watched
 ) -> None:

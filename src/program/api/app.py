@@ -71,6 +71,9 @@ async def metrics(state: State) -> Response[bytes]:
         await _sample_database(m, services)
     else:
         m.database_up.set(0)
+    cache = optional_import("program.api.graphql.cache", "results")
+    if cache is not None:
+        m.set_graphql_cache(cache.hits, cache.misses, cache.bytes)
     return Response(m.render(), media_type=METRICS_CONTENT_TYPE)
 
 

@@ -186,7 +186,17 @@ class Metrics:
             "program_database_up", "1 when the last scrape reached the database, else 0.",
             registry=self.registry,
         )
+        self.graphql_cache = Gauge(
+            "program_graphql_cache",
+            "GraphQL result cache since start: hits, misses (cumulative) and bytes held.",
+            ["measure"],
+            registry=self.registry,
+        )
         self._events_seen = 0
+
+    def set_graphql_cache(self, hits: int, misses: int, held_bytes: int) -> None:
+        for measure, value in (("hits", hits), ("misses", misses), ("bytes", held_bytes)):
+            self.graphql_cache.labels(measure).set(value)
 
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
         self.requests.labels(method, route, str(status)).inc()
