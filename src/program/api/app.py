@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import contextlib
 import importlib
 from collections.abc import AsyncIterator
@@ -117,6 +118,15 @@ def optional_import(module: str, name: str) -> Any:
         raise
 
 
+def _settle_garbage_collector() -> None:
+    """Move everything built at start-up out of the collector's sight and collect the
+    youngest generation less often: full collections over a heap of long-lived
+    objects (schema, caches, pools) were the largest pauses in request latency."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 20)
+
+
 def create_app(settings: Settings, services: Services | None = None) -> Litestar:
     """Build the app; its lifespan opens the services unless they are handed in."""
     configure_logging(settings)
@@ -132,6 +142,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
         try:
             app.state.services = await _open(settings)
             log.info("services ready", embedded=settings.database_url is None)
+            _settle_garbage_collector()
         except _TRANSIENT as exc:
             if not settings.database_url:
                 raise  # the embedded server failing to start is not worth waiting for
