@@ -1,4 +1,8 @@
-"""GraphQL enums: the API's own spelling of the ubiquitous language (not the domain's classes)."""
+"""GraphQL enums: the API's own classes, with members taken from the ubiquitous language.
+
+Each mirrors the domain's enum (its own class, so the domain never carries Strawberry
+state) but takes its members from it, so the two lists cannot drift apart.
+"""
 
 from __future__ import annotations
 
@@ -6,87 +10,35 @@ from enum import Enum
 
 import strawberry
 
-
-@strawberry.enum
-class ProgrammeStatus(Enum):
-    DRAFT = "DRAFT"
-    ACTIVE = "ACTIVE"
-    CLOSED = "CLOSED"
+from program.application.context import Role as _Role
+from program.domain import values
 
 
-@strawberry.enum
-class CohortStatus(Enum):
-    PLANNED = "PLANNED"
-    OPEN = "OPEN"
-    RUNNING = "RUNNING"
-    COMPLETED = "COMPLETED"
-    CANCELLED = "CANCELLED"
+def _mirror(source: type[Enum]) -> type[Enum]:
+    mirrored = Enum(source.__name__, {m.name: m.value for m in source})  # type: ignore[misc]
+    mirrored.__module__ = __name__
+    return strawberry.enum(mirrored)  # type: ignore[no-any-return]
 
 
-@strawberry.enum
-class CohortFormat(Enum):
-    ENROLLED = "ENROLLED"
-    DROP_IN = "DROP_IN"
+ProgrammeStatus = _mirror(values.ProgrammeStatus)
+CohortStatus = _mirror(values.CohortStatus)
+CohortFormat = _mirror(values.CohortFormat)
+FacilitatorRole = _mirror(values.FacilitatorRole)
+FacilitatorStatus = _mirror(values.FacilitatorStatus)
+CredentialKind = _mirror(values.CredentialKind)
+AttendanceStatus = _mirror(values.AttendanceStatus)
+Timepoint = _mirror(values.Timepoint)
+ConsentState = _mirror(values.ConsentState)
+Role = _mirror(_Role)
 
 
 @strawberry.enum
 class EnrolmentStatus(Enum):
+    """A person's place in a cohort as the read model keeps it (WITHDRAWN is history)."""
+
     ENROLLED = "ENROLLED"
     WAITLISTED = "WAITLISTED"
     WITHDRAWN = "WITHDRAWN"
-
-
-@strawberry.enum
-class FacilitatorRole(Enum):
-    LEAD = "LEAD"
-    CO = "CO"
-
-
-@strawberry.enum
-class FacilitatorStatus(Enum):
-    APPLIED = "APPLIED"
-    IN_TRAINING = "IN_TRAINING"
-    ACTIVE = "ACTIVE"
-    SUSPENDED = "SUSPENDED"
-    RETIRED = "RETIRED"
-
-
-@strawberry.enum
-class CredentialKind(Enum):
-    PEER_SUPPORT_TRAINING = "PEER_SUPPORT_TRAINING"
-    SAFEGUARDING = "SAFEGUARDING"
-    BACKGROUND_CHECK = "BACKGROUND_CHECK"
-
-
-@strawberry.enum
-class AttendanceStatus(Enum):
-    PRESENT = "PRESENT"
-    ABSENT_EXCUSED = "ABSENT_EXCUSED"
-    ABSENT_UNEXCUSED = "ABSENT_UNEXCUSED"
-
-
-@strawberry.enum
-class Timepoint(Enum):
-    BASELINE = "BASELINE"
-    FOLLOW_UP = "FOLLOW_UP"
-
-
-@strawberry.enum
-class ConsentState(Enum):
-    GIVEN = "GIVEN"
-    REFUSED = "REFUSED"
-    WITHDRAWN = "WITHDRAWN"
-    REVOKED = "REVOKED"
-    EXPIRED = "EXPIRED"
-
-
-@strawberry.enum
-class Role(Enum):
-    ADMIN = "ADMIN"
-    PROGRAMME_MANAGER = "PROGRAMME_MANAGER"
-    FACILITATOR = "FACILITATOR"
-    AUDITOR = "AUDITOR"
-    PARTNER = "PARTNER"
 
 
 def to_enum(enum_cls: type[Enum], value: object) -> Enum | None:
