@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 
 import program.domain as domain
-from program.domain import errors
 
 DOMAIN_DIR = Path(domain.__file__).parent
 
@@ -58,11 +57,6 @@ def test_error_codes_when_compared_are_unique_screaming_snake() -> None:
     codes = [cls.code for cls in _exported_errors().values()]
     assert len(codes) == len(set(codes))
     assert all(re.fullmatch(r"[A-Z]+(_[A-Z]+)*", code) for code in codes)
-
-
-@pytest.mark.parametrize("name", sorted(EXPECTED_CODES))
-def test_errors_module_when_imported_from_re_exports_every_error(name: str) -> None:
-    assert getattr(errors, name) is getattr(domain, name)
 
 
 def test_invalid_capacity_when_caught_as_bad_input_is_an_invalid_input() -> None:
