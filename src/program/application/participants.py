@@ -16,7 +16,7 @@ from program.domain.consent import Consent, ConsentRequired
 from program.domain.participant import Participant
 from program.domain.programme import Programme
 from program.domain.values import optional_text, require_text
-from program.store.keys import encrypt
+from program.store.keys import KeyErased, decrypt, encrypt
 
 
 class ParticipantCommands(Handlers):
@@ -128,10 +128,10 @@ class ParticipantCommands(Handlers):
 
         return await self._run(ctx, "eraseParticipant", decide, key=pid)
 
-    async def personal_data(self, participant_ids: list[UUID], ciphertexts: dict[UUID, str | None]) -> dict[UUID, dict[str, Any] | None]:
+    async def personal_data(
+        self, participant_ids: list[UUID], ciphertexts: dict[UUID, str | None]
+    ) -> dict[UUID, dict[str, Any] | None]:
         """Decrypt personal data with live keys; erased people come back as None."""
-        from program.store.keys import KeyErased, decrypt
-
         keys = await self.keys.get_many(participant_ids)
         out: dict[UUID, dict[str, Any] | None] = {}
         for pid in participant_ids:

@@ -5,9 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from uuid import UUID
@@ -15,7 +14,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from program.application.context import CommandContext
-from program.store.errors import VersionConflict
+from program.store.errors import AggregateNotFound, VersionConflict
 from program.store.eventstore import Idempotency
 from program.store.repository import Repository
 
@@ -55,8 +54,6 @@ class UnitOfWork:
         return aggregate
 
     async def find(self, aggregate_id: UUID, cls: type[A]) -> A | None:
-        from program.store.errors import AggregateNotFound
-
         try:
             return await self.get(aggregate_id, cls)
         except AggregateNotFound:

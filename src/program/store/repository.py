@@ -134,11 +134,6 @@ class Repository:
         for aggregate in aggregates:
             self._remember(aggregate)
 
-    def discard(self, *aggregates: Aggregate) -> None:
-        """Forget cached state (e.g. after another process changed it)."""
-        for aggregate in aggregates:
-            self._cache.pop(aggregate.id, None)
-
     def _remember(self, aggregate: Aggregate) -> None:
         cached = self._cache.get(aggregate.id)
         if cached is not None and cached.version > aggregate.version:
