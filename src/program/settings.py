@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from program.feeds.settings import FeedSettings
+
 
 def _env(name: str, default: str | None = None) -> str | None:
     value = os.environ.get(f"PROGRAM_{name}")
@@ -52,6 +54,7 @@ class Settings:
     run_projections: bool = True
     log_level: str = "INFO"
     log_json: bool = False
+    feeds: FeedSettings = field(default_factory=FeedSettings)
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -68,6 +71,7 @@ class Settings:
             run_projections=_flag("RUN_PROJECTIONS", True),
             log_level=_env("LOG_LEVEL", "INFO") or "INFO",
             log_json=_flag("LOG_JSON", False),
+            feeds=_feeds(),
         )
 
     def with_(self, **changes: object) -> Settings:
@@ -76,3 +80,10 @@ class Settings:
     @property
     def pgdata(self) -> Path:
         return self.data_dir / "pgdata"
+
+
+def _feeds() -> FeedSettings:
+    try:
+        return FeedSettings.from_env()
+    except ValueError as exc:
+        raise SettingsError(str(exc)) from None

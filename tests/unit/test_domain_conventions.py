@@ -38,6 +38,9 @@ EXPECTED_CODES = {
     "UnknownMeasure": "UNKNOWN_MEASURE",
     "OutcomeAlreadyRecorded": "OUTCOME_ALREADY_RECORDED",
     "ParticipantErased": "PARTICIPANT_ERASED",
+    "PartnerRetired": "PARTNER_RETIRED",
+    "TooManyEndpoints": "TOO_MANY_ENDPOINTS",
+    "UnknownEndpoint": "UNKNOWN_WEBHOOK_ENDPOINT",
 }
 
 

@@ -6,6 +6,7 @@ from program.application.cohorts import CohortCommands
 from program.application.consents import ConsentCommands
 from program.application.facilitators import FacilitatorCommands
 from program.application.participants import ParticipantCommands
+from program.application.partners import PartnerCommands
 from program.application.programmes import ProgrammeCommands
 from program.application.sessions import SessionCommands
 
@@ -17,5 +18,6 @@ class Application(
     ParticipantCommands,
     ConsentCommands,
     SessionCommands,
+    PartnerCommands,
 ):
     """Every command of the programme, behind one object the API and CLI share."""

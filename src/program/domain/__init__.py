@@ -51,6 +51,14 @@ from program.domain.consent import (
     ConsentRequired,
     InvalidConsentChange,
 )
+from program.domain.partner import (
+    PUBLIC_EVENT_TYPES,
+    Partner,
+    PartnerRetired,
+    PartnerStatus,
+    TooManyEndpoints,
+    UnknownEndpoint,
+)
 
 __all__ = [
     # aggregates
@@ -59,6 +67,7 @@ __all__ = [
     "Facilitator",
     "Participant",
     "Consent",
+    "Partner",
     # values
     "DEFAULT_CONSENT_PURPOSE",
     "CONSENT_NAMESPACE",
@@ -73,6 +82,8 @@ __all__ = [
     "LawfulBasis",
     "ProgrammeStatus",
     "Timepoint",
+    "PartnerStatus",
+    "PUBLIC_EVENT_TYPES",
     # errors
     "DomainError",
     "InvalidInput",
@@ -97,4 +108,7 @@ __all__ = [
     "UnknownMeasure",
     "ConsentRequired",
     "InvalidConsentChange",
+    "PartnerRetired",
+    "TooManyEndpoints",
+    "UnknownEndpoint",
 ]
