@@ -39,7 +39,8 @@ def add_commands(subparsers: Any, open_services_cm: Any) -> None:
         "--facilitator", type=_uuid("facilitator"), metavar="ID",
         help="the facilitator this token speaks for (FACILITATOR)",
     )
-    parser.add_argument("--partner", metavar="ID", help="the partner whose feed this token reads (PARTNER)")
+    parser.add_argument("--partner", type=_uuid("partner"), metavar="ID",
+                        help="the partner whose feed this token reads (PARTNER)")
     parser.add_argument(
         "--subject", metavar="NAME",
         help="who the token speaks for; recorded as the actor of every event it causes "
@@ -87,8 +88,6 @@ def run(args: argparse.Namespace) -> int:
     subject = (args.subject if args.subject is not None else f"local-{role.value.lower()}").strip()
     if not subject:
         raise CliError("--subject must not be empty")
-    if args.partner is not None and not args.partner.strip():
-        raise CliError("--partner must not be empty")
     settings = load_settings()
     try:
         secret = resolve_secret(settings)
@@ -100,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
         subject=subject,
         programme_ids=args.programmes,
         facilitator_id=args.facilitator,
-        partner_id=args.partner.strip() if args.partner else None,
+        partner_id=str(args.partner) if args.partner else None,
         ttl=timedelta(hours=args.ttl_hours),
     )
     scope = _SCOPE_OF.get(role)

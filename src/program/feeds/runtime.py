@@ -16,6 +16,7 @@ from program.feeds.builder import FeedBuilder, StaleCheckpoint
 from program.feeds.dispatcher import Dispatcher
 from program.feeds.listen import FeedListener
 from program.feeds.locks import LockSet
+from program.feeds.metrics import FEED_METRICS
 from program.feeds.pseudonyms import Pseudonyms, resolve_master_key
 from program.feeds.secrets import SecretBox
 from program.feeds.urls import UnsafeUrl, check
@@ -65,6 +66,9 @@ class FeedService:
         self._task: asyncio.Task[None] | None = None
         services.application.webhook_tools = FeedTools(
             self.secrets, self.settings.allow_private_urls, self.settings.secret_overlap_hours)
+
+    async def render_metrics(self) -> str:
+        return await FEED_METRICS.render(self.pool)
 
     @property
     def clock(self) -> Any:

@@ -15,9 +15,13 @@ from strawberry.extensions import (
     SchemaExtension,
 )
 from strawberry.schema.schema import validate_document
+from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from program.api.graphql import errors
+from program.api.graphql.feed_queries import FeedQuery
+from program.api.graphql.mutations.partners import PartnerMutations
+from program.api.graphql.subscriptions import Subscription
 from program.api.graphql.mutations import Mutation
 from program.api.graphql.queries import Query
 
@@ -102,7 +106,12 @@ class Guard(SchemaExtension):
 
 
 def build_schema() -> strawberry.Schema:
-    return ProgramSchema(query=Query, mutation=Mutation, extensions=[Guard])
+    return ProgramSchema(
+        query=merge_types("Query", (Query, FeedQuery)),
+        mutation=merge_types("Mutation", (Mutation, PartnerMutations)),
+        subscription=Subscription,
+        extensions=[Guard],
+    )
 
 
 schema = build_schema()
