@@ -17,7 +17,6 @@ from program.domain.values import (
     require_score,
     require_text,
     require_uuid,
-    unique_texts,
 )
 
 
@@ -114,7 +113,9 @@ class Participant(Aggregate):
         point = parse_enum(Timepoint, timepoint, "timepoint")
         value = require_score(score, "score")
         self.require_not_erased("record outcomes")
-        allowed = unique_texts(allowed_measures, "allowed_measures")
+        # The programme's own, already checked when it was created: no input limit
+        # here, so a programme stored before the limits existed stays usable.
+        allowed = list(dict.fromkeys(allowed_measures))
         if measure not in allowed:
             raise UnknownMeasure(measure=measure, allowed=", ".join(allowed) or "none")
         if _outcome_key(cohort_id, measure, point.value) in self._outcomes:
