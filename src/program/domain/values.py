@@ -191,6 +191,10 @@ def require_int(value: object, field: str) -> int:
     minimum, maximum = limits.INTS[field]
     if value < minimum:
         raise InvalidInput(field, f"must be at least {minimum}")
+    return check_int(value, field, maximum)
+
+
+def check_int(value: int, field: str, maximum: int) -> int:
     if value > maximum:
         raise InvalidInput(field, f"must be at most {maximum}")
     return value
@@ -206,6 +210,10 @@ def require_date(value: object, field: str) -> date:
     # datetime is a date subclass but would be stored as a datetime.
     if not isinstance(value, date) or isinstance(value, datetime):
         raise InvalidInput(field, "must be a calendar date")
+    return check_date(value, field)
+
+
+def check_date(value: date, field: str) -> date:
     if not limits.EARLIEST_DATE <= value <= limits.LATEST_DATE:
         raise InvalidInput(field, _OUT_OF_RANGE)
     return value
@@ -219,9 +227,16 @@ def require_utc(value: object, field: str) -> datetime:
     """A timezone-aware datetime within the sane range, normalised to UTC."""
     if not isinstance(value, datetime) or value.utcoffset() is None:
         raise InvalidInput(field, "must be a timezone-aware date and time")
+    return check_datetime(value, field)
+
+
+def check_datetime(value: datetime, field: str) -> datetime:
+    """Within the sane range; an aware value comes back in UTC, a naive one unchanged."""
     # The local year first: moving year 1 or 9999 by an offset overflows.
     if not limits.EARLIEST_DATE.year <= value.year <= limits.LATEST_DATE.year:
         raise InvalidInput(field, _OUT_OF_RANGE)
+    if value.utcoffset() is None:
+        return value
     utc = value.astimezone(timezone.utc)
     if not limits.EARLIEST_DATETIME <= utc <= limits.LATEST_DATETIME:
         raise InvalidInput(field, _OUT_OF_RANGE)

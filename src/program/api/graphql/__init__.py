@@ -66,7 +66,12 @@ def graphql_route_handlers() -> list[Any]:
     from strawberry.litestar import make_graphql_controller
 
     from program.api.graphql.context import context_getter
-    from program.api.graphql.endpoint import RequestError, answer_post, request_error
+    from program.api.graphql.endpoint import (
+        MAX_BODY_BYTES,
+        RequestError,
+        answer_post,
+        request_error,
+    )
     from program.api.graphql.schema import schema
 
     base = make_graphql_controller(
@@ -83,7 +88,7 @@ def graphql_route_handlers() -> list[Any]:
         # the hop costs more than the rest of a small query, so build it on the loop.
         dependencies = {**base.dependencies, "response": Provide(_blank_response)}
 
-        @post(status_code=HTTP_200_OK)
+        @post(status_code=HTTP_200_OK, request_max_body_size=MAX_BODY_BYTES)
         async def handle_http_post(self, request: Request[Any, Any, Any]) -> Response[bytes]:
             return await answer_post(schema, request)
 

@@ -20,6 +20,7 @@ from strawberry.types import ExecutionContext
 from program.api.graphql import errors
 from program.api.graphql.mutations import Mutation
 from program.api.graphql.queries import Query
+from program.api.graphql.validation import check_arguments_of
 
 MAX_DEPTH = 10
 MAX_ALIASES = 15
@@ -102,6 +103,9 @@ class Guard(SchemaExtension):
 
 
 def build_schema() -> strawberry.Schema:
+    # Every argument of every query and mutation is checked against the input limits
+    # before its resolver runs, including fields added later.
+    check_arguments_of(Query, Mutation)
     return ProgramSchema(query=Query, mutation=Mutation, extensions=[Guard])
 
 
