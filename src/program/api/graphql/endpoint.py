@@ -28,6 +28,8 @@ from program.api.graphql import cache as _cache
 from program.api.graphql.context import GraphQLContext, build_context
 from program.api.graphql.errors import BAD_USER_INPUT
 from program.api.graphql.schema import MAX_TOKENS, parse_document
+from program.api.graphql.validation import check_variables
+from program.domain.errors import InvalidInput
 
 # Large enough for any request the input limits allow (the largest text is 32 KiB);
 # small enough that decoding and coercing it cannot hold the event loop for long.
@@ -105,6 +107,11 @@ async def answer_post(schema: BaseSchema, request: Request[Any, Any, Any]) -> Re
         gql = parse_body(await _body(request), request.headers.get("content-type", ""))
     except RequestError as exc:
         return request_error(exc)
+    try:
+        check_variables(gql.variables)
+    except InvalidInput as exc:
+        return json_response(_encode({"errors": [{"message": exc.message, "extensions": {
+            "code": exc.code, "details": exc.details}}]}))
     context = build_context(request)
     results = _cache.results
     ticket = _ticket(results, context, gql)
