@@ -72,7 +72,8 @@ def unwrap(t: Any) -> tuple[Any, bool]:
     return t, in_list
 
 
-def text_inputs(operation: str, field: GraphQLField) -> Iterator[TextInput]:
+def scalar_inputs(operation: str, field: GraphQLField, scalar: str) -> Iterator[TextInput]:
+    """Every place the operation's arguments hold the scalar type named ``scalar``."""
     def walk(t: GraphQLInputType, path: tuple[str | int, ...], name: str) -> Iterator[TextInput]:
         named, in_list = unwrap(t)
         if in_list:
@@ -80,15 +81,24 @@ def text_inputs(operation: str, field: GraphQLField) -> Iterator[TextInput]:
         if isinstance(named, GraphQLInputObjectType):
             for child, f in named.fields.items():
                 yield from walk(f.type, (*path, child), child)
-        elif isinstance(named, GraphQLScalarType) and named.name == "String":
+        elif isinstance(named, GraphQLScalarType) and named.name == scalar:
             yield TextInput(operation, path, snake(name), in_list)
 
     for arg_name, arg in field.args.items():
         yield from walk(arg.type, (arg_name,), arg_name)
 
 
-MUTATION_TEXTS = [t for name, f in MUTATIONS.fields.items() for t in text_inputs(name, f)]
-QUERY_TEXTS = [t for name, f in QUERIES.fields.items() for t in text_inputs(name, f)]
+def inputs_of(root: Any, scalar: str) -> list[TextInput]:
+    return [t for name, f in root.fields.items() for t in scalar_inputs(name, f, scalar)]
+
+
+MUTATION_TEXTS = inputs_of(MUTATIONS, "String")
+QUERY_TEXTS = inputs_of(QUERIES, "String")
+# Out of range at either end, and moved past year 1 / 9999 by their offset.
+BAD_DATES = {"Date": ["0001-01-01", "9999-12-31"],
+             "DateTime": ["0001-01-01T00:30:00+14:00", "9999-12-31T23:00:00-12:00"]}
+DATE_INPUTS = [(kind, root, t) for kind in BAD_DATES for root in (MUTATIONS, QUERIES)
+               for t in inputs_of(root, kind)]
 
 
 def test_the_schema_walk_finds_the_texts_we_know_of() -> None:
@@ -255,6 +265,25 @@ async def test_query_text_when_it_holds_nul_is_refused_naming_the_argument(
     variables = variables_for(field, target.operation, ids, target, "x\x00y")
     await refused(admin, services, document("query", target.operation, field, variables),
                   variables, target.graphql_path)
+
+
+@pytest.mark.parametrize(("kind", "root", "target"), DATE_INPUTS,
+                         ids=[str(t) for _, _, t in DATE_INPUTS])
+async def test_date_when_out_of_range_is_refused_naming_it(
+    admin: Gql, services: Services, ids: Ids, kind: str, root: Any, target: TextInput
+) -> None:
+    field = root.fields[target.operation]
+    operation = "mutation" if root is MUTATIONS else "query"
+    for bad in BAD_DATES[kind]:
+        variables = variables_for(field, target.operation, ids, target, bad)
+        await refused(admin, services, document(operation, target.operation, field, variables),
+                      variables, target.graphql_path)
+
+
+def test_the_schema_walk_finds_the_dates_we_know_of() -> None:
+    found = {str(t) for _, _, t in DATE_INPUTS}
+    assert {"planCohort:input.startsOn", "scheduleSession:input.startsAt",
+            "auditTrail:filter.since", "consentHistory:asOf"} <= found
 
 
 # -- the cases the issue names ---------------------------------------------------------
