@@ -26,7 +26,11 @@ Decisions a client can rely on:
   query, a field of the wrong type, an unknown operation name, a batch, a mutation
   over GET) answers 400 with ``{"errors": [{"message", "extensions": {"code":
   "BAD_USER_INPUT"}}]}``; everything else answers 200 with ``data`` and, if any,
-  ``errors``. While the database is not reachable the endpoint answers 503.
+  ``errors``. While the database is not reachable the endpoint answers 503. A body
+  past 1 MiB answers 413 the same way, unread.
+- Every argument of every query and mutation is checked against the input limits
+  (``program.domain.limits``, README "Input limits") before its resolver runs:
+  ``BAD_USER_INPUT`` with ``details.field`` naming it (``input.recipients[3]``).
 
 Answers to repeated queries may come from a per-process cache (``cache.py``), which
 never changes what a caller sees beyond what eventual consistency already allows:
