@@ -153,3 +153,15 @@ def test_verify_inclusion_when_a_hash_is_not_32_bytes_refuses() -> None:
     proof = tree.inclusion_proof(0)
     with pytest.raises(ProofError):
         verify_inclusion(0, 2, leaf_hash(b"a"), [proof[0] + b"\x00"], tree.root())
+
+
+def test_root_accumulator_matches_the_tree_at_every_size() -> None:
+    from program.transparency.merkle import RootAccumulator
+
+    entries = [bytes([i]) for i in range(70)]
+    tree, acc = MemoryTree(), RootAccumulator()
+    assert acc.root() == EMPTY_ROOT
+    for entry in entries:
+        tree.append(entry)
+        acc.append(leaf_hash(entry))
+        assert acc.root() == tree.root() == _mth(entries[: acc.size])

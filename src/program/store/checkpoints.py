@@ -36,9 +36,12 @@ class LedgerInconsistent(Exception):
     code = "LEDGER_INCONSISTENT"
 
 
-def load_signer(origin: str, data_dir: Path, seed_b64: str | None = None) -> Signer:
+def load_signer(
+    origin: str, data_dir: Path, seed_b64: str | None = None, *, create: bool = True
+) -> Signer | None:
     """The log's Ed25519 key: from a setting (base64 of a 32-byte seed), or generated
-    once into the data folder (mode 600) and reused."""
+    once into the data folder (mode 600) and reused; None when it is not there and
+    ``create`` is off."""
     if seed_b64:
         try:
             seed = base64.b64decode(seed_b64, validate=True)
@@ -48,6 +51,8 @@ def load_signer(origin: str, data_dir: Path, seed_b64: str | None = None) -> Sig
             raise ValueError("PROGRAM_LEDGER_KEY must be the base64 of a 32-byte Ed25519 seed")
         return Signer.from_seed(origin, seed)
     path = Path(data_dir) / KEY_FILE
+    if not path.exists() and not create:
+        return None
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -133,7 +138,8 @@ class CheckpointLog:
             raise LedgerInconsistent(f"checkpoint {head} was already signed with another root")
         return kept
 
-    async def _checkpoint(self, size: int | None) -> KeptCheckpoint:
+    async def current(self, size: int | None = None) -> KeptCheckpoint:
+        """The kept checkpoint of that size, or the latest (signing one if none was yet)."""
         if size is not None:
             return await self.at(size)
         kept = await self.latest()
@@ -141,7 +147,7 @@ class CheckpointLog:
 
     async def inclusion_proof(self, position: int, size: int | None = None) -> tuple[InclusionProof, bytes]:
         """The tlog-proof of the event at ``position`` and that event's chain hash (its leaf)."""
-        checkpoint = await self._checkpoint(size)
+        checkpoint = await self.current(size)
         if not 1 <= position <= checkpoint.size:
             raise LedgerError(f"position {position} is not in checkpoint {checkpoint.size}")
         async with self.pool.acquire() as conn:

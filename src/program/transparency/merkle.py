@@ -269,3 +269,28 @@ def verify_consistency(
         raise ProofError("consistency proof does not lead to the old root")
     if sr != new_root:
         raise ProofError("consistency proof does not lead to the new root")
+
+
+class RootAccumulator:
+    """Roots of a growing tree in O(log n) memory: the complete subtrees on its right edge."""
+
+    def __init__(self) -> None:
+        self.size = 0
+        self._stack: list[tuple[int, bytes]] = []  # (level, hash), largest first
+
+    def append(self, leaf: bytes) -> None:
+        """Add one leaf hash."""
+        level, value = 0, leaf
+        while self._stack and self._stack[-1][0] == level:
+            value = node_hash(self._stack.pop()[1], value)
+            level += 1
+        self._stack.append((level, value))
+        self.size += 1
+
+    def root(self) -> bytes:
+        if not self._stack:
+            return EMPTY_ROOT
+        value = self._stack[-1][1]
+        for _, left in reversed(self._stack[:-1]):
+            value = node_hash(left, value)
+        return value
