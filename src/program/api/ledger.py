@@ -14,6 +14,7 @@ from typing import Any
 
 from litestar import MediaType, Request, get
 from litestar.datastructures import State
+from litestar.params import FromPath, FromQuery
 from litestar.response import Response
 
 from program.api.auth import Unauthenticated, actor_from_authorization
@@ -67,7 +68,9 @@ def _size(value: int | None) -> int | None:
 
 
 @get("/ledger/checkpoint", media_type=_TEXT)
-async def ledger_checkpoint(request: Request[Any, Any, Any], state: State, size: int | None = None) -> Response[Any]:
+async def ledger_checkpoint(
+    request: Request[Any, Any, Any], state: State, size: FromQuery[int | None] = None
+) -> Response[Any]:
     """The latest signed checkpoint, or the kept one of that size."""
     async def make(s: Services) -> Response[str]:
         return _text((await s.ledger.current(_size(size))).note)
@@ -86,7 +89,8 @@ async def ledger_key(request: Request[Any, Any, Any], state: State) -> Response[
 
 @get("/ledger/proof/{position:int}", media_type=_TEXT)
 async def ledger_proof(
-    request: Request[Any, Any, Any], state: State, position: int, size: int | None = None
+    request: Request[Any, Any, Any], state: State, position: FromPath[int],
+    size: FromQuery[int | None] = None,
 ) -> Response[Any]:
     """The inclusion proof of one event against the latest (or a kept) checkpoint."""
     async def make(s: Services) -> Response[str]:
