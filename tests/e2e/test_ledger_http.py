@@ -118,3 +118,21 @@ async def test_monitor_follows_the_log_and_refuses_a_rewritten_one(
     third = await monitor()
     assert third.returncode == 1 and "failed a check" in third.stderr
     assert state.read_text() == good
+
+
+async def test_audit_trail_hash_is_the_leaf_its_proof_verifies(
+    http: httpx.AsyncClient, services: Services, token: Callable[..., str]
+) -> None:
+    auth = {"Authorization": f"Bearer {token('AUDITOR')}"}
+    await _grow(services, 1)
+    head = await services.store.max_position()
+    query = ("query($p: Int!) { auditTrail(first: 100, consistentWith: $p) "
+             "{ edges { node { position hash } } } }")
+    answer = (await http.post("/graphql", json={"query": query, "variables": {"p": head}}, headers=auth)).json()
+    nodes = [e["node"] for e in answer["data"]["auditTrail"]["edges"]]
+    assert nodes and all(n["hash"] for n in nodes)
+    verifier = Verifier.parse((await http.get("/ledger/key", headers=auth)).text)
+    await services.ledger.issue()
+    entry = nodes[-1]
+    proof = InclusionProof.parse((await http.get(f"/ledger/proof/{entry['position']}", headers=auth)).text)
+    proof.verify(verifier, b64decode(entry["hash"], "hash"))
