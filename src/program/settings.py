@@ -52,6 +52,10 @@ class Settings:
     run_projections: bool = True
     log_level: str = "INFO"
     log_json: bool = False
+    ledger_origin: str = "program.localhost/ledger"
+    ledger_key: str | None = None
+    checkpoint_every: int = 1000
+    checkpoint_interval: float = 60.0
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -68,6 +72,10 @@ class Settings:
             run_projections=_flag("RUN_PROJECTIONS", True),
             log_level=_env("LOG_LEVEL", "INFO") or "INFO",
             log_json=_flag("LOG_JSON", False),
+            ledger_origin=_env("LEDGER_ORIGIN", "program.localhost/ledger") or "",
+            ledger_key=_env("LEDGER_KEY"),
+            checkpoint_every=_int("CHECKPOINT_EVERY", 1000),
+            checkpoint_interval=float(_int("CHECKPOINT_INTERVAL", 60)),
         )
 
     def with_(self, **changes: object) -> Settings:

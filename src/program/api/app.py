@@ -17,6 +17,7 @@ from litestar.datastructures import State
 from litestar.response import Response
 
 from program.api.auth import resolve_secret
+from program.api.ledger import ledger_route_handlers
 from program.api.observability import (
     METRICS_CONTENT_TYPE,
     Metrics,
@@ -160,7 +161,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
                 await opened.close()
                 log.info("services closed")
 
-    handlers: list[object] = [health, ready, metrics]
+    handlers: list[object] = [health, ready, metrics, *ledger_route_handlers()]
     graphql = optional_import("program.api.graphql", "graphql_route_handlers")
     if graphql is not None:
         handlers.extend(graphql())
@@ -181,9 +182,9 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
 
 async def _open(settings: Settings) -> Services:
     if settings.database_url is None:
-        return await open_services(settings)
+        return await open_services(settings, checkpoints=True)
     # A black-holed host would otherwise hold start-up for asyncpg's 60 s.
-    return await asyncio.wait_for(open_services(settings), _OPEN_TIMEOUT)
+    return await asyncio.wait_for(open_services(settings, checkpoints=True), _OPEN_TIMEOUT)
 
 
 def _unreachable(state: State, exc: BaseException, retry_in: float) -> None:

@@ -20,6 +20,7 @@ from program.store.records import (
     canonical_json,
     chain_hash,
 )
+from program.store import tree
 from program.store.schema import EVENTS_TABLE, NOTIFY_CHANNEL
 
 log = logging.getLogger(__name__)
@@ -80,8 +81,10 @@ def to_recorded(row: asyncpg.Record) -> Recorded:
 class EventStore:
     """Appends through one writer task that commits whatever queued up as one batch."""
 
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, *, merkle_tree: bool = True) -> None:
         self.pool = pool
+        # Off only to measure what the tree costs; it catches up when next switched on.
+        self.merkle_tree = merkle_tree
         self._queue: asyncio.Queue[_Request] = asyncio.Queue()
         self._writer: asyncio.Task[None] | None = None
         self._closed = False
@@ -154,6 +157,7 @@ class EventStore:
                 "ORDER BY notification_id DESC LIMIT 1"
             )
             position, previous = (last[0], bytes(last[1])) if last else (0, GENESIS_HASH)
+            size_before = position
             current = await self._current_versions(conn, batch)
             used = await self._used_keys(conn, batch)
             rows: list[tuple[Any, ...]] = []
@@ -187,6 +191,8 @@ class EventStore:
                 outcomes.append((req, result))
             if rows:
                 await conn.execute(_INSERT, *map(list, zip(*rows, strict=True)))
+                if self.merkle_tree:
+                    await tree.extend(conn, size_before, [r[7] for r in rows])
                 await conn.execute("SELECT pg_notify($1, $2)", NOTIFY_CHANNEL, str(position))
             if keys:
                 await conn.executemany(

@@ -62,6 +62,27 @@ MIGRATIONS.append(
     )
 )
 
+MIGRATIONS.append(
+    (
+        3,
+        "transparency log",
+        """
+        CREATE TABLE IF NOT EXISTS ledger_nodes (
+            level smallint NOT NULL,
+            idx bigint NOT NULL,
+            hash bytea NOT NULL,
+            PRIMARY KEY (level, idx)
+        );
+        CREATE TABLE IF NOT EXISTS ledger_checkpoints (
+            size bigint PRIMARY KEY,
+            root bytea NOT NULL,
+            note text NOT NULL,
+            issued_at timestamptz NOT NULL DEFAULT now()
+        );
+        """,
+    )
+)
+
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 _LOCK_ID = 0x70726F67  # 'prog': serialises migrations across processes

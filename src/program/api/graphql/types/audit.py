@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import datetime
 from uuid import UUID
 
@@ -37,6 +38,10 @@ class AuditEntry:
     causation_id: str | None
     request_id: str | None
     event_id: str | None
+    hash: str | None = strawberry.field(
+        description="The row's chain hash, base64: the leaf of the transparency log's Merkle "
+        "tree at this position. GET /ledger/proof/{position} proves it is in the signed log.",
+    )
 
     @classmethod
     def from_view(cls, v: AuditEntryView) -> AuditEntry:
@@ -46,6 +51,7 @@ class AuditEntry:
             originator_version=v.originator_version, actor=v.actor, role=v.role,
             command=v.command, correlation_id=v.correlation_id, causation_id=v.causation_id,
             request_id=v.request_id, event_id=v.event_id,
+            hash=base64.b64encode(v.hash).decode() if v.hash is not None else None,
         )
 
 
