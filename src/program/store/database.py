@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -93,7 +93,7 @@ async def connect(url: str) -> asyncpg.Connection:
 class Database:
     """A resolved database: its URL and, when embedded, the server we started."""
 
-    url: str
+    url: str = field(repr=False)  # may hold a password
     embedded: EmbeddedPostgres | None = None
 
     @classmethod

@@ -32,7 +32,7 @@ class GraphQLContext:
 
     services: Services
     authorization: str | None
-    secret: str
+    secret: str = field(repr=False)  # the JWT signing secret: never in a repr or a log
     request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
 
     @cached_property

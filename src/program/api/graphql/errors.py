@@ -91,15 +91,16 @@ def process(errors: list[GraphQLError]) -> None:
     """Log, then label, every error of a result, whatever phase raised it.
 
     Unexpected errors are logged with their traceback; expected ones (rules, auth,
-    input) at debug level.
+    input) at debug level. Neither line carries the error's message: a coercion
+    error quotes the value a caller sent, a driver error the value it refused, and
+    either may be a person's name (the traceback names the exception's type).
     """
     for error in errors:
         if "code" in (error.extensions or {}):
             continue  # already labelled
         code = classify(error)[0]
         if code == INTERNAL:
-            log.error("GraphQL error at %s: %s", error.path, error.message,
-                      exc_info=error.original_error)
+            log.error("GraphQL error at %s", error.path, exc_info=error.original_error)
         else:
-            log.debug("GraphQL %s at %s: %s", code, error.path, error.message)
+            log.debug("GraphQL %s at %s", code, error.path)
         label(error)

@@ -1,0 +1,48 @@
+"""Safe tracebacks: frames and error codes kept, locals and messages never rendered."""
+
+from __future__ import annotations
+
+import asyncpg
+
+from program.api.logs import safe_traceback
+
+
+def _fail(name: str) -> None:
+    secret = "jwt-" + "s" * 32  # noqa: F841 (a local no traceback may show)
+    try:
+        {}[name]
+    except KeyError as exc:
+        raise asyncpg.exceptions.StringDataRightTruncationError(f"too long: {name!r}") from exc
+
+
+def _caught(call: object, *args: object) -> BaseException:
+    try:
+        call(*args)  # type: ignore[operator]
+    except BaseException as exc:  # noqa: BLE001
+        return exc
+    raise AssertionError("expected a failure")
+
+
+def test_safe_traceback_when_a_chained_database_error_keeps_frames_and_codes_only() -> None:
+    text = safe_traceback(_caught(_fail, "Ada Lovelace"))
+    assert "Ada" not in text and "sss" not in text
+    assert "in _fail" in text and "KeyError" in text
+    assert "StringDataRightTruncationError" in text and "sqlstate=22001" in text
+    assert "direct cause" in text
+
+
+def test_safe_traceback_when_an_exception_group_renders_each_member_without_message() -> None:
+    members = [ValueError("ada@" + "example.org"), OSError(13, "Denied", "/private/" + "x")]
+
+    def fail() -> None:
+        raise ExceptionGroup("g", members)
+
+    text = safe_traceback(_caught(fail))
+    assert "ada@" not in text and "/private/x" not in text
+    assert "ValueError" in text and "errno=13" in text
+
+
+def test_safe_traceback_when_causes_form_a_cycle_terminates() -> None:
+    a, b = ValueError("a"), ValueError("b")
+    a.__cause__, b.__cause__ = b, a
+    assert safe_traceback(a).count("ValueError") == 2
