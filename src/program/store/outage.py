@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import asyncpg
 
+from program.store.errors import StoreClosed
+
 # OSError covers a refused TCP connection and a missing Unix socket (the embedded
 # server stopped); TimeoutError a server that does not answer; PostgresConnectionError
 # a connection lost mid-query; the rest are the server saying it is going or not yet
-# there, or full.
+# there, or full; StoreClosed this process shutting down (another may answer).
 _OUTAGES: tuple[type[BaseException], ...] = (
     OSError,
     TimeoutError,
@@ -21,6 +23,7 @@ _OUTAGES: tuple[type[BaseException], ...] = (
     asyncpg.CrashShutdownError,
     asyncpg.CannotConnectNowError,
     asyncpg.TooManyConnectionsError,
+    StoreClosed,
 )
 _MAX_CHAIN = 8
 

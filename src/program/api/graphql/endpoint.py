@@ -6,6 +6,7 @@ the query. This handler only reads the body, builds the context as ``context_get
 does, and answers with the same JSON Strawberry would (``process_result``), or with
 the cached answer (see ``cache``). A request that cannot be run at all answers 400 as
 Strawberry does, but as a GraphQL error with ``BAD_USER_INPUT`` instead of plain text.
+An answer that failed because the database is unreachable carries ``Retry-After``.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from strawberry.types.graphql import OperationType as Allowed
 
 from program.api.graphql import cache as _cache
 from program.api.graphql.context import GraphQLContext, build_context
-from program.api.graphql.errors import BAD_USER_INPUT
+from program.api.graphql.errors import BAD_USER_INPUT, RETRY_AFTER_S, UNAVAILABLE
 from program.api.graphql.schema import MAX_TOKENS, parse_document
 
 _POST_OPERATIONS = frozenset({Allowed.QUERY, Allowed.MUTATION, Allowed.SUBSCRIPTION})
@@ -121,7 +122,18 @@ async def answer_post(schema: BaseSchema, request: Request[Any, Any, Any]) -> Re
     body = _encode(process_result(result))
     if ticket is not None and not result.errors:
         results.store(ticket, body)
+    if result.errors and any((e.extensions or {}).get("code") == UNAVAILABLE for e in result.errors):
+        return _unavailable(body, result.data)
     return json_response(body)
+
+
+def _unavailable(body: bytes, data: dict[str, Any] | None) -> Response[bytes]:
+    """An answer the database's outage spoiled: ``Retry-After`` always, and 503 (which
+    proxies and clients know to retry) unless some field still answered."""
+    answered = data is not None and any(value is not None for value in data.values())
+    response = json_response(body, 200 if answered else 503)
+    response.headers["Retry-After"] = str(RETRY_AFTER_S)
+    return response
 
 
 def _ticket(results: _cache.ResultCache, context: GraphQLContext,
