@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-import asyncpg
+import logging
 
-from program.api.logs import safe_traceback
+import asyncpg
+import pytest
+
+from program.api.logs import configure_logging
+from program.errortext import safe_traceback
+from program.settings import Settings
 
 
 def _fail(name: str) -> None:
@@ -46,3 +51,15 @@ def test_safe_traceback_when_causes_form_a_cycle_terminates() -> None:
     a, b = ValueError("a"), ValueError("b")
     a.__cause__, b.__cause__ = b, a
     assert safe_traceback(a).count("ValueError") == 2
+
+
+def test_logging_when_an_exception_is_a_message_argument_writes_its_type_not_its_text(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    configure_logging(Settings(log_json=True))
+    try:
+        logging.getLogger("program.test").warning("lock failed: %s", ValueError("Ada Lovelace"))
+        err = capsys.readouterr().err
+    finally:
+        configure_logging(Settings())
+    assert "Ada" not in err and "lock failed: ValueError: [message withheld]" in err

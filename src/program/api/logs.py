@@ -1,86 +1,23 @@
-"""Logging set-up: one stderr handler, console or JSON lines, and tracebacks safe to ship.
+"""Logging set-up: one stderr handler, console or JSON lines, and errors safe to ship.
 
-No log line may carry a secret or personal data, in any mode. Tracebacks are where
-both used to leak: a renderer showing each frame's local variables prints the JWT
-secret (held by the request context) and whatever a person typed. So every traceback
-here is rendered by ``safe_traceback``: the frames (file, line, function, source
-line), each exception's type and, for database and OS errors, their codes and the
-names of the schema objects involved, but never local variables and never an
-exception's message, which may quote a value (asyncpg's "invalid input for query
-argument $1: 'Alice'"). It is plain string work, about a millisecond, so an error
-never holds the event loop the way a locals-rendering formatter did (0.46 s each).
+No log line may carry a secret or personal data, in any mode. Tracebacks were where
+both leaked: a renderer showing each frame's local variables printed the JWT secret
+(held by the request context) and whatever a person typed, and held the event loop
+for 0.46 s per error. Here every traceback, and every exception passed as a log
+argument, is written by ``program.errortext``: frames, types and codes, no locals, no
+messages.
 """
 
 from __future__ import annotations
 
 import logging
 import sys
-import traceback
 from typing import Any
 
 import structlog
 
+from program.errortext import describe, safe_traceback
 from program.settings import Settings
-
-# Chained causes and exception-group members rendered at most, so a pathological
-# chain cannot turn one error into megabytes of log.
-_MAX_EXCEPTIONS = 8
-# Attributes of asyncpg's server errors that name codes and schema objects, never data.
-_DATABASE_FIELDS = ("sqlstate", "server_source_function", "schema_name", "table_name",
-                    "column_name", "data_type_name", "constraint_name")
-
-
-def safe_traceback(exc: BaseException) -> str:
-    """The traceback of ``exc`` and its causes, without locals or messages."""
-    chain: list[tuple[BaseException, str]] = []
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    link = ""
-    while current is not None and id(current) not in seen and len(chain) < _MAX_EXCEPTIONS:
-        seen.add(id(current))
-        chain.append((current, link))
-        if current.__cause__ is not None:
-            current, link = current.__cause__, "The above exception was the direct cause of the following exception:"
-        elif current.__context__ is not None and not current.__suppress_context__:
-            current, link = current.__context__, "During handling of the above exception, another exception occurred:"
-        else:
-            current = None
-    parts: list[str] = []
-    for index, (item, _) in enumerate(reversed(chain)):
-        if index:
-            parts.append("\n" + chain[len(chain) - index][1] + "\n\n")
-        parts.append(_one(item))
-    return "".join(parts).rstrip("\n")
-
-
-def _one(exc: BaseException) -> str:
-    text = "Traceback (most recent call last):\n" if exc.__traceback__ is not None else ""
-    if exc.__traceback__ is not None:
-        frames = traceback.StackSummary.extract(
-            traceback.walk_tb(exc.__traceback__), capture_locals=False
-        )
-        text += "".join(frames.format())
-    text += describe(exc) + "\n"
-    members = getattr(exc, "exceptions", None)
-    if isinstance(exc, BaseExceptionGroup) and members:
-        for number, member in enumerate(members[:_MAX_EXCEPTIONS], 1):
-            inner = safe_traceback(member).replace("\n", "\n  | ")
-            text += f"  +-- {number} of {len(members)} ----\n  | {inner}\n"
-    return text
-
-
-def describe(exc: BaseException) -> str:
-    """``module.Type`` plus codes that say what failed without quoting any value."""
-    kind = type(exc)
-    name = kind.__qualname__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__qualname__}"
-    facts: list[str] = []
-    for field in _DATABASE_FIELDS:
-        value = getattr(exc, field, None)
-        if isinstance(value, str) and value:
-            facts.append(f"{field}={value}")
-    if isinstance(exc, OSError) and exc.errno is not None:
-        facts.append(f"errno={exc.errno} ({exc.strerror})")
-    return f"{name}: [message withheld{'; ' + ', '.join(facts) if facts else ''}]"
 
 
 def _render_exception(_logger: Any, _name: str, event: dict[str, Any]) -> dict[str, Any]:
@@ -96,6 +33,31 @@ def _render_exception(_logger: Any, _name: str, event: dict[str, Any]) -> dict[s
     if exc is not None:
         event["exception"] = safe_traceback(exc)
     return event
+
+
+def _describe_exception_arguments() -> None:
+    """``log.warning("lock failed: %s", exc)`` would print the exception's message:
+    records are made with such arguments already rendered as ``describe`` does, before
+    any handler (ours or another's) can format them."""
+    previous = logging.getLogRecordFactory()
+    if getattr(previous, "_program_factory", False):
+        return
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        values = record.args
+        if isinstance(values, tuple) and any(isinstance(v, BaseException) for v in values):
+            record.args = tuple(_safe(v) for v in values)
+        elif isinstance(values, dict) and any(isinstance(v, BaseException) for v in values.values()):
+            record.args = {k: _safe(v) for k, v in values.items()}
+        return record
+
+    factory._program_factory = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(factory)
+
+
+def _safe(value: Any) -> Any:
+    return describe(value) if isinstance(value, BaseException) else value
 
 
 class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
@@ -159,6 +121,7 @@ def configure_logging(settings: Settings, *, level: str | None = None) -> None:
     root = logging.getLogger()
     for handler in [h for h in root.handlers if getattr(h, "_program_handler", False)]:
         root.removeHandler(handler)
+    _describe_exception_arguments()
     handler = _StderrHandler()
     handler.setFormatter(formatter)
     root.addHandler(handler)
