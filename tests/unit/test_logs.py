@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import asyncpg
 import pytest
 
-from program.api.logs import configure_logging
+from program.api.logs import configure_logging, quiet_loop_errors
 from program.errortext import safe_traceback
 from program.settings import Settings
 
@@ -63,3 +64,20 @@ def test_logging_when_an_exception_is_a_message_argument_writes_its_type_not_its
     finally:
         configure_logging(Settings())
     assert "Ada" not in err and "lock failed: ValueError: [message withheld]" in err
+
+
+async def test_loop_error_report_when_a_task_failure_is_never_retrieved_omits_its_message(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    loop = asyncio.get_running_loop()
+    previous = loop.get_exception_handler()
+    configure_logging(Settings())
+    quiet_loop_errors(loop)
+    try:
+        loop.call_exception_handler({"message": "Task exception was never retrieved",
+                                     "exception": ValueError("Ada Lovelace"),
+                                     "future": "<Task exception=ValueError('Ada Lovelace')>"})
+        err = capsys.readouterr().err
+    finally:
+        loop.set_exception_handler(previous)
+    assert "never retrieved" in err and "ValueError" in err and "Ada" not in err

@@ -10,6 +10,7 @@ messages.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sys
 from typing import Any
@@ -54,6 +55,20 @@ def _describe_exception_arguments() -> None:
 
     factory._program_factory = True  # type: ignore[attr-defined]
     logging.setLogRecordFactory(factory)
+
+
+def quiet_loop_errors(loop: asyncio.AbstractEventLoop) -> None:
+    """Log the loop's own error reports (a task's exception nobody retrieved) without
+    the reprs asyncio adds by default, which print the exception's message."""
+
+    def report(_loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        exc = context.get("exception")
+        logging.getLogger("asyncio").error(
+            "%s", context.get("message") or "unhandled error in the event loop",
+            exc_info=exc if isinstance(exc, BaseException) else None,
+        )
+
+    loop.set_exception_handler(report)
 
 
 def _safe(value: Any) -> Any:
