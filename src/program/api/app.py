@@ -18,6 +18,7 @@ from litestar.response import Response
 
 from program.api.auth import resolve_secret
 from program.api.ledger import ledger_route_handlers
+from program.api.logs import quiet_loop_errors
 from program.api.observability import (
     METRICS_CONTENT_TYPE,
     Metrics,
@@ -135,6 +136,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        quiet_loop_errors(asyncio.get_running_loop())
         if services is not None:
             app.state.services = services
             yield

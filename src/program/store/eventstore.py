@@ -12,6 +12,7 @@ from uuid import UUID
 import asyncpg
 
 from program.store.errors import StoreClosed, VersionConflict
+from program.store.outage import is_outage
 from program.store.records import (
     GENESIS_HASH,
     AppendResult,
@@ -136,17 +137,42 @@ class EventStore:
             while len(batch) < MAX_BATCH and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
             try:
-                await self._commit(batch)
+                await self._commit_isolating(batch)
             except asyncio.CancelledError:
                 for req in batch:
                     if not req.future.done():
                         req.future.set_exception(StoreClosed("event store closed"))
                 raise
-            except Exception as exc:  # a failed batch fails every request in it
-                log.exception("append batch failed")
-                for req in batch:
-                    if not req.future.done():
-                        req.future.set_exception(exc)
+
+    async def _commit_isolating(self, batch: list[_Request]) -> None:
+        """Commit a batch; when its SQL fails, commit its halves apart, in order, until
+        the request that caused the failure is alone and fails by itself.
+
+        A failed transaction writes nothing and each retry reads the head afresh, so
+        positions stay gap-free and the chain unbroken. Halving rather than retrying
+        every request alone keeps one bad request per batch at about 2·log2(batch)
+        transactions instead of one per request. An outage is the same for every
+        request, so it fails the batch at once instead of being retried.
+        """
+        try:
+            await self._commit(batch)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            if len(batch) > 1 and not is_outage(exc):
+                log.warning("append batch of %d failed (%s); committing its halves apart",
+                            len(batch), type(exc).__name__)
+                middle = len(batch) // 2
+                await self._commit_isolating(batch[:middle])
+                await self._commit_isolating(batch[middle:])
+                return
+            if is_outage(exc):
+                log.warning("append failed: database unavailable (%s)", type(exc).__name__)
+            else:
+                log.error("append failed", exc_info=exc)
+            for req in batch:
+                if not req.future.done():
+                    req.future.set_exception(exc)
 
     async def _commit(self, batch: list[_Request]) -> None:
         outcomes: list[tuple[_Request, AppendResult | Exception]] = []

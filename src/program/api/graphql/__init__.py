@@ -19,14 +19,17 @@ Decisions a client can rely on:
 - ``idempotencyKey`` is scoped to the caller and the mutation: repeating a mutation
   with the same key answers the first result (``replayed: true``) and changes nothing.
 - Errors carry ``extensions.code``; unexpected failures answer
-  ``INTERNAL_SERVER_ERROR`` with no detail (the traceback goes to the log).
+  ``INTERNAL_SERVER_ERROR`` with no detail (the traceback, without locals or
+  messages, goes to the log). A field that failed because the database cannot be
+  reached answers ``SERVICE_UNAVAILABLE`` with ``extensions.retryAfter`` (seconds).
 - A request is a JSON object (``query``, optional ``variables`` object,
   ``operationName`` and ``extensions``) POSTed as ``application/json``, or a query in
   GET parameters. A request that cannot be run at all (not JSON, not an object, no
   query, a field of the wrong type, an unknown operation name, a batch, a mutation
   over GET) answers 400 with ``{"errors": [{"message", "extensions": {"code":
   "BAD_USER_INPUT"}}]}``; everything else answers 200 with ``data`` and, if any,
-  ``errors``. While the database is not reachable the endpoint answers 503. A body
+  ``errors``. While the database is not reachable the endpoint answers 503 with a
+  ``Retry-After`` header (200 with the header if some field still answered). A body
   past 1 MiB answers 413 the same way, unread.
 - Every argument of every query and mutation is checked against the input limits
   (``program.domain.limits``, README "Input limits") before its resolver runs:

@@ -7,6 +7,7 @@ does, and answers with the same JSON Strawberry would (``process_result``), or w
 the cached answer (see ``cache``). A request that cannot be run at all answers 400 as
 Strawberry does, but as a GraphQL error with ``BAD_USER_INPUT`` instead of plain text;
 a body past ``MAX_BODY_BYTES`` answers 413 the same way, unread.
+An answer that failed because the database is unreachable carries ``Retry-After``.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from strawberry.types.graphql import OperationType as Allowed
 
 from program.api.graphql import cache as _cache
 from program.api.graphql.context import GraphQLContext, build_context
-from program.api.graphql.errors import BAD_USER_INPUT
+from program.api.graphql.errors import BAD_USER_INPUT, RETRY_AFTER_S, UNAVAILABLE
 from program.api.graphql.schema import MAX_TOKENS, parse_document
 from program.api.graphql.validation import check_variables
 from program.domain.errors import InvalidInput
@@ -133,6 +134,8 @@ async def answer_post(schema: BaseSchema, request: Request[Any, Any, Any]) -> Re
     body = _encode(process_result(result))
     if ticket is not None and not result.errors:
         results.store(ticket, body)
+    if result.errors and any((e.extensions or {}).get("code") == UNAVAILABLE for e in result.errors):
+        return _unavailable(body, result.data)
     return json_response(body)
 
 
@@ -143,6 +146,15 @@ async def _body(request: Request[Any, Any, Any]) -> bytes:
     except RequestEntityTooLarge:
         raise RequestError(f"The request body is larger than {MAX_BODY_BYTES} bytes",
                            413) from None
+
+
+def _unavailable(body: bytes, data: dict[str, Any] | None) -> Response[bytes]:
+    """An answer the database's outage spoiled: ``Retry-After`` always, and 503 (which
+    proxies and clients know to retry) unless some field still answered."""
+    answered = data is not None and any(value is not None for value in data.values())
+    response = json_response(body, 200 if answered else 503)
+    response.headers["Retry-After"] = str(RETRY_AFTER_S)
+    return response
 
 
 def _ticket(results: _cache.ResultCache, context: GraphQLContext,
