@@ -15,6 +15,8 @@ from program.store.errors import StoreClosed
 # server stopped); TimeoutError a server that does not answer; PostgresConnectionError
 # a connection lost mid-query; the rest are the server saying it is going or not yet
 # there, or full; StoreClosed this process shutting down (another may answer).
+# InternalClientError is what asyncpg raises when a connection the server cut is used
+# before asyncpg noticed (its protocol is left mid-operation): the same lost connection.
 _OUTAGES: tuple[type[BaseException], ...] = (
     OSError,
     TimeoutError,
@@ -23,6 +25,7 @@ _OUTAGES: tuple[type[BaseException], ...] = (
     asyncpg.CrashShutdownError,
     asyncpg.CannotConnectNowError,
     asyncpg.TooManyConnectionsError,
+    asyncpg.InternalClientError,
     StoreClosed,
 )
 _MAX_CHAIN = 8
