@@ -44,7 +44,7 @@ def every_kind_of_event() -> list[Any]:
     cohort.schedule_session(session, datetime(2026, 2, 3, 18, tzinfo=UTC))
     cohort.record_attendance(session, person, "PRESENT")
     cohort.withdraw(person, "moved")
-    p = Participant.register(person, "aesgcm1:abc")
+    p = Participant.register(person, "aesgcm1:abc", programme.id)
     p.join_cohort(cohort.id, programme.id)
     p.record_outcome(cohort.id, "HHI", "BASELINE", 31.5, ["HHI"])
     p.erase()
@@ -62,7 +62,9 @@ def test_fast_decoding_reads_every_field_as_the_mapper_would() -> None:
         stored = mapper.to_stored_event(domain_event)
         fast = decoder.decode(stored.topic, stored.state, stored.originator_id,
                               stored.originator_version)
-        assert isinstance(fast, EventView), stored.topic
+        # Classes that can upcast (Participant.Registered v2) go through the mapper.
+        upcasts = getattr(type(domain_event), "class_version", 1) > 1
+        assert isinstance(fast, EventView) is not upcasts, stored.topic
         expected = mapper.to_domain_event(stored)
         for name, value in expected.__dict__.items():
             assert getattr(fast, name) == value, (stored.topic, name)

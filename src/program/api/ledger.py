@@ -18,13 +18,12 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Response
 
 from program.api.auth import Unauthenticated, actor_from_authorization
-from program.application.context import Role
+from program.application.policy import Act, role_may
 from program.bootstrap import Services
 from program.store.checkpoints import LedgerError, LedgerInconsistent
 from program.transparency.merkle import ProofError
 from program.transparency.note import b64
 
-_READERS = (Role.ADMIN, Role.AUDITOR)
 _TEXT = "text/plain; charset=utf-8"
 
 
@@ -41,7 +40,7 @@ def _ledger(request: Request[Any, Any, Any], state: State) -> Services | Respons
         actor = actor_from_authorization(request.headers.get("authorization"), state["jwt_secret"])
     except Unauthenticated as exc:
         return _problem(401, "UNAUTHENTICATED", str(exc))
-    if actor.role not in _READERS:
+    if not role_may(actor, Act.READ_LEDGER):
         return _problem(403, "FORBIDDEN", "only auditors and admins read the ledger")
     services: Services | None = state.get("services")
     if services is None:

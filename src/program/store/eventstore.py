@@ -47,6 +47,7 @@ class Idempotency:
     key: str
     command: str
     result: Any = None
+    fingerprint: str | None = None  # of the command's input; a reuse must match it
 
 
 @dataclass
@@ -187,7 +188,7 @@ class EventStore:
             current = await self._current_versions(conn, batch)
             used = await self._used_keys(conn, batch)
             rows: list[tuple[Any, ...]] = []
-            keys: list[tuple[str, str, dict[str, Any], int]] = []
+            keys: list[tuple[str, str, dict[str, Any], int, str | None]] = []
             now = datetime.now(UTC)
             for req in batch:
                 problem = self._check(req, current, used)
@@ -210,9 +211,10 @@ class EventStore:
                 if req.idempotency is not None:
                     at = positions[-1] if positions else position
                     keys.append((req.idempotency.key, req.idempotency.command,
-                                 {"r": req.idempotency.result}, at))
+                                 {"r": req.idempotency.result}, at, req.idempotency.fingerprint))
                     used[req.idempotency.key] = AppendResult(
-                        positions=[at], result=req.idempotency.result, duplicate=True
+                        positions=[at], result=req.idempotency.result, duplicate=True,
+                        fingerprint=req.idempotency.fingerprint,
                     )
                 outcomes.append((req, result))
             if rows:
@@ -222,8 +224,8 @@ class EventStore:
                 await conn.execute("SELECT pg_notify($1, $2)", NOTIFY_CHANNEL, str(position))
             if keys:
                 await conn.executemany(
-                    "INSERT INTO idempotency_keys (key, command, result, position) "
-                    "VALUES ($1, $2, $3::jsonb, $4)",
+                    "INSERT INTO idempotency_keys (key, command, result, position, fingerprint) "
+                    "VALUES ($1, $2, $3::jsonb, $4, $5)",
                     keys,
                 )
         for req, outcome in outcomes:
@@ -264,12 +266,10 @@ class EventStore:
         if not keys:
             return {}
         rows = await conn.fetch(
-            "SELECT key, result, position FROM idempotency_keys WHERE key = ANY($1::text[])", keys
+            "SELECT key, result, position, fingerprint FROM idempotency_keys "
+            "WHERE key = ANY($1::text[])", keys
         )
-        return {
-            r["key"]: AppendResult(positions=[r["position"]], result=r["result"]["r"], duplicate=True)
-            for r in rows
-        }
+        return {r["key"]: _used(r) for r in rows}
 
     # -- reading -------------------------------------------------------------
 
@@ -277,11 +277,9 @@ class EventStore:
         """The first result of the command that used this key, if any did."""
         async with self.pool.acquire() as conn:
             row = await conn.fetchrow(
-                "SELECT result, position FROM idempotency_keys WHERE key = $1", key
+                "SELECT result, position, fingerprint FROM idempotency_keys WHERE key = $1", key
             )
-        if row is None:
-            return None
-        return AppendResult(positions=[row["position"]], result=row["result"]["r"], duplicate=True)
+        return None if row is None else _used(row)
 
     async def max_position(self) -> int:
         async with self.pool.acquire() as conn:
@@ -338,6 +336,11 @@ class EventStore:
         async with self.pool.acquire() as conn:
             rows = await conn.fetch(sql, *args)
         return [to_recorded(r) for r in rows]
+
+
+def _used(row: asyncpg.Record) -> AppendResult:
+    return AppendResult(positions=[row["position"]], result=row["result"]["r"], duplicate=True,
+                        fingerprint=row["fingerprint"])
 
 
 def _result_of(req: _Request) -> Any:

@@ -83,6 +83,18 @@ MIGRATIONS.append(
     )
 )
 
+MIGRATIONS.append(
+    (
+        4,
+        "idempotency key fingerprints",
+        # Keys are now digests of the caller's identity, the command and the key; the
+        # fingerprint of the input a key came with lets a different input be refused.
+        """
+        ALTER TABLE idempotency_keys ADD COLUMN IF NOT EXISTS fingerprint text;
+        """,
+    )
+)
+
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 _LOCK_ID = 0x70726F67  # 'prog': serialises migrations across processes

@@ -16,8 +16,12 @@ Decisions a client can rely on:
   change; a query given ``consistentWith: position`` waits up to 5 s for the read
   models, then fails that field with ``NOT_CAUGHT_UP`` (retry). A position past the
   head of the log, or negative, is ``BAD_USER_INPUT``.
-- ``idempotencyKey`` is scoped to the caller and the mutation: repeating a mutation
-  with the same key answers the first result (``replayed: true``) and changes nothing.
+- ``idempotencyKey`` is scoped to the caller's whole identity (subject, role and scope)
+  and the mutation: repeating a mutation with the same key and the same input answers
+  the first result (``replayed: true``) and changes nothing, but only once the caller
+  is authorised for it again; the same key with another input is ``CONFLICT``.
+- Who may do what is decided by ``program.application.policy`` for every mutation and
+  every field: resolvers only ask it.
 - Errors carry ``extensions.code``; unexpected failures answer
   ``INTERNAL_SERVER_ERROR`` with no detail (the traceback, without locals or
   messages, goes to the log). A field that failed because the database cannot be

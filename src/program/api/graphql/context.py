@@ -67,9 +67,12 @@ class GraphQLContext:
 
         return Loaders(self.services, self.now)
 
-    def command(self, idempotency_key: str | None = None) -> CommandContext:
+    def command(
+        self, idempotency_key: str | None = None, input_fingerprint: str | None = None
+    ) -> CommandContext:
         return CommandContext(
-            self.actor, request_id=self.request_id, idempotency_key=idempotency_key or None
+            self.actor, request_id=self.request_id, idempotency_key=idempotency_key or None,
+            input_fingerprint=input_fingerprint,
         )
 
 

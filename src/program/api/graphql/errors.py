@@ -8,7 +8,8 @@ from typing import Any
 from graphql.error import GraphQLError
 
 from program.api.auth import Unauthenticated
-from program.application.access import Forbidden
+from program.application.idempotency import IdempotencyKeyReused
+from program.application.policy import Forbidden
 from program.domain.errors import DomainError
 from program.projections.queries.paging import InvalidQuery
 from program.store.errors import AggregateNotFound, VersionConflict
@@ -52,6 +53,7 @@ class BadInput(Exception):
 
 _KNOWN: tuple[type[BaseException], ...] = (
     Unauthenticated, Forbidden, DomainError, NotFound, NotCaughtUp, BadInput, InvalidQuery,
+    IdempotencyKeyReused,
 )
 
 
