@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -43,7 +44,7 @@ def failing_register(monkeypatch: pytest.MonkeyPatch, services: Services) -> asy
     go.set()
     entered: list[int] = []
 
-    async def register_participant(ctx: Any, name: str, email: str, *args: Any) -> Any:
+    async def register_participant(ctx: Any, name: str, email: str, *args: Any, **kwargs: Any) -> Any:
         secret = JWT_SECRET  # noqa: F841 (a local a locals-rendering traceback would show)
         entered.append(1)
         await go.wait()
@@ -57,7 +58,8 @@ def failing_register(monkeypatch: pytest.MonkeyPatch, services: Services) -> asy
 async def _register(http: httpx.AsyncClient, token: str) -> httpx.Response:
     return await http.post(
         "/graphql",
-        json={"query": REGISTER, "variables": {"input": {"name": NAME, "email": EMAIL}}},
+        json={"query": REGISTER, "variables": {"input": {
+            "name": NAME, "email": EMAIL, "programmeId": str(uuid.uuid4())}}},
         headers={"authorization": f"Bearer {token}"},
     )
 

@@ -130,7 +130,7 @@ def test_register_facilitator_when_display_name_has_nul_raises_invalid_input() -
 
 def test_register_participant_when_personal_data_is_huge_raises_invalid_input() -> None:
     with pytest.raises(InvalidInput) as error:
-        Participant.register(uuid4(), "x" * 1_000_000)
+        Participant.register(uuid4(), "x" * 1_000_000, uuid4())
     assert field_of(error) == "personal_data"
 
 
@@ -199,14 +199,14 @@ def test_suspend_facilitator_when_reason_has_nul_raises_invalid_input() -> None:
 
 
 def test_record_outcome_when_measure_has_nul_raises_invalid_input() -> None:
-    participant = given(Participant.register(uuid4(), "ciphertext"))
+    participant = given(Participant.register(uuid4(), "ciphertext", uuid4()))
     with rejected(participant, InvalidInput) as error:
         participant.record_outcome(uuid4(), NUL, "BASELINE", 10, ["HHI"])
     assert field_of(error) == "measure"
 
 
 def test_record_outcome_when_score_is_astronomical_raises_invalid_input() -> None:
-    participant = given(Participant.register(uuid4(), "ciphertext"))
+    participant = given(Participant.register(uuid4(), "ciphertext", uuid4()))
     with rejected(participant, InvalidInput) as error:
         participant.record_outcome(uuid4(), "HHI", "BASELINE", 1e308, ["HHI"])
     assert field_of(error) == "score"
@@ -214,7 +214,7 @@ def test_record_outcome_when_score_is_astronomical_raises_invalid_input() -> Non
 
 def test_record_outcome_when_programme_lists_many_measures_still_records() -> None:
     """Stored programmes may hold more measures than today's limit: still usable."""
-    participant = given(Participant.register(uuid4(), "ciphertext"))
+    participant = given(Participant.register(uuid4(), "ciphertext", uuid4()))
     measures = [f"m{i}" for i in range(limits.list_limit("outcome_measures") + 5)]
     participant.record_outcome(uuid4(), "m0", "BASELINE", 10, measures)
     assert len(participant.collect_events()) == 1

@@ -7,8 +7,6 @@ import contextlib
 import logging
 import time
 
-import asyncpg
-
 from program.store.checkpoints import CheckpointLog, LedgerInconsistent
 from program.store.eventstore import EventStore
 from program.store.subscription import LogListener
@@ -35,7 +33,7 @@ class Checkpointer:
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
+            with contextlib.suppress(BaseException):  # stopping must never fail a shutdown
                 await self._task
             self._task = None
 
@@ -61,8 +59,9 @@ class Checkpointer:
                     log.error("ledger: the stored log no longer extends the last checkpoint; "
                               "not signing (run `program audit verify`)")
                     await asyncio.sleep(max(self.interval, 60.0))
-                except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
-                    log.warning("ledger: checkpoint not issued; retrying in %.0f s", backoff)
+                except Exception as exc:  # an outage, or anything else: never die silently
+                    log.warning("ledger: checkpoint not issued (%s); retrying in %.0f s",
+                                type(exc).__name__, backoff)
                     await asyncio.sleep(backoff)
                     backoff = min(backoff * 2, 60.0)
         finally:
