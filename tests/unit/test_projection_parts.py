@@ -158,3 +158,21 @@ def test_every_read_model_lives_in_its_own_schema_with_a_version() -> None:
     assert len({p.schema for p in projections}) == len(projections) == 6
     assert all(p.schema == f"rm_{p.name}" for p in projections)
     assert all(p.schema_version().startswith(f"{p.version}:") for p in projections)
+
+
+def test_storable_text_when_it_holds_nul_or_a_lone_surrogate_is_cleaned() -> None:
+    from program.projections import storable
+
+    assert storable.text("a\x00b\ud800c") == "ab\ufffdc"
+    assert storable.text("plain") == "plain"
+    assert storable.text(["x\x00"]) == ["x"]
+
+
+def test_storable_text_when_indexed_and_too_long_keeps_distinct_values_distinct() -> None:
+    from program.projections import storable
+
+    one, two = storable.text("x" * 5000 + "1", indexed=True), storable.text("x" * 5000 + "2",
+                                                                             indexed=True)
+    assert one != two and len(one) <= storable.INDEXED_CHARS
+    assert len(one.encode()) < 2704
+    assert storable.text("x" * 5000) == "x" * 5000  # not indexed: kept whole

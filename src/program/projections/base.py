@@ -10,7 +10,7 @@ from uuid import UUID
 
 import asyncpg
 
-from program.projections.tables import Table
+from program.projections.tables import Table, note_indexes
 from program.store.records import Recorded
 
 
@@ -69,6 +69,10 @@ class Projection:
     tables: ClassVar[tuple[Table, ...]] = ()
     indexes: ClassVar[tuple[str, ...]] = ()
     reads_metadata: ClassVar[bool] = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        note_indexes(cls.tables, cls.indexes)  # so indexed text is kept short enough
 
     @property
     def schema(self) -> str:
