@@ -8,6 +8,14 @@ log once per projection, is small next to writing the views (the rows are light 
 and each event is decoded once for all tasks); a full rebuild, where it would matter,
 reads once for all (see ``rebuild``).
 
+A projection never stops silently. When a batch fails, its halves are applied, and so
+on, so every event before the failing one commits and that one is named
+(``EventFailed``). The failure is recorded durably (``failures``), logged once per
+change, and retried with a doubling backoff (``first_backoff`` up to ``max_backoff``)
+while the read model keeps serving what it has and the other projections go on. An
+operator's ``program projections skip|retry`` (a ``ProjectionMaintenance`` event and a
+NOTIFY, see ``skips``) cuts the wait short, from any process.
+
 Waiting (``wait_for``) wakes on this process's own commits and on the NOTIFY every
 projector sends with its checkpoint, so an API process answers ``consistentWith`` as
 soon as any projector, here or elsewhere, has applied the position.
@@ -18,14 +26,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import traceback
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import asyncpg
 
-from program.projections import checkpoint, schemas
-from program.projections.base import Decoder, Projection, RangeProjection, Row
+from program.projections import checkpoint, failures, schemas, skips
+from program.projections.base import Decoder, Projection, RangeProjection, Row, kind_of
+from program.projections.failures import EventFailed, Failure, cause_of, frames, position_of
 from program.projections.checkpoint import ProjectionStatus, StaleCheckpoint
 from program.projections.locks import ProjectionLocks
 from program.projections.log import ProjectionLog
@@ -86,7 +96,8 @@ class ProjectionRunner:
         batch_size: int = 2000,
         poll_interval: float = 1.0,
         lock_retry_interval: float = 1.0,
-        max_backoff: float = 30.0,
+        first_backoff: float = 0.5,
+        max_backoff: float = 60.0,
     ) -> None:
         """``run`` names the projections this process applies (default all; ``()`` only
         watches, for an API process whose projector runs elsewhere)."""
@@ -102,6 +113,7 @@ class ProjectionRunner:
         self.url = url or (listener.url if listener is not None else None)
         self.batch_size = batch_size
         self.poll_interval = poll_interval
+        self.first_backoff = first_backoff
         self.max_backoff = max_backoff
         self.decoder = Decoder.for_mapper(repository.mapper)
         # Tasks for different read models read the same rows at about the same time:
@@ -111,7 +123,12 @@ class ProjectionRunner:
             self.projections[n].reads_metadata for n in self.running))
         self.locks = ProjectionLocks(self._require_url(), self.running, lock_retry_interval)
         self.applied: Counter[str] = Counter()
-        self.errors: dict[str, str] = {}
+        self.errors: dict[str, str] = {}  # while stuck: error class and short message
+        self.failures: dict[str, Failure] = {}  # while stuck: the failure as recorded
+        self._stuck_at: dict[str, tuple[int, type[BaseException]]] = {}
+        self._skips: dict[str, frozenset[int]] = {}
+        self._reread_skips: dict[str, bool] = {}
+        self._wake = {n: asyncio.Event() for n in self.running}
         self._positions: dict[str, int] = {}
         self._changed = asyncio.Event()
         self._outdated: set[str] = set()
@@ -230,6 +247,9 @@ class ProjectionRunner:
             with contextlib.suppress(ValueError):
                 self._advanced(name, int(position))
 
+        def on_maintenance(_c: object, _pid: int, _channel: str, payload: str) -> None:
+            self._maintained(payload)
+
         def on_lost(conn: object) -> None:
             if self._watch is conn:
                 self._watch = None
@@ -238,6 +258,7 @@ class ProjectionRunner:
         try:
             conn = await asyncpg.connect(self._require_url())
             await conn.add_listener(checkpoint.CHANNEL, on_notify)
+            await conn.add_listener(skips.CHANNEL, on_maintenance)
             conn.add_termination_listener(on_lost)
         except (OSError, asyncpg.PostgresError):
             log.warning("cannot LISTEN for checkpoints; wait_for will poll", exc_info=True)
@@ -247,10 +268,10 @@ class ProjectionRunner:
     # -- one projection ----------------------------------------------------------
 
     async def _work(self, projection: Projection) -> None:
-        backoff = 0.2
+        name = projection.name
+        backoff = self.first_backoff
         while True:
-            lost = await self.locks.acquired(projection.name)
-            applied = self.applied[projection.name]
+            lost = await self.locks.acquired(name)
             job = asyncio.create_task(self._follow(projection))
             gone = asyncio.create_task(lost.wait())
             try:
@@ -264,22 +285,55 @@ class ProjectionRunner:
             failure = None if job.cancelled() else job.exception()
             if isinstance(failure, StaleCheckpoint) or failure is None:
                 continue
-            if self.applied[projection.name] > applied:
-                backoff = 0.2  # it worked for a while: a new problem, retry soon
-            await self._failed(projection, failure)
-            await asyncio.sleep(backoff)
-            backoff = min(backoff * 2, self.max_backoff)
+            if self._new_failure(name, failure):
+                backoff = self.first_backoff
+            await self._failed(projection, failure, backoff)
+            woken = await self._pause(name, backoff)
+            backoff = self.first_backoff if woken else min(backoff * 2, self.max_backoff)
 
-    async def _failed(self, projection: Projection, failure: BaseException) -> None:
-        message = f"{type(failure).__name__}: {failure}"
-        log.error("projection %s failed: %s", projection.name, message, exc_info=failure)
-        with contextlib.suppress(Exception):
-            await checkpoint.record_error(self.pool, projection.name, message)
-        self.errors[projection.name] = message
+    def _new_failure(self, name: str, failure: BaseException) -> bool:
+        key = (position_of(failure, self._positions.get(name, 0)), type(cause_of(failure)))
+        return self._stuck_at.get(name) != key
+
+    async def _failed(self, projection: Projection, failure: BaseException, retry_in: float) -> None:
+        """Record the failure durably; log it once per change, not once per attempt."""
+        name = projection.name
+        cause = cause_of(failure)
+        position = position_of(failure, self._positions.get(name, 0))
+        event_type = failure.event_type if isinstance(failure, EventFailed) else None
+        changed = self._new_failure(name, failure)
+        self._stuck_at[name] = (position, type(cause))
+        try:
+            recorded = await failures.record(self.pool, name, position, event_type, cause,
+                                             retry_in)
+        except Exception:  # the database may be what failed; the log line still says so
+            recorded = None
+        error_class, message = failures.describe(cause)
+        self.errors[name] = f"{error_class}: {message}" if message else error_class
+        if recorded is not None:
+            self.failures[name] = recorded
+        (log.error if changed else log.debug)(
+            "projection %s cannot apply position %d (%s): %s: %s; retrying in %.1fs "
+            "(program projections retry|skip %s)%s",
+            name, position, event_type or "event not isolated", error_class, message, retry_in,
+            name, frames(cause),
+        )
         self._signal()
+
+    async def _pause(self, name: str, delay: float) -> bool:
+        """Wait out the backoff; True when an operator's skip or retry cut it short."""
+        wake = self._wake[name]
+        try:
+            await asyncio.wait_for(wake.wait(), delay)
+        except TimeoutError:
+            return False
+        wake.clear()
+        return True
 
     async def _follow(self, projection: Projection) -> None:
         name = projection.name
+        self._skips[name] = await skips.skipped(self.store, self.repository.mapper, name)
+        self._wake[name].clear()
         if name in self._outdated:
             from program.projections.rebuild import rebuild
 
@@ -291,16 +345,65 @@ class ProjectionRunner:
             self._signal()
         position = await checkpoint.read(self.pool, name)
         self._advanced(name, position)
+        await self._recovered(name, position, starting=True)
         async for rows in follow(self.log, self.listener, position,  # type: ignore[arg-type]
                                  batch_size=self.batch_size, poll_interval=self.poll_interval):
             if len(self._decoded) > 50_000:
                 self._decoded = {}
-            position = await project_rows(self.pool, projection, self.decoder, rows, position,
-                                          cache=self._decoded)
+            if self._reread_skips.pop(name, False):
+                self._skips[name] = await skips.skipped(self.store, self.repository.mapper, name)
+            position = await self._apply(projection, rows, position)
             self.applied[name] += len(rows)
-            self.errors.pop(name, None)
+            await self._recovered(name, position)
             self._advanced(name, position)
             self._signal()
+
+    async def _apply(self, projection: Projection, rows: Sequence[Row], position: int) -> int:
+        """Apply ``rows`` after ``position``, going past the positions an operator skipped."""
+        for run, skipped in skips.segments(rows, self._skips.get(projection.name, frozenset())):
+            if skipped:
+                await checkpoint.advance(self.pool, projection.name, position, run[0][0])
+                log.warning("projection %s: skipped position %d (%s) as an operator decided",
+                            projection.name, run[0][0], kind_of(run[0][3]))
+                position = run[0][0]
+            else:
+                position = await self._isolating(projection, run, position)
+        return position
+
+    async def _isolating(self, projection: Projection, rows: Sequence[Row], position: int) -> int:
+        """Apply ``rows``; if that fails, apply halves, so every event before the one that
+        fails commits and ``EventFailed`` names that one (a few transactions, not one per event)."""
+        try:
+            return await project_rows(self.pool, projection, self.decoder, rows, position,
+                                      cache=self._decoded)
+        except (StaleCheckpoint, *failures.TRANSIENT):
+            raise
+        except Exception as exc:
+            if len(rows) == 1:
+                raise EventFailed(rows[0][0], kind_of(rows[0][3]), exc, projection.name) from exc
+        middle = len(rows) // 2
+        position = await self._isolating(projection, rows[:middle], position)
+        return await self._isolating(projection, rows[middle:], position)
+
+    async def _recovered(self, name: str, position: int, *, starting: bool = False) -> None:
+        """Once past the failing event (applied or skipped), forget the failure. On start,
+        forget one another process recorded and this one is past (no query otherwise)."""
+        stuck = self._stuck_at.get(name)
+        if stuck is None and not starting or stuck is not None and stuck[0] > position:
+            return
+        if stuck is not None:
+            del self._stuck_at[name]
+            self.errors.pop(name, None)
+            self.failures.pop(name, None)
+            log.warning("projection %s: moving again, at position %d", name, position)
+        with contextlib.suppress(asyncpg.PostgresError):
+            await failures.clear(self.pool, name, position)
+
+    def _maintained(self, name: str) -> None:
+        """An operator skipped an event of ``name`` or asked for a retry (any process)."""
+        if name in self._wake:
+            self._reread_skips[name] = True
+            self._wake[name].set()
 
 
 def runner_for(services: Any, **options: Any) -> ProjectionRunner:
