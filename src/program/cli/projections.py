@@ -141,20 +141,24 @@ async def status_command(args: argparse.Namespace, open_services_cm: Callable[..
     from rich.console import Console
     from rich.table import Table
 
+    stuck = any(r.failure for r in rows)  # the failure columns only when there is one
     table = Table(title="read models")
-    for column in ("name", "position", "head", "lag events", "lag seconds", "stuck on",
-                   "attempts", "error"):
+    columns = ["name", "position", "head", "lag events", "lag seconds"]
+    columns += ["stuck on", "attempts", "error"] if stuck else ["error"]
+    for column in columns:
         table.add_column(column, justify="left" if column in ("name", "stuck on", "error")
                          else "right")
     for r in rows:
         f = r.failure
-        stuck = (f"{f.position:,} {f.event_type or ''} since {f.first_failed_at:%Y-%m-%d %H:%M:%S}"
-                 if f else "")
-        table.add_row(r.name, f"{r.position:,}", f"{r.head:,}", f"{r.lag_events:,}",
-                      f"{r.lag_seconds:.3f}", stuck, str(f.attempts) if f else "",
-                      r.error or "")
+        cells = [r.name, f"{r.position:,}", f"{r.head:,}", f"{r.lag_events:,}",
+                 f"{r.lag_seconds:.3f}"]
+        if stuck:
+            cells += [f"{f.position:,} {f.event_type or ''} since "
+                      f"{f.first_failed_at:%Y-%m-%d %H:%M:%S}" if f else "",
+                      str(f.attempts) if f else ""]
+        table.add_row(*cells, r.error or "")
     Console().print(table)
-    if any(r.failure for r in rows):
+    if stuck:
         print("a stuck read model keeps serving what it has and retries with backoff; "
               "`program projections retry NAME` or `skip NAME` decide now")
     return 0
