@@ -106,6 +106,8 @@ async def test_a_failing_event_is_isolated_recorded_shown_backed_off_and_skipped
 
     entries = (await audit_trail(pool, event_type="EventSkipped")).items
     assert [(e.aggregate_type, e.actor) for e in entries] == [("ProjectionMaintenance", "ops-alice")]
+    assert entries[0].detail == (f"{NAME} skips position {at} (Programme.Created): "
+                                 "bug 412: fixed in 1.3")
     async with running(pool, store, repository, db_url, projections=[*others(), FlakyOverview()]
                        ) as restarted:
         await caught_up(restarted, store)  # the skip holds after a restart, still broken

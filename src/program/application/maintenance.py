@@ -20,7 +20,10 @@ class MaintenanceCommands(Handlers):
         require_role(ctx.actor, Role.ADMIN)
 
         async def decide(uow: UnitOfWork) -> dict[str, Any]:
-            (await self._maintenance(uow, projection)).skip(position, event_type, reason)
+            maintenance = await self._maintenance(uow, projection)
+            maintenance.skip(position, event_type, reason)
+            _detail(uow, maintenance, f"{projection} skips position {position} "
+                    f"({event_type or 'unknown'}): {reason}")
             return {"projection": projection, "position": position}
 
         return await self._run(ctx, "skipProjectionEvent", decide,
@@ -33,7 +36,9 @@ class MaintenanceCommands(Handlers):
         require_role(ctx.actor, Role.ADMIN)
 
         async def decide(uow: UnitOfWork) -> dict[str, Any]:
-            (await self._maintenance(uow, projection)).request_retry(position, reason)
+            maintenance = await self._maintenance(uow, projection)
+            maintenance.request_retry(position, reason)
+            _detail(uow, maintenance, f"{projection} retries position {position}: {reason}")
             return {"projection": projection, "position": position}
 
         return await self._run(ctx, "retryProjection", decide,
@@ -43,3 +48,8 @@ class MaintenanceCommands(Handlers):
     async def _maintenance(uow: UnitOfWork, projection: str) -> ProjectionMaintenance:
         found = await uow.find(ProjectionMaintenance.create_id(projection), ProjectionMaintenance)
         return found if found is not None else uow.add(ProjectionMaintenance.open(projection))
+
+
+def _detail(uow: UnitOfWork, maintenance: ProjectionMaintenance, text: str) -> None:
+    """What the audit trail shows beside who and when (its ``detail``)."""
+    uow.metadata_for.setdefault(maintenance.id, {})["detail"] = text[:1000]

@@ -391,13 +391,13 @@ class ProjectionRunner:
         stuck = self._stuck_at.get(name)
         if stuck is None and not starting or stuck is not None and stuck[0] > position:
             return
+        with contextlib.suppress(asyncpg.PostgresError):
+            await failures.clear(self.pool, name, position)
         if stuck is not None:
             del self._stuck_at[name]
             self.errors.pop(name, None)
             self.failures.pop(name, None)
             log.warning("projection %s: moving again, at position %d", name, position)
-        with contextlib.suppress(asyncpg.PostgresError):
-            await failures.clear(self.pool, name, position)
 
     def _maintained(self, name: str) -> None:
         """An operator skipped an event of ``name`` or asked for a retry (any process)."""

@@ -225,6 +225,7 @@ class AuditEntryView:
     causation_id: str | None
     request_id: str | None
     event_id: str | None
+    detail: str | None = None
 
 
 __all__ = [
