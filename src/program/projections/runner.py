@@ -26,56 +26,26 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import traceback
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import asyncpg
 
-from program.projections import checkpoint, failures, schemas, skips
-from program.projections.base import Decoder, Projection, RangeProjection, Row, kind_of
-from program.projections.failures import EventFailed, Failure, cause_of, frames, position_of
+from program.projections import checkpoint, schemas, skips
+from program.projections.applying import apply_rows, project_rows  # noqa: F401 (re-export)
+from program.projections.base import Decoder, Projection
 from program.projections.checkpoint import ProjectionStatus, StaleCheckpoint
+from program.projections.failures import Failure
 from program.projections.locks import ProjectionLocks
 from program.projections.log import ProjectionLog
 from program.projections.registry import all_projections
+from program.projections.stuck import StuckProjections
 from program.store.eventstore import EventStore
 from program.store.repository import Repository
 from program.store.subscription import LogListener, follow
 
 log = logging.getLogger(__name__)
-
-
-async def project_rows(
-    pool: asyncpg.Pool,
-    projection: Projection,
-    decoder: Decoder,
-    rows: Sequence[Row],
-    expected: int,
-    *,
-    notify: bool = True,
-    cache: dict[int, Any] | None = None,
-) -> int:
-    """Apply rows after ``expected`` and move the checkpoint, in one transaction.
-
-    Exactly once: the view rows and the checkpoint commit together or not at all, and the
-    compare-and-set on the checkpoint refuses a batch that does not start where it ends
-    (``StaleCheckpoint``). Rows of no interest to the read model move only the checkpoint.
-    """
-    position = rows[-1][0]
-    ranged = isinstance(projection, RangeProjection)
-    batch = [] if ranged else decoder.envelopes(projection, rows, cache)
-    if not ranged and not batch:  # nothing for this read model: only the checkpoint moves
-        await checkpoint.advance(pool, projection.name, expected, position, notify=notify)
-        return position
-    async with pool.acquire() as conn, conn.transaction():
-        await checkpoint.advance(conn, projection.name, expected, position, notify=notify)
-        if ranged:
-            await projection.apply_range(conn, projection.schema, expected, position)  # type: ignore[attr-defined]
-        else:
-            await projection.apply(conn, projection.schema, batch)
-    return position
 
 
 class ProjectionRunner:
@@ -123,12 +93,8 @@ class ProjectionRunner:
             self.projections[n].reads_metadata for n in self.running))
         self.locks = ProjectionLocks(self._require_url(), self.running, lock_retry_interval)
         self.applied: Counter[str] = Counter()
-        self.errors: dict[str, str] = {}  # while stuck: error class and short message
-        self.failures: dict[str, Failure] = {}  # while stuck: the failure as recorded
-        self._stuck_at: dict[str, tuple[int, type[BaseException]]] = {}
+        self.stuck = StuckProjections(pool, self.running)
         self._skips: dict[str, frozenset[int]] = {}
-        self._reread_skips: dict[str, bool] = {}
-        self._wake = {n: asyncio.Event() for n in self.running}
         self._positions: dict[str, int] = {}
         self._changed = asyncio.Event()
         self._outdated: set[str] = set()
@@ -174,6 +140,16 @@ class ProjectionRunner:
                 await asyncio.wait_for(watch.close(), 5)
 
     # -- status and waiting ----------------------------------------------------
+
+    @property
+    def errors(self) -> dict[str, str]:
+        """Projections this runner cannot move, with the error class and a short message."""
+        return self.stuck.errors
+
+    @property
+    def failures(self) -> dict[str, Failure]:
+        """Projections this runner cannot move, with their failure as recorded."""
+        return self.stuck.failures
 
     async def status(self) -> list[ProjectionStatus]:
         """Every projection's position and lag, as recorded in the database."""
@@ -248,7 +224,7 @@ class ProjectionRunner:
                 self._advanced(name, int(position))
 
         def on_maintenance(_c: object, _pid: int, _channel: str, payload: str) -> None:
-            self._maintained(payload)
+            self.stuck.wake(payload)
 
         def on_lost(conn: object) -> None:
             if self._watch is conn:
@@ -285,55 +261,18 @@ class ProjectionRunner:
             failure = None if job.cancelled() else job.exception()
             if isinstance(failure, StaleCheckpoint) or failure is None:
                 continue
-            if self._new_failure(name, failure):
+            applied = self._positions.get(name, 0)
+            if self.stuck.is_new(name, failure, applied):
                 backoff = self.first_backoff
-            await self._failed(projection, failure, backoff)
-            woken = await self._pause(name, backoff)
+            await self.stuck.failed(name, failure, applied, backoff)
+            self._signal()
+            woken = await self.stuck.pause(name, backoff)
             backoff = self.first_backoff if woken else min(backoff * 2, self.max_backoff)
-
-    def _new_failure(self, name: str, failure: BaseException) -> bool:
-        key = (position_of(failure, self._positions.get(name, 0)), type(cause_of(failure)))
-        return self._stuck_at.get(name) != key
-
-    async def _failed(self, projection: Projection, failure: BaseException, retry_in: float) -> None:
-        """Record the failure durably; log it once per change, not once per attempt."""
-        name = projection.name
-        cause = cause_of(failure)
-        position = position_of(failure, self._positions.get(name, 0))
-        event_type = failure.event_type if isinstance(failure, EventFailed) else None
-        changed = self._new_failure(name, failure)
-        self._stuck_at[name] = (position, type(cause))
-        try:
-            recorded = await failures.record(self.pool, name, position, event_type, cause,
-                                             retry_in)
-        except Exception:  # the database may be what failed; the log line still says so
-            recorded = None
-        error_class, message = failures.describe(cause)
-        self.errors[name] = f"{error_class}: {message}" if message else error_class
-        if recorded is not None:
-            self.failures[name] = recorded
-        (log.error if changed else log.debug)(
-            "projection %s cannot apply position %d (%s): %s: %s; retrying in %.1fs "
-            "(program projections retry|skip %s)%s",
-            name, position, event_type or "event not isolated", error_class, message, retry_in,
-            name, frames(cause),
-        )
-        self._signal()
-
-    async def _pause(self, name: str, delay: float) -> bool:
-        """Wait out the backoff; True when an operator's skip or retry cut it short."""
-        wake = self._wake[name]
-        try:
-            await asyncio.wait_for(wake.wait(), delay)
-        except TimeoutError:
-            return False
-        wake.clear()
-        return True
 
     async def _follow(self, projection: Projection) -> None:
         name = projection.name
+        self.stuck.starting(name)
         self._skips[name] = await skips.skipped(self.store, self.repository.mapper, name)
-        self._wake[name].clear()
         if name in self._outdated:
             from program.projections.rebuild import rebuild
 
@@ -345,65 +284,19 @@ class ProjectionRunner:
             self._signal()
         position = await checkpoint.read(self.pool, name)
         self._advanced(name, position)
-        await self._recovered(name, position, starting=True)
+        await self.stuck.recovered(name, position, starting=True)
         async for rows in follow(self.log, self.listener, position,  # type: ignore[arg-type]
                                  batch_size=self.batch_size, poll_interval=self.poll_interval):
             if len(self._decoded) > 50_000:
                 self._decoded = {}
-            if self._reread_skips.pop(name, False):
+            if self.stuck.skips_changed(name):
                 self._skips[name] = await skips.skipped(self.store, self.repository.mapper, name)
-            position = await self._apply(projection, rows, position)
+            position = await apply_rows(self.pool, projection, self.decoder, rows, position,
+                                        self._skips.get(name, frozenset()), self._decoded)
             self.applied[name] += len(rows)
-            await self._recovered(name, position)
+            await self.stuck.recovered(name, position)
             self._advanced(name, position)
             self._signal()
-
-    async def _apply(self, projection: Projection, rows: Sequence[Row], position: int) -> int:
-        """Apply ``rows`` after ``position``, going past the positions an operator skipped."""
-        for run, skipped in skips.segments(rows, self._skips.get(projection.name, frozenset())):
-            if skipped:
-                await checkpoint.advance(self.pool, projection.name, position, run[0][0])
-                log.warning("projection %s: skipped position %d (%s) as an operator decided",
-                            projection.name, run[0][0], kind_of(run[0][3]))
-                position = run[0][0]
-            else:
-                position = await self._isolating(projection, run, position)
-        return position
-
-    async def _isolating(self, projection: Projection, rows: Sequence[Row], position: int) -> int:
-        """Apply ``rows``; if that fails, apply halves, so every event before the one that
-        fails commits and ``EventFailed`` names that one (a few transactions, not one per event)."""
-        try:
-            return await project_rows(self.pool, projection, self.decoder, rows, position,
-                                      cache=self._decoded)
-        except (StaleCheckpoint, *failures.TRANSIENT):
-            raise
-        except Exception as exc:
-            if len(rows) == 1:
-                raise EventFailed(rows[0][0], kind_of(rows[0][3]), exc, projection.name) from exc
-        middle = len(rows) // 2
-        position = await self._isolating(projection, rows[:middle], position)
-        return await self._isolating(projection, rows[middle:], position)
-
-    async def _recovered(self, name: str, position: int, *, starting: bool = False) -> None:
-        """Once past the failing event (applied or skipped), forget the failure. On start,
-        forget one another process recorded and this one is past (no query otherwise)."""
-        stuck = self._stuck_at.get(name)
-        if stuck is None and not starting or stuck is not None and stuck[0] > position:
-            return
-        with contextlib.suppress(asyncpg.PostgresError):
-            await failures.clear(self.pool, name, position)
-        if stuck is not None:
-            del self._stuck_at[name]
-            self.errors.pop(name, None)
-            self.failures.pop(name, None)
-            log.warning("projection %s: moving again, at position %d", name, position)
-
-    def _maintained(self, name: str) -> None:
-        """An operator skipped an event of ``name`` or asked for a retry (any process)."""
-        if name in self._wake:
-            self._reread_skips[name] = True
-            self._wake[name].set()
 
 
 def runner_for(services: Any, **options: Any) -> ProjectionRunner:
