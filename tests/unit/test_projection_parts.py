@@ -176,3 +176,25 @@ def test_storable_text_when_indexed_and_too_long_keeps_distinct_values_distinct(
     assert one != two and len(one) <= storable.INDEXED_CHARS
     assert len(one.encode()) < 2704
     assert storable.text("x" * 5000) == "x" * 5000  # not indexed: kept whole
+
+
+def test_failure_description_when_the_message_quotes_data_keeps_only_its_shape() -> None:
+    from program.projections.failures import describe
+
+    class UniqueViolation(Exception):
+        sqlstate = "23505"
+
+    error = UniqueViolation('duplicate key value "Alex Smith"; Key (name)=(Alex Smith) exists')
+    assert describe(error) == ("UniqueViolation [23505]", "duplicate key value …; Key … exists")
+    assert len(describe(RuntimeError("x" * 500))[1]) <= 200
+
+
+def test_skip_and_retry_when_asked_for_help_say_what_they_record(capsys) -> None:
+    import pytest
+
+    from program.cli.main import build_parser
+
+    for command in ("skip", "retry"):
+        with pytest.raises(SystemExit):
+            build_parser().parse_args(["projections", command, "--help"])
+        assert "--reason" in capsys.readouterr().out
