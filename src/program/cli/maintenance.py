@@ -85,6 +85,9 @@ async def skip_command(args: argparse.Namespace, open_services_cm: Callable[...,
             stuck = await failures.read(pool, name)
             if stuck is None:
                 raise CliError(f"{name} is not stuck; name the event with --position N", 1)
+            if stuck.event_type is None:  # e.g. the database was unreachable
+                raise CliError(f"{name}'s failure ({stuck.error_class}) was not traced to one "
+                               "event; retry it, or name the event with --position N", 1)
             position = stuck.position
         applied = await checkpoint.read(pool, name)
         if position <= applied:
