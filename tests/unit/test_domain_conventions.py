@@ -38,6 +38,7 @@ EXPECTED_CODES = {
     "UnknownMeasure": "UNKNOWN_MEASURE",
     "OutcomeAlreadyRecorded": "OUTCOME_ALREADY_RECORDED",
     "ParticipantErased": "PARTICIPANT_ERASED",
+    "EventAlreadySkipped": "EVENT_ALREADY_SKIPPED",
 }
 
 

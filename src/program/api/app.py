@@ -48,7 +48,13 @@ def health() -> dict[str, str]:
 
 @get("/ready")
 async def ready(state: State) -> Response[dict[str, object]]:
-    """Readiness: 200 only when the database answers and the schema is current."""
+    """Readiness: 200 only when the database answers and the schema is current.
+
+    A projection stuck on an event it cannot apply is reported (``stuck_projections``)
+    but leaves this 200: its read model still serves what it has, and every replica
+    reads the same log, so a 503 would take them all out of service together and fix
+    nothing. Alert on ``program_projection_stuck`` instead.
+    """
     services: Services | None = state.get("services")
     if services is None:
         return Response({"status": "starting", **state.get("startup_error", {})}, status_code=503)
@@ -62,7 +68,24 @@ async def ready(state: State) -> Response[dict[str, object]]:
             {"status": "schema not current", "schema": version, "expected": SCHEMA_VERSION},
             status_code=503,
         )
-    return Response({"status": "ready", "schema": version}, status_code=200)
+    stuck = await _stuck_projections(services)
+    return Response({"status": "ready", "schema": version, "stuck_projections": stuck},
+                    status_code=200)
+
+
+async def _stuck_projections(services: Services) -> list[dict[str, object]]:
+    """Each stuck projection: where, what failed (class only), since when, attempts."""
+    read_all = optional_import("program.projections.failures", "read_all")
+    if read_all is None:
+        return []
+    try:
+        stuck = await asyncio.wait_for(read_all(services.pool), 2)
+    except Exception:  # readiness is about the database and schema; this is detail
+        log.warning("ready: stuck projections unavailable", exc_info=True)
+        return []
+    return [{"projection": name, "position": f.position, "event_type": f.event_type,
+             "error_class": f.error_class, "since": f.first_failed_at.isoformat(),
+             "attempts": f.attempts} for name, f in sorted(stuck.items())]
 
 
 @get("/metrics", media_type=MediaType.TEXT)

@@ -14,6 +14,7 @@ import time
 import uuid
 from collections.abc import Iterable
 from contextvars import ContextVar
+from datetime import UTC, datetime
 from typing import Any
 
 import structlog
@@ -93,6 +94,25 @@ class Metrics:
             ["projection"],
             registry=self.registry,
         )
+        self.projection_stuck = Gauge(
+            "program_projection_stuck",
+            "1 while a projection cannot apply an event (it retries with backoff and keeps "
+            "serving what it has), else 0.",
+            ["projection"],
+            registry=self.registry,
+        )
+        self.projection_failure_attempts = Gauge(
+            "program_projection_failure_attempts",
+            "Attempts so far at the event a projection is stuck on (0 when not stuck).",
+            ["projection"],
+            registry=self.registry,
+        )
+        self.projection_stuck_seconds = Gauge(
+            "program_projection_stuck_seconds",
+            "Seconds since a projection first failed on the event it is stuck on (0 when not).",
+            ["projection"],
+            registry=self.registry,
+        )
         self.pool_size = Gauge(
             "program_db_pool_connections", "Connections in the database pool.",
             registry=self.registry,
@@ -137,6 +157,12 @@ class Metrics:
             )
             if row.get("lag_seconds") is not None:
                 self.projection_lag_seconds.labels(name).set(float(row["lag_seconds"]))
+            failure = row.get("failure")
+            self.projection_stuck.labels(name).set(1 if failure else 0)
+            self.projection_failure_attempts.labels(name).set(failure.attempts if failure else 0)
+            self.projection_stuck_seconds.labels(name).set(
+                max((datetime.now(UTC) - failure.first_failed_at).total_seconds(), 0)
+                if failure else 0)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

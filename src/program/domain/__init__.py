@@ -45,6 +45,11 @@ from program.domain.participant import (
     ParticipantErased,
     UnknownMeasure,
 )
+from program.domain.maintenance import (
+    MAINTENANCE_NAMESPACE,
+    EventAlreadySkipped,
+    ProjectionMaintenance,
+)
 from program.domain.consent import (
     CONSENT_NAMESPACE,
     Consent,
@@ -59,9 +64,11 @@ __all__ = [
     "Facilitator",
     "Participant",
     "Consent",
+    "ProjectionMaintenance",
     # values
     "DEFAULT_CONSENT_PURPOSE",
     "CONSENT_NAMESPACE",
+    "MAINTENANCE_NAMESPACE",
     "AttendanceStatus",
     "CohortFormat",
     "CohortStatus",
@@ -97,4 +104,5 @@ __all__ = [
     "UnknownMeasure",
     "ConsentRequired",
     "InvalidConsentChange",
+    "EventAlreadySkipped",
 ]

@@ -227,6 +227,7 @@ class AuditEntryView:
     request_id: str | None
     event_id: str | None
     hash: bytes | None = None
+    detail: str | None = None
 
 
 __all__ = [
