@@ -62,7 +62,7 @@ async def seed_cohort(services: Services) -> str:
         await app.assign_facilitator(ctx, cid, fid, "LEAD" if n == 0 else "CO")
     people = []
     for n in range(15):
-        person = (await app.register_participant(ctx, f"P{n}", None, None, None))["participant_id"]
+        person = (await app.register_participant(ctx, f"P{n}", programme_id=pid))["participant_id"]
         await app.give_consent(ctx, person, "programme-participation", "n1", "v1", "consent",
                                "paper", [], today + timedelta(365))
         await app.enrol_participant(ctx, cid, person)

@@ -111,7 +111,7 @@ def _plan_wave(h: History, rng: random.Random, programme: Programme, leads: list
             h.record("assignFacilitator", cohort, f)
         run = Running(cohort, pair)
         for _ in range(14):
-            person = Participant.register(uuid.uuid4(), _ciphertext(rng))
+            person = Participant.register(uuid.uuid4(), _ciphertext(rng), programme.id)
             consent = Consent.record(person.id, PURPOSE)
             consent.give("notice-1", "v2", "en", "consent", ["evaluator-a"], "paper-form",
                          "manager-1", starts_on + timedelta(days=365),
@@ -337,7 +337,8 @@ async def _lag_setup(app: Application, clock: FixedClock) -> list[tuple[str, str
             await app.assign_facilitator(ctx, cid, fid, "LEAD" if i == 0 else "CO")
         people = []
         for i in range(12):
-            person = (await app.register_participant(ctx, f"Lag {c}-{i}"))["participant_id"]
+            person = (await app.register_participant(ctx, f"Lag {c}-{i}", programme_id=pid)
+                      )["participant_id"]
             await app.give_consent(ctx, person, PURPOSE, "notice-1", "v2", "consent", "online",
                                    [], date(2030, 1, 1))
             await app.enrol_participant(ctx, cid, person)

@@ -11,6 +11,8 @@ import asyncpg
 
 from program.feeds.runtime import start_feeds
 from program.settings import Settings
+from program.store.checkpointer import Checkpointer
+from program.store.checkpoints import CheckpointLog, load_signer
 from program.store.database import Database, create_pool
 from program.store.eventstore import EventStore
 from program.store.keys import KeyStore
@@ -34,6 +36,8 @@ class Services:
     repository: Repository
     keys: KeyStore
     application: Any
+    ledger: CheckpointLog
+    checkpointer: Checkpointer | None = None
     projections: Any = None
     extras: dict[str, Any] = field(default_factory=dict)
 
@@ -45,6 +49,8 @@ class Services:
         if self.projections is not None:
             with contextlib.suppress(Exception):
                 await self.projections.stop()
+        if self.checkpointer is not None:
+            await self.checkpointer.stop()
         await self.store.close()
         await self.listener.close()
         await self.pool.close()
@@ -58,8 +64,10 @@ async def open_services(
     run_projections: bool | None = None,
     clock: Any = None,
     run_feeds: bool | None = None,
+    checkpoints: bool = False,
 ) -> Services:
-    """Start (or reach) the database, migrate it, and build the services on top."""
+    """Start (or reach) the database, migrate it, and build the services on top;
+    ``checkpoints`` also signs checkpoints in the background (as ``serve`` does)."""
     from program.application.services import Application
 
     database = database or Database.open(settings.database_url, settings.pgdata)
@@ -75,7 +83,16 @@ async def open_services(
     repository = Repository(store, create_mapper())
     keys = KeyStore(pool)
     application = Application(repository, keys, clock=clock)
-    services = Services(settings, database, pool, store, listener, repository, keys, application)
+    signer = load_signer(settings.ledger_origin, settings.data_dir, settings.ledger_key)
+    assert signer is not None
+    ledger = CheckpointLog(pool, signer)
+    services = Services(settings, database, pool, store, listener, repository, keys, application, ledger)
+    if checkpoints and settings.checkpoint_every > 0:
+        services.checkpointer = Checkpointer(
+            ledger, store, listener,
+            every=settings.checkpoint_every, interval=settings.checkpoint_interval,
+        )
+        services.checkpointer.start()
     apply = run_projections if run_projections is not None else settings.run_projections
     services.projections = await start_projections(services, apply=apply)
     services.extras["feeds"] = await start_feeds(

@@ -44,17 +44,22 @@ def _flag(name: str, default: bool) -> bool:
 class Settings:
     """Everything configurable about one running program."""
 
-    database_url: str | None = None
+    # Kept out of repr: a URL may hold a password, and a repr can reach a log.
+    database_url: str | None = field(default=None, repr=False)
     data_dir: Path = Path(".program")
     host: str = "127.0.0.1"
     port: int = 8000
-    jwt_secret: str | None = None
+    jwt_secret: str | None = field(default=None, repr=False)
     pool_min_size: int = 2
     pool_max_size: int = 20
     run_projections: bool = True
     log_level: str = "INFO"
     log_json: bool = False
     feeds: FeedSettings = field(default_factory=FeedSettings)
+    ledger_origin: str = "program.localhost/ledger"
+    ledger_key: str | None = field(default=None, repr=False)
+    checkpoint_every: int = 1000
+    checkpoint_interval: float = 60.0
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -72,6 +77,10 @@ class Settings:
             log_level=_env("LOG_LEVEL", "INFO") or "INFO",
             log_json=_flag("LOG_JSON", False),
             feeds=_feeds(),
+            ledger_origin=_env("LEDGER_ORIGIN", "program.localhost/ledger") or "",
+            ledger_key=_env("LEDGER_KEY"),
+            checkpoint_every=_int("CHECKPOINT_EVERY", 1000),
+            checkpoint_interval=float(_int("CHECKPOINT_INTERVAL", 60)),
         )
 
     def with_(self, **changes: object) -> Settings:

@@ -23,7 +23,7 @@ from test_graphql_support import (
 class Scene:
     a: World  # running cohort, people enrolled, one session with attendance
     b: World  # another programme
-    loner: str  # a consenting person in no programme yet
+    loner: str  # a consenting person registered into A, in no cohort yet
     position: int
 
 
@@ -50,7 +50,7 @@ async def scene(admin: Gql) -> Scene:
         await admin.mutate("recordOutcome", {"participantId": pid, "cohortId": a.cohort_id,
                                              "measure": "HHI", "timepoint": "FOLLOW_UP",
                                              "score": 30})
-    loner, position = await consenting_person(admin, "Loner")
+    loner, position = await consenting_person(admin, "Loner", a.programme_id)
     return Scene(a, b, loner, position)
 
 
@@ -194,14 +194,15 @@ async def test_personal_data_resolves_only_for_admins_and_the_persons_managers(
     manager = Gql(http, token("PROGRAMME_MANAGER", programme_ids=[scene.a.programme_id]))
     assert (await manager.data(PERSON, {"id": person}))["participant"]["name"] == "Person0"
 
-    for gql in (Gql(http, token("AUDITOR")),
-                Gql(http, token("PROGRAMME_MANAGER", programme_ids=[scene.b.programme_id],
-                                subject="pm-b"))):
-        body = await gql.post(PERSON, {"id": scene.loner})
-        seen = body["data"]["participant"]
-        assert (seen["name"], seen["email"], seen["phone"], seen["referralSource"]) == (None,) * 4
-        assert seen["personalDataVisible"] is False
-        assert seen["consents"] == [{"purpose": "programme-participation", "state": "GIVEN"}]
+    # Registered into A and in no cohort yet: A's person, nobody else's.
+    assert (await manager.data(PERSON, {"id": scene.loner}))["participant"]["name"] == "Loner"
+    pm_b = Gql(http, token("PROGRAMME_MANAGER", programme_ids=[scene.b.programme_id],
+                           subject="pm-b"))
+    assert await pm_b.code(PERSON, {"id": scene.loner}) == "FORBIDDEN"
+    seen = (await Gql(http, token("AUDITOR")).data(PERSON, {"id": scene.loner}))["participant"]
+    assert (seen["name"], seen["email"], seen["phone"], seen["referralSource"]) == (None,) * 4
+    assert seen["personalDataVisible"] is False
+    assert seen["consents"] == [{"purpose": "programme-participation", "state": "GIVEN"}]
 
     auditor = Gql(http, token("AUDITOR"))
     seen = (await auditor.data(PERSON, {"id": person}))["participant"]
@@ -215,7 +216,7 @@ async def test_personal_data_resolves_only_for_admins_and_the_persons_managers(
 async def test_an_erased_persons_data_is_gone_for_everyone(
     admin: Gql, scene: Scene
 ) -> None:
-    person, _ = await consenting_person(admin, "Forget Me")
+    person, _ = await consenting_person(admin, "Forget Me", scene.a.programme_id)
     position = (await admin.mutate("eraseParticipant", {"id": person}))["position"]
     seen = (await admin.data(
         "query P($id: UUID!, $p: Int) { participant(id: $id, consistentWith: $p) "

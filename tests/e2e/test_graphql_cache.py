@@ -185,7 +185,7 @@ async def test_a_mutation_forgets_every_cached_answer_at_once(
 ) -> None:
     """Not only once the read models move: an erasure shreds the key before they apply it."""
     await settled(services)
-    person, _ = await consenting_person(admin, "Forget Me Soon")
+    person, _ = await consenting_person(admin, "Forget Me Soon", world.programme_id)
     await settled(services)
     query = "query P($id: UUID!) { participant(id: $id) { name erased } }"
     assert (await admin.data(query, {"id": person}))["participant"]["name"] == "Forget Me Soon"

@@ -107,7 +107,8 @@ async def test_unknown_ids_are_not_found(admin: Gql, services: Services) -> None
 async def test_domain_rules_answer_with_their_own_codes_and_change_nothing(
     admin: Gql, world: World, services: Services
 ) -> None:
-    stranger = (await admin.mutate("registerParticipant", {"name": "No Consent"},
+    stranger = (await admin.mutate("registerParticipant",
+                                   {"programmeId": world.programme_id, "name": "No Consent"},
                                    "participantId"))["participantId"]
     unaccredited = (await admin.mutate("registerFacilitator",
                                        {"displayName": "New", "email": "new@example.org"},
@@ -121,7 +122,7 @@ async def test_domain_rules_answer_with_their_own_codes_and_change_nothing(
                                 "format": "ENROLLED", "capacity": 4, "startsOn": days(0)},
                                "cohortId"))["cohortId"]
     await admin.mutate("openCohortEnrolment", {"id": bare})
-    consenting, _ = await consenting_person(admin, "Willing")
+    consenting, _ = await consenting_person(admin, "Willing", world.programme_id)
     cases = [
         ("enrolParticipant", {"cohortId": world.cohort_id, "participantId": stranger},
          "CONSENT_REQUIRED"),
@@ -200,7 +201,7 @@ async def test_idempotency_keys_belong_to_their_caller(
 
 
 async def test_a_replayed_enrolment_answers_its_status_again(admin: Gql, world: World) -> None:
-    person, _ = await consenting_person(admin, "Replay")
+    person, _ = await consenting_person(admin, "Replay", world.programme_id)
     input = {"cohortId": world.cohort_id, "participantId": person, "idempotencyKey": "enrol-r"}
     fields = "status position replayed"
     first = await admin.mutate("enrolParticipant", input, fields)

@@ -142,6 +142,7 @@ async def test_graphql_answers_503_until_the_services_are_open(
                                       else {"params": {"query": "{ me { subject } }"}}))
     assert response.status_code == 503
     assert "retry" in response.json()["detail"]
+    assert int(response.headers["retry-after"]) > 0
 
 
 # -- limits, however often a document comes -------------------------------------------------

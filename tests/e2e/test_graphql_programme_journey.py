@@ -183,15 +183,15 @@ async def plan_and_open_a_cohort(j: Journey) -> None:
 async def register_people_who_consent(j: Journey) -> None:
     for i in range(7):
         pid = (await j.do(j.manager, "registerParticipant", {
-            "name": f"Member {i}", "email": f"member{i}@example.org", "phone": "07700 900123",
+            "programmeId": j.programme_id, "name": f"Member {i}", "email": f"member{i}@example.org", "phone": "07700 900123",
             "referralSource": "Community mental health team",
         }, "participantId"))["participantId"]
         await j.do(j.manager, "giveConsent", consent_input(pid))
         j.people.append(pid)
     person = (await j.manager.data(PERSON, {"id": j.people[0], "p": j.position}))["participant"]
-    # Not yet in the manager's programme: consent state yes, name not yet.
+    # Registered into the manager's programme: theirs before any enrolment.
     assert person["consents"] == [{"purpose": PURPOSE, "state": "GIVEN"}]
-    assert (person["name"], person["personalDataVisible"]) == (None, False)
+    assert (person["name"], person["personalDataVisible"]) == ("Member 0", True)
     history = await j.history(j.people[0])
     assert [(c["state"], c["noticeVersion"], c["method"], c["recordedBy"], c["recipients"])
             for c in history["changes"]] == [

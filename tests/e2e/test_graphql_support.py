@@ -84,6 +84,8 @@ INPUT_TYPES = {
     "registerFacilitator": "RegisterFacilitatorInput",
     "recordFacilitatorCredential": "RecordFacilitatorCredentialInput",
     "activateFacilitator": "FacilitatorIdInput",
+    "beginFacilitatorTraining": "FacilitatorIdInput",
+    "retireFacilitator": "FacilitatorIdInput",
     "suspendFacilitator": "SuspendFacilitatorInput",
     "assignFacilitator": "AssignFacilitatorInput",
     "registerParticipant": "RegisterParticipantInput",
@@ -124,9 +126,11 @@ async def accredited_facilitator(admin: Gql, name: str, valid_days: int = 365) -
     return fid, position
 
 
-async def consenting_person(gql: Gql, name: str) -> tuple[str, int]:
+async def consenting_person(gql: Gql, name: str, programme_id: str) -> tuple[str, int]:
+    """A person registered into ``programme_id`` who consented to take part."""
     pid = (await gql.mutate("registerParticipant",
-                            {"name": name, "email": f"{name.lower()}@example.org",
+                            {"programmeId": programme_id, "name": name,
+                             "email": f"{name.lower()}@example.org",
                              "phone": "07700 900000", "referralSource": "GP"},
                             "participantId"))["participantId"]
     position = (await gql.mutate("giveConsent", consent_input(pid)))["position"]
@@ -162,7 +166,7 @@ async def build_world(admin: Gql, *, people: int = 0, capacity: int = 10, open: 
         position = (await admin.mutate("openCohortEnrolment", {"id": cid}))["position"]
     world = World(pid, cid, fids, position=position)
     for i in range(people):
-        person, _ = await consenting_person(admin, f"Person{i}")
+        person, _ = await consenting_person(admin, f"Person{i}", pid)
         position = (await admin.mutate("enrolParticipant",
                                        {"cohortId": cid, "participantId": person}))["position"]
         world.participant_ids.append(person)

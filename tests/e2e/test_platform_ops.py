@@ -86,7 +86,8 @@ async def test_health_answers_while_the_process_lives(http: httpx.AsyncClient) -
 async def test_ready_when_database_reachable_and_schema_current(http: httpx.AsyncClient) -> None:
     response = await http.get("/ready")
     assert response.status_code == 200
-    assert response.json() == {"status": "ready", "schema": SCHEMA_VERSION}
+    assert response.json() == {"status": "ready", "schema": SCHEMA_VERSION,
+                               "stuck_projections": []}
 
 
 async def test_ready_is_503_while_the_schema_is_behind(http: httpx.AsyncClient, services: Services) -> None:

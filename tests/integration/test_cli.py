@@ -126,6 +126,8 @@ def test_token_relative_data_dir_is_relative_to_the_working_directory(tmp_path: 
         (["--role", "ADMIN", "--ttl-hours", "-1"], "--ttl-hours"),
         (["--role", "ADMIN", "--ttl-hours", "soon"], "not a number"),
         (["--role", "ADMIN", "--subject", "  "], "--subject"),
+        (["--role", "ADMIN", "--subject", "a\tb"], "--subject"),
+        (["--role", "ADMIN", "--subject", "s" * 201], "--subject"),
     ],
 )
 def test_token_when_input_is_bad_one_line_error_and_nothing_written(

@@ -70,7 +70,8 @@ async def test_status_prints_every_read_model(db_url: str, capsys: pytest.Captur
     assert await status_command(parse("status", "--json"), factory(db_url, opened)) == 0
     rows = json.loads(capsys.readouterr().out)
     assert [r["name"] for r in rows] == sorted(names())
-    assert all(set(r) == {"name", "position", "head", "lag_events", "lag_seconds", "error"}
+    assert all(set(r) == {"name", "position", "head", "lag_events", "lag_seconds", "error",
+                          "failure"} and r["failure"] is None
                for r in rows)
     assert await status_command(parse("status"), factory(db_url, opened)) == 0
     table = capsys.readouterr().out
@@ -93,7 +94,8 @@ async def test_rebuild_reports_what_it_rebuilt(db_url: str, capsys: pytest.Captu
 
 
 def test_each_subcommand_has_a_handler_and_help() -> None:
-    for argv in (["run"], ["status"], ["rebuild", "audit_trail"]):
+    for argv in (["run"], ["status"], ["rebuild", "audit_trail"],
+                 ["skip", "audit_trail", "--reason", "r"], ["retry", "audit_trail", "--reason", "r"]):
         assert callable(parse(*argv).handler)
     with pytest.raises(SystemExit):
         parse("unknown")

@@ -54,7 +54,7 @@ async def test_waitlist_keeps_its_order_and_freed_places_promote_its_head(
     programme = await story.programme()
     leads = (await story.facilitator("Lee"), await story.facilitator("Kim"))
     cohort = await story.cohort(programme, capacity=2, facilitators=leads)
-    p = [await story.person(f"W{i}") for i in range(5)]
+    p = [await story.person(f"W{i}", programme_id=programme) for i in range(5)]
     assert await story.enrol(cohort, *p) == ["ENROLLED"] * 2 + ["WAITLISTED"] * 3
 
     view = await cohort_view(pool, runner, store, cohort)

@@ -152,12 +152,16 @@ async def test_a_failed_rebuild_leaves_the_live_read_model_as_it_was(
 ):
     from test_projection_runtime import FailingDashboard
 
+    from program.projections.failures import EventFailed
+
     await history(story)
     await rebuild(pool, store, repository, ["cohort_dashboard"])
     before = await dump(pool)
     position = await checkpoint.read(pool, "cohort_dashboard")
-    with pytest.raises(RuntimeError, match="handler bug"):
+    with pytest.raises(EventFailed, match="handler bug") as failed:
         await rebuild(pool, store, repository, projections=[FailingDashboard()], batch_size=10)
+    assert failed.value.event_type == "Cohort.AttendanceRecorded"  # the event is named
+    assert failed.value.projection == "cohort_dashboard" and failed.value.position > 0
     assert await dump(pool) == before
     assert await checkpoint.read(pool, "cohort_dashboard") == position
     assert (await rebuild(pool, store, repository, ["cohort_dashboard"])).events == position

@@ -79,6 +79,7 @@ class Story:
     def __init__(self, app: Application, clock: FixedClock) -> None:
         self.app = app
         self.clock = clock
+        self.home: UUID | None = None  # where people are registered unless told otherwise
 
     async def programme(self, measures: tuple[str, ...] = ("HHI", "WEMWBS"),
                         min_facilitators: int = 2, name: str = "Hope group") -> UUID:
@@ -99,9 +100,12 @@ class Story:
         return UUID(fid)
 
     async def person(self, name: str = "Alex", recipients: tuple[str, ...] = ("evaluator-a",),
-                     valid_until: date | None = None) -> UUID:
+                     valid_until: date | None = None, programme_id: UUID | None = None) -> UUID:
+        if programme_id is None:
+            self.home = self.home or await self.programme(name="Home")
+            programme_id = self.home
         r = await self.app.register_participant(admin(), name, f"{name.lower()}@example.org",
-                                                "0700 000000", "GP")
+                                                "0700 000000", "GP", programme_id=programme_id)
         pid = r["participant_id"]
         await self.app.give_consent(admin(), pid, PURPOSE, "notice-1", "v1", "consent",
                                     "paper-form", list(recipients),
@@ -142,7 +146,7 @@ class Story:
         """A started cohort, ``people`` enrolled (the rest past capacity waitlisted)."""
         leads = (await self.facilitator("Lee"), await self.facilitator("Kim"))
         cid = await self.cohort(programme_id, capacity, leads)
-        members = [await self.person(f"P{i}") for i in range(people)]
+        members = [await self.person(f"P{i}", programme_id=programme_id) for i in range(people)]
         await self.enrol(cid, *members)
         await self.app.start_cohort(admin(), cid)
         return cid, members, await self.sessions(cid, sessions)

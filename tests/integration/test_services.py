@@ -10,7 +10,7 @@ import asyncpg
 import pytest
 import pytest_asyncio
 
-from program.application.access import Forbidden
+from program.application.policy import Forbidden
 from program.application.context import Actor, CommandContext, FixedClock, Role
 from program.application.services import Application
 from program.domain.cohort import Cohort
@@ -51,8 +51,11 @@ async def accredited_facilitator(app: Application, valid_until: date | None = No
     return fid
 
 
-async def consenting_person(app: Application, name: str = "Alex") -> str:
-    pid = (await app.register_participant(admin(), name, f"{name}@example.org", "0700", "GP"))["participant_id"]
+async def consenting_person(app: Application, name: str = "Alex", prog: str | None = None) -> str:
+    """A person who consented, registered into ``prog`` (or a programme of their own)."""
+    prog = prog or await programme(app)
+    pid = (await app.register_participant(admin(), name, f"{name}@example.org", "0700", "GP",
+                                          programme_id=prog))["participant_id"]
     await app.give_consent(admin(), pid, "programme-participation", "notice-1", "v1", "consent",
                            "paper-form", ["evaluator-a"], TODAY + timedelta(365))
     return pid
@@ -70,7 +73,7 @@ async def test_100_concurrent_enrolments_into_capacity_10_enrol_10_and_waitlist_
 ) -> None:
     prog = await programme(app)
     cid = await open_cohort(app, prog, 10)
-    people = await asyncio.gather(*(consenting_person(app, f"p{i}") for i in range(100)))
+    people = await asyncio.gather(*(consenting_person(app, f"p{i}", prog) for i in range(100)))
 
     results = await asyncio.gather(*(app.enrol_participant(admin(), cid, p) for p in people))
 
@@ -97,7 +100,8 @@ async def test_enrol_without_consent_raises_consent_required_and_appends_nothing
 ) -> None:
     prog = await programme(app)
     cid = await open_cohort(app, prog, 5)
-    person = (await app.register_participant(admin(), "Robin", None, None, None))["participant_id"]
+    person = (await app.register_participant(admin(), "Robin", None, None, None,
+                                             programme_id=prog))["participant_id"]
     before = await store.max_position()
     with pytest.raises(DomainError) as err:
         await app.enrol_participant(admin(), cid, person)
@@ -110,7 +114,7 @@ async def test_withdrawing_required_consent_ends_enrolment_with_withdrawal_as_ca
 ) -> None:
     prog = await programme(app)
     cid = await open_cohort(app, prog, 1)
-    first, second = await consenting_person(app, "a"), await consenting_person(app, "b")
+    first, second = await consenting_person(app, "a", prog), await consenting_person(app, "b", prog)
     await app.enrol_participant(admin(), cid, first)
     await app.enrol_participant(admin(), cid, second)
 
@@ -166,7 +170,7 @@ async def test_manager_of_another_programme_is_forbidden(app: Application) -> No
         await app.plan_cohort(manager, theirs, "Theirs", "DROP_IN", None, TODAY, None)
     auditor = CommandContext(Actor("aud", Role.AUDITOR))
     with pytest.raises(Forbidden):
-        await app.register_participant(auditor, "Nope", None, None, None)
+        await app.register_participant(auditor, "Nope", None, None, None, programme_id=mine)
 
 
 async def test_events_record_actor_role_and_correlation(app: Application, store: EventStore) -> None:
@@ -211,7 +215,7 @@ async def test_enrolment_racing_a_consent_withdrawal_never_enrols_without_consen
     other = Application(Repository(store, create_mapper()), KeyStore(pool), clock=FixedClock(NOW))
     prog = await programme(app)
     cid = await open_cohort(app, prog, 100)
-    people = [await consenting_person(app, f"r{i}") for i in range(30)]
+    people = [await consenting_person(app, f"r{i}", prog) for i in range(30)]
 
     async def enrol(p: str) -> None:
         try:
@@ -232,7 +236,7 @@ async def test_manager_of_another_programme_cannot_change_consent_of_a_person_in
 ) -> None:
     mine, theirs = await programme(app), await programme(app)
     cid = await open_cohort(app, mine, 5)
-    person = await consenting_person(app, "Kit")
+    person = await consenting_person(app, "Kit", mine)
     await app.enrol_participant(admin(), cid, person)
     outsider = CommandContext(Actor("pm-b", Role.PROGRAMME_MANAGER, frozenset({uuid.UUID(theirs)})))
     with pytest.raises(Forbidden):

@@ -153,7 +153,8 @@ def test_give_when_a_field_is_malformed_raises_invalid_input(field: str, value: 
     with rejected(consent, InvalidInput) as error:
         consent.give(**giving(**{field: value}))
 
-    assert error.value.details["field"] == field
+    # A bad list item is named with its index: recipients[1].
+    assert error.value.details["field"].partition("[")[0] == field
 
 
 def test_give_when_valid_until_before_the_day_given_raises_invalid_input() -> None:

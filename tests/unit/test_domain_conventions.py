@@ -41,6 +41,7 @@ EXPECTED_CODES = {
     "PartnerRetired": "PARTNER_RETIRED",
     "TooManyEndpoints": "TOO_MANY_ENDPOINTS",
     "UnknownEndpoint": "UNKNOWN_WEBHOOK_ENDPOINT",
+    "EventAlreadySkipped": "EVENT_ALREADY_SKIPPED",
 }
 
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from decimal import Decimal
 from uuid import uuid4
@@ -18,12 +19,13 @@ from .gwt import event_classes, given, names, rejected, then
 
 CIPHERTEXT = "djEuZmFrZS1jaXBoZXJ0ZXh0"  # opaque to the domain
 PROGRAMME = uuid4()
+HOME = uuid4()  # the programme people are registered into
 COHORT_A, COHORT_B = uuid4(), uuid4()
 MEASURES = ["HHI", "WEMWBS"]
 
 
 def a_participant(*, cohorts: tuple = (), erased: bool = False) -> Participant:
-    participant = Participant.register(uuid4(), CIPHERTEXT)
+    participant = Participant.register(uuid4(), CIPHERTEXT, HOME)
     for cohort_id in cohorts:
         participant.join_cohort(cohort_id, PROGRAMME)
     if erased:
@@ -34,22 +36,67 @@ def a_participant(*, cohorts: tuple = (), erased: bool = False) -> Participant:
 def test_register_when_ciphertext_given_records_registered_under_the_given_id() -> None:
     participant_id = uuid4()
 
-    participant = Participant.register(participant_id, CIPHERTEXT)
+    participant = Participant.register(participant_id, CIPHERTEXT, HOME)
 
-    assert then(participant) == [("Registered", {"personal_data": CIPHERTEXT})]
+    assert then(participant) == [
+        ("Registered", {"personal_data": CIPHERTEXT, "programme_id": HOME})
+    ]
     assert participant.id == participant_id
+    assert participant.programme_ids == {HOME}
     assert not participant.erased
+
+
+def test_register_when_programme_not_a_uuid_raises_invalid_input() -> None:
+    with pytest.raises(InvalidInput, match="programme_id"):
+        Participant.register(uuid4(), CIPHERTEXT, None)  # type: ignore[arg-type]
+
+
+def test_join_cohort_when_another_programme_adds_it_to_the_persons_programmes() -> None:
+    participant = a_participant()
+
+    participant.join_cohort(COHORT_A, PROGRAMME)
+    participant.leave_cohort(COHORT_A)
+
+    assert participant.programme_ids == {HOME, PROGRAMME}  # "is or was in"
+    assert not participant.is_member_of(COHORT_A)
+
+
+def test_registered_when_stored_before_programmes_loads_with_no_programme(mapper) -> None:
+    """v1 events (no programme_id) still load: the person is in the programmes of
+    the cohorts they joined."""
+    stored = mapper.to_stored_event(Participant.register(uuid4(), CIPHERTEXT, HOME).collect_events()[0])
+    v1 = json.loads(stored.state)
+    del v1["programme_id"], v1["class_version"]
+    old = type(stored)(stored.originator_id, 1, stored.topic, json.dumps(v1).encode())
+
+    participant = mapper.to_domain_event(old).mutate(None)
+    participant.join_cohort(COHORT_A, PROGRAMME)
+
+    assert participant.programme_ids == {PROGRAMME}
+
+
+def test_snapshot_when_taken_before_programmes_loads_with_its_cohorts_programmes(mapper) -> None:
+    participant = a_participant(cohorts=(COHORT_A,))
+    stored = mapper.to_stored_event(Participant.Snapshot.take(participant))
+    v1 = json.loads(stored.state)
+    del v1["state"]["_programmes"], v1["state"]["class_version"]
+    old = type(stored)(stored.originator_id, stored.originator_version, stored.topic,
+                       json.dumps(v1).encode())
+
+    restored = mapper.to_domain_event(old).mutate(None)
+
+    assert restored.programme_ids == {PROGRAMME}
 
 
 @pytest.mark.parametrize("personal_data", ["", "  ", None, b"bytes"])
 def test_register_when_personal_data_not_a_string_raises_invalid_input(personal_data) -> None:
     with pytest.raises(InvalidInput, match="personal_data"):
-        Participant.register(uuid4(), personal_data)
+        Participant.register(uuid4(), personal_data, HOME)
 
 
 def test_register_when_id_not_a_uuid_raises_invalid_input() -> None:
     with pytest.raises(InvalidInput, match="participant_id"):
-        Participant.register(str(uuid4()), CIPHERTEXT)  # type: ignore[arg-type]
+        Participant.register(str(uuid4()), CIPHERTEXT, HOME)  # type: ignore[arg-type]
 
 
 def test_update_personal_data_when_registered_records_personal_data_updated() -> None:
@@ -206,7 +253,7 @@ def test_require_not_erased_when_not_erased_passes() -> None:
 
 
 def test_every_event_round_trips_through_the_store_mapper(round_trip) -> None:
-    participant = Participant.register(uuid4(), CIPHERTEXT)
+    participant = Participant.register(uuid4(), CIPHERTEXT, HOME)
     participant.update_personal_data(CIPHERTEXT + "x")
     participant.join_cohort(COHORT_A, PROGRAMME)
     participant.record_outcome(COHORT_A, "WEMWBS", "BASELINE", Decimal("47.25"), MEASURES)

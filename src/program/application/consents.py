@@ -7,17 +7,26 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-from program.application.access import require_person, require_role
+from program.application import policy, targets
 from program.application.base import Handlers, as_uuid, ids
-from program.application.context import CommandContext, Role
-from program.application.unit import CommandResult, UnitOfWork
+from program.application.context import CommandContext
 from program.application.membership import leave_cohort
+from program.application.policy import Act
+from program.application.unit import Authorise, CommandResult, UnitOfWork
 from program.domain.consent import Consent
 from program.domain.participant import Participant
 from program.domain.programme import Programme
 from program.store.repository import event_id
 
-_RECORDERS = (Role.ADMIN, Role.PROGRAMME_MANAGER)
+
+
+def may_act_for(ctx: CommandContext, participant_id: UUID) -> Authorise:
+    """The person is (or was) in one of the actor's programmes."""
+
+    async def authorise(uow: UnitOfWork) -> None:
+        policy.require(ctx.actor, Act.ACT_FOR_PERSON, await targets.of_person(uow, participant_id))
+
+    return authorise
 
 
 class ConsentCommands(Handlers):
@@ -35,29 +44,27 @@ class ConsentCommands(Handlers):
         language: str = "en",
     ) -> CommandResult:
         """Record that a person gave consent for a purpose under a notice."""
-        require_role(ctx.actor, *_RECORDERS)
+        policy.require_role_may(ctx.actor, Act.ACT_FOR_PERSON)
         pid = as_uuid(participant_id, "participant_id")
         at = self.clock.now()
 
         async def decide(uow: UnitOfWork) -> dict[str, Any]:
-            consent = await self._consent(uow, ctx, pid, purpose)
+            consent = await self._consent(uow, pid, purpose)
             consent.give(notice_id, notice_version, language, lawful_basis, list(recipients),
                          method, ctx.actor.subject, valid_until, at)
             return ids(consent_id=consent.id, participant_id=pid)
 
-        return await self._run(ctx, "giveConsent", decide, key=pid)
+        return await self._run(ctx, "giveConsent", decide, authorise=may_act_for(ctx, pid), key=pid)
 
     async def withdraw_consent(
         self, ctx: CommandContext, participant_id: UUID | str, purpose: str, method: str, reason: str = ""
     ) -> CommandResult:
         """Record a withdrawal; enrolments in programmes that require the purpose end with it."""
-        require_role(ctx.actor, *_RECORDERS)
+        policy.require_role_may(ctx.actor, Act.ACT_FOR_PERSON)
         pid = as_uuid(participant_id, "participant_id")
         at = self.clock.now()
 
         async def decide(uow: UnitOfWork) -> dict[str, Any]:
-            participant = await uow.get(pid, Participant)
-            require_person(ctx.actor, participant.cohorts.values())
             consent = await uow.get(Consent.create_id(pid, purpose), Consent)
             consent.withdraw(method, ctx.actor.subject, reason, at)
             cause = str(event_id(consent.id, consent.version))
@@ -65,7 +72,8 @@ class ConsentCommands(Handlers):
             return {**ids(consent_id=consent.id, participant_id=pid),
                     "ended_cohort_ids": [str(c) for c in ended]}
 
-        return await self._run(ctx, "withdrawConsent", decide, key=pid)
+        return await self._run(ctx, "withdrawConsent", decide, authorise=may_act_for(ctx, pid),
+                               key=pid)
 
     async def _end_enrolments(self, uow: UnitOfWork, pid: UUID, purpose: str, cause: str) -> list[UUID]:
         """The policy: leave every cohort of a programme that requires this purpose."""
@@ -82,9 +90,8 @@ class ConsentCommands(Handlers):
         return ended
 
     @staticmethod
-    async def _consent(uow: UnitOfWork, ctx: CommandContext, pid: UUID, purpose: str) -> Consent:
+    async def _consent(uow: UnitOfWork, pid: UUID, purpose: str) -> Consent:
         participant = await uow.get(pid, Participant)
-        require_person(ctx.actor, participant.cohorts.values())
         participant.require_not_erased()
         existing = await uow.find(Consent.create_id(pid, purpose), Consent)
         return existing or uow.add(Consent.record(pid, purpose))

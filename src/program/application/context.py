@@ -64,6 +64,9 @@ class CommandContext:
     causation_id: str | None = None
     request_id: str | None = None
     idempotency_key: str | None = None
+    # A digest of the command's input, stored with the key: a reused key must come
+    # with the same input (see ``application.idempotency.fingerprint``).
+    input_fingerprint: str | None = None
 
     def metadata(self) -> dict[str, str]:
         meta = {

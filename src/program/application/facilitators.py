@@ -6,13 +6,12 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-from program.application.access import require_role
+from program.application import policy, targets
 from program.application.base import Handlers, as_uuid, ids
-from program.application.context import CommandContext, Role
-from program.application.unit import CommandResult, UnitOfWork
+from program.application.context import CommandContext
+from program.application.policy import Act
+from program.application.unit import CommandResult, UnitOfWork, authorised_before_running
 from program.domain.facilitator import Facilitator
-
-_MANAGERS = (Role.ADMIN, Role.PROGRAMME_MANAGER)
 
 
 class FacilitatorCommands(Handlers):
@@ -20,13 +19,14 @@ class FacilitatorCommands(Handlers):
         self, ctx: CommandContext, display_name: str, email: str, max_cohorts: int = 2
     ) -> CommandResult:
         """Register a volunteer facilitator (APPLIED)."""
-        require_role(ctx.actor, *_MANAGERS)
+        policy.require(ctx.actor, Act.REGISTER_FACILITATOR)
 
         async def decide(uow: UnitOfWork) -> dict[str, Any]:
             facilitator = uow.add(Facilitator.register(display_name, email, max_cohorts))
             return ids(facilitator_id=facilitator.id)
 
-        return await self._run(ctx, "registerFacilitator", decide)
+        return await self._run(ctx, "registerFacilitator", decide,
+                               authorise=authorised_before_running)
 
     async def record_facilitator_credential(
         self, ctx: CommandContext, facilitator_id: UUID | str, kind: str, valid_until: date
@@ -57,11 +57,15 @@ class FacilitatorCommands(Handlers):
         return await self._step(ctx, facilitator_id, "retireFacilitator", lambda f: f.retire())
 
     async def _step(self, ctx: CommandContext, facilitator_id: UUID | str, command: str, step: Any) -> CommandResult:
-        require_role(ctx.actor, *_MANAGERS)
+        policy.require_role_may(ctx.actor, Act.ACT_ON_FACILITATOR)
         fid = as_uuid(facilitator_id, "facilitator_id")
+
+        async def authorise(uow: UnitOfWork) -> None:
+            """Only where the facilitator serves the actor's programmes, or none yet."""
+            policy.require(ctx.actor, Act.ACT_ON_FACILITATOR, await targets.of_facilitator(uow, fid))
 
         async def decide(uow: UnitOfWork) -> dict[str, Any]:
             step(await uow.get(fid, Facilitator))
             return ids(facilitator_id=fid)
 
-        return await self._run(ctx, command, decide, key=fid)
+        return await self._run(ctx, command, decide, authorise=authorise, key=fid)

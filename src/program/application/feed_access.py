@@ -1,55 +1,42 @@
-"""Who may do what with partner feeds: the questions partner commands and feed reads ask.
-
-ADMIN manages partners; a PARTNER reads only its own feed, attempts and catalogue (and
-may replay its own endpoints); AUDITOR and ADMIN read the disclosure log.
+"""The questions partner commands and feed reads ask the access policy (``policy.RULES``:
+ADMIN manages partners; a PARTNER reads only its own feed, endpoints, attempts and the
+catalogue, and may replay its own endpoints; AUDITOR and ADMIN read the disclosure log).
 """
 
 from __future__ import annotations
 
 from uuid import UUID
 
-from program.application.access import Forbidden
-from program.application.context import Actor, Role
-
-CATALOGUE_READERS = (Role.ADMIN, Role.AUDITOR, Role.PARTNER)
-DISCLOSURE_READERS = (Role.ADMIN, Role.AUDITOR)
-
-
-def own_partner(actor: Actor, partner_id: UUID) -> bool:
-    return actor.role is Role.PARTNER and actor.partner_id == str(partner_id)
+from program.application import policy
+from program.application.context import Actor
+from program.application.policy import Act, Forbidden
 
 
 def require_manage_partners(actor: Actor) -> None:
-    if actor.role is not Role.ADMIN:
-        raise Forbidden(f"{actor.role.value} may not manage partners")
+    policy.require(actor, Act.MANAGE_PARTNERS)
 
 
 def require_partner_read(actor: Actor, partner_id: UUID) -> None:
-    """A partner's settings, endpoints and attempts: ADMIN, or that partner."""
-    if actor.role is Role.ADMIN or own_partner(actor, partner_id):
-        return
-    raise Forbidden(f"{actor.role.value} may not read this partner")
+    """A partner's settings, endpoints and attempts."""
+    policy.require(actor, Act.READ_PARTNER, policy.partner(partner_id))
 
 
 def require_replay(actor: Actor, partner_id: UUID) -> None:
-    require_partner_read(actor, partner_id)
+    policy.require(actor, Act.REPLAY_WEBHOOK, policy.partner(partner_id))
 
 
 def require_feed(actor: Actor) -> UUID:
-    """The partner whose feed the caller reads: only a PARTNER, only its own."""
-    if actor.role is not Role.PARTNER or not actor.partner_id:
-        raise Forbidden(f"{actor.role.value} has no partner feed")
+    """The partner whose feed the caller reads: its own, named by its token."""
+    policy.require(actor, Act.READ_OWN_FEED)
     try:
-        return UUID(actor.partner_id)
+        return UUID(actor.partner_id or "")
     except ValueError:
-        raise Forbidden("the token names no valid partner") from None
+        raise Forbidden(f"{actor.role.value} token names no partner feed") from None
 
 
 def require_catalogue(actor: Actor) -> None:
-    if actor.role not in CATALOGUE_READERS:
-        raise Forbidden(f"{actor.role.value} may not read the event catalogue")
+    policy.require(actor, Act.READ_CATALOGUE)
 
 
 def require_disclosure_log(actor: Actor) -> None:
-    if actor.role not in DISCLOSURE_READERS:
-        raise Forbidden(f"{actor.role.value} may not read the disclosure log")
+    policy.require(actor, Act.READ_DISCLOSURES)

@@ -6,17 +6,31 @@ import uuid
 from typing import Any
 from uuid import UUID
 
-from program.application.access import require_cohort_work, require_programme, require_role
+from program.application import policy, targets
 from program.application.base import Handlers, as_uuid, ids
-from program.application.context import CommandContext, Role
+from program.application.context import CommandContext
 from program.application.membership import leave_cohort
-from program.application.unit import CommandResult, UnitOfWork
+from program.application.policy import Act
+from program.application.unit import Authorise, CommandResult, UnitOfWork, authorised_before_running
 from program.domain.cohort import Cohort
+from program.domain.cohort_errors import NotEnrolled
 from program.domain.consent import Consent, ConsentRequired
 from program.domain.participant import Participant
 from program.domain.programme import Programme
-from program.domain.values import optional_text, require_text
+from program.domain.values import CohortFormat, optional_text, require_text
 from program.store.keys import KeyErased, decrypt, encrypt
+
+
+def may_enrol(ctx: CommandContext, cohort_id: UUID, participant_id: UUID) -> Authorise:
+    """The cohort's programme is the actor's, and so is one of the person's."""
+
+    async def authorise(uow: UnitOfWork) -> None:
+        who = await targets.of_person(uow, participant_id)
+        if not policy.may_enrol(ctx.actor, who, await targets.of_cohort(uow, cohort_id)):
+            raise policy.Forbidden("may act only for people of your programmes, "
+                                   "in cohorts of your programmes")
+
+    return authorise
 
 
 class ParticipantCommands(Handlers):
@@ -27,9 +41,14 @@ class ParticipantCommands(Handlers):
         email: str | None = None,
         phone: str | None = None,
         referral_source: str | None = None,
+        *,
+        programme_id: UUID | str,
     ) -> CommandResult:
-        """Register a person under a pseudonymous id; their personal data is stored encrypted."""
-        require_role(ctx.actor, Role.ADMIN, Role.PROGRAMME_MANAGER)
+        """Register a person into a programme under a pseudonymous id; their personal
+        data is stored encrypted."""
+        policy.require_role_may(ctx.actor, Act.REGISTER_PERSON)
+        into = as_uuid(programme_id, "programme_id")
+        policy.require(ctx.actor, Act.REGISTER_PERSON, policy.programme(into))
         personal = {
             "name": require_text(name, "name"),
             "email": optional_text(email, "email"),
@@ -39,24 +58,26 @@ class ParticipantCommands(Handlers):
         participant_id = uuid.uuid4()
 
         async def decide(uow: UnitOfWork) -> dict[str, Any]:
+            await uow.get(into, Programme)  # it exists
             key = await self.keys.create(participant_id)
             ciphertext = encrypt(key, participant_id, personal)
-            uow.add(Participant.register(participant_id, ciphertext))
-            return ids(participant_id=participant_id)
+            uow.add(Participant.register(participant_id, ciphertext, into))
+            return ids(participant_id=participant_id, programme_id=into)
 
-        return await self._run(ctx, "registerParticipant", decide)
+        return await self._run(ctx, "registerParticipant", decide,
+                               authorise=authorised_before_running)
 
     async def enrol_participant(
         self, ctx: CommandContext, cohort_id: UUID | str, participant_id: UUID | str
     ) -> CommandResult:
         """Enrol a consenting person, or waitlist them when the cohort is full."""
+        policy.require_role_may(ctx.actor, Act.RUN_PROGRAMME)
         cid = as_uuid(cohort_id, "cohort_id")
         pid = as_uuid(participant_id, "participant_id")
         today = self.today()
 
         async def decide(uow: UnitOfWork) -> dict[str, Any]:
             cohort = await uow.get(cid, Cohort)
-            require_programme(ctx.actor, cohort.programme_id)
             programme = await uow.get(cohort.programme_id, Programme)
             programme.require_active()
             participant = await uow.get(pid, Participant)
@@ -68,18 +89,19 @@ class ParticipantCommands(Handlers):
             participant.join_cohort(cid, cohort.programme_id)
             return {**ids(cohort_id=cid, participant_id=pid), "status": str(status)}
 
-        return await self._run(ctx, "enrolParticipant", decide, key=cid)
+        return await self._run(ctx, "enrolParticipant", decide,
+                               authorise=may_enrol(ctx, cid, pid), key=cid)
 
     async def withdraw_participant(
         self, ctx: CommandContext, cohort_id: UUID | str, participant_id: UUID | str, reason: str = ""
     ) -> CommandResult:
         """Take a person out of a cohort; a freed place promotes the head of the waitlist."""
+        policy.require_role_may(ctx.actor, Act.RUN_PROGRAMME)
         cid = as_uuid(cohort_id, "cohort_id")
         pid = as_uuid(participant_id, "participant_id")
 
         async def decide(uow: UnitOfWork) -> dict[str, Any]:
             cohort = await uow.get(cid, Cohort)
-            require_programme(ctx.actor, cohort.programme_id)
             participant = await uow.get(pid, Participant)
             head = cohort.waitlist[0] if cohort.waitlist else None
             cohort.withdraw(pid, reason)
@@ -87,7 +109,8 @@ class ParticipantCommands(Handlers):
             promoted = head if head is not None and head in cohort.enrolled else None
             return ids(cohort_id=cid, participant_id=pid, promoted_participant_id=promoted)
 
-        return await self._run(ctx, "withdrawParticipant", decide, key=cid)
+        return await self._run(ctx, "withdrawParticipant", decide,
+                               authorise=may_enrol(ctx, cid, pid), key=cid)
 
     async def record_outcome(
         self,
@@ -98,23 +121,29 @@ class ParticipantCommands(Handlers):
         timepoint: str,
         score: float,
     ) -> CommandResult:
-        """Record an outcome score (e.g. Herth Hope Index at baseline) for a cohort member."""
+        """Record an outcome score (e.g. Herth Hope Index at baseline) for a cohort member:
+        enrolled, or in a drop-in cohort present at one of its sessions."""
+        policy.require_role_may(ctx.actor, Act.RUN_PROGRAMME)
         cid = as_uuid(cohort_id, "cohort_id")
         pid = as_uuid(participant_id, "participant_id")
 
         async def decide(uow: UnitOfWork) -> dict[str, Any]:
             cohort = await uow.get(cid, Cohort)
-            require_cohort_work(ctx.actor, cohort.programme_id, cohort.facilitators)
             programme = await uow.get(cohort.programme_id, Programme)
             participant = await uow.get(pid, Participant)
+            member = (participant.is_member_of(cid) if cohort.format is CohortFormat.DROP_IN
+                      else pid in cohort.enrolled)
+            if not member:
+                raise NotEnrolled(cohort_id=cid, participant_id=pid)
             participant.record_outcome(cid, measure, timepoint, score, programme.outcome_measures)
             return ids(participant_id=pid, cohort_id=cid)
 
-        return await self._run(ctx, "recordOutcome", decide, key=pid)
+        return await self._run(ctx, "recordOutcome", decide,
+                               authorise=may_enrol(ctx, cid, pid), key=pid)
 
     async def erase_participant(self, ctx: CommandContext, participant_id: UUID | str) -> CommandResult:
         """Erase a person: destroy their data key (crypto-shredding) and record the erasure."""
-        require_role(ctx.actor, Role.ADMIN)
+        policy.require(ctx.actor, Act.ERASE_PERSON)
         pid = as_uuid(participant_id, "participant_id")
 
         async def decide(uow: UnitOfWork) -> dict[str, Any]:
@@ -126,7 +155,8 @@ class ParticipantCommands(Handlers):
             await self.keys.destroy(pid)
             return ids(participant_id=pid)
 
-        return await self._run(ctx, "eraseParticipant", decide, key=pid)
+        return await self._run(ctx, "eraseParticipant", decide,
+                               authorise=authorised_before_running, key=pid)
 
     async def personal_data(
         self, participant_ids: list[UUID], ciphertexts: dict[UUID, str | None]

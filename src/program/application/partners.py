@@ -18,7 +18,7 @@ from uuid import UUID
 from program.application.base import Handlers, as_uuid, ids
 from program.application.context import CommandContext
 from program.application.feed_access import require_manage_partners, require_replay
-from program.application.unit import CommandResult, UnitOfWork
+from program.application.unit import CommandResult, UnitOfWork, authorised_before_running
 from program.domain.partner import Partner
 
 
@@ -49,7 +49,7 @@ class PartnerCommands(Handlers):
             partner = uow.add(Partner.register(name, purposes, programmes, event_types))
             return ids(partner_id=partner.id)
 
-        return await self._run(ctx, "registerPartner", decide)
+        return await self._run(ctx, "registerPartner", decide, authorise=authorised_before_running)
 
     async def update_partner(self, ctx: CommandContext, partner_id: UUID | str,
                              name: str | None = None, purposes: Iterable[str] | None = None,
@@ -154,7 +154,7 @@ class PartnerCommands(Handlers):
             step(await uow.get(pid, Partner))
             return ids(partner_id=pid, **extra)
 
-        return await self._run(ctx, command, decide, key=pid)
+        return await self._run(ctx, command, decide, authorise=authorised_before_running, key=pid)
 
     def _tools(self) -> WebhookTools:
         if self.webhook_tools is None:

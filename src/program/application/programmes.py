@@ -6,10 +6,11 @@ from collections.abc import Iterable
 from typing import Any
 from uuid import UUID
 
-from program.application.access import require_programme, require_role
+from program.application import policy
 from program.application.base import Handlers, as_uuid, ids
-from program.application.context import CommandContext, Role
-from program.application.unit import CommandResult, UnitOfWork
+from program.application.context import CommandContext
+from program.application.policy import Act
+from program.application.unit import CommandResult, UnitOfWork, authorised_before_running
 from program.domain.programme import Programme
 
 
@@ -24,7 +25,7 @@ class ProgrammeCommands(Handlers):
         min_facilitators_per_cohort: int = 2,
     ) -> CommandResult:
         """Create a programme in DRAFT."""
-        require_role(ctx.actor, Role.ADMIN)
+        policy.require(ctx.actor, Act.CREATE_PROGRAMME)
 
         async def decide(uow: UnitOfWork) -> dict[str, Any]:
             programme = uow.add(
@@ -35,7 +36,7 @@ class ProgrammeCommands(Handlers):
             )
             return ids(programme_id=programme.id)
 
-        return await self._run(ctx, "createProgramme", decide)
+        return await self._run(ctx, "createProgramme", decide, authorise=authorised_before_running)
 
     async def activate_programme(self, ctx: CommandContext, programme_id: UUID | str) -> CommandResult:
         """Open a programme for cohorts and enrolment."""
@@ -48,11 +49,12 @@ class ProgrammeCommands(Handlers):
     async def _programme_step(
         self, ctx: CommandContext, programme_id: UUID | str, command: str, step: Any
     ) -> CommandResult:
+        policy.require_role_may(ctx.actor, Act.RUN_PROGRAMME)
         pid = as_uuid(programme_id, "programme_id")
-        require_programme(ctx.actor, pid)
+        policy.require(ctx.actor, Act.RUN_PROGRAMME, policy.programme(pid))
 
         async def decide(uow: UnitOfWork) -> dict[str, Any]:
             step(await uow.get(pid, Programme))
             return ids(programme_id=pid)
 
-        return await self._run(ctx, command, decide, key=pid)
+        return await self._run(ctx, command, decide, authorise=authorised_before_running, key=pid)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from program.application.cohorts import CohortCommands
 from program.application.consents import ConsentCommands
 from program.application.facilitators import FacilitatorCommands
+from program.application.maintenance import MaintenanceCommands
 from program.application.participants import ParticipantCommands
 from program.application.partners import PartnerCommands
 from program.application.programmes import ProgrammeCommands
@@ -19,5 +20,6 @@ class Application(
     ConsentCommands,
     SessionCommands,
     PartnerCommands,
+    MaintenanceCommands,
 ):
     """Every command of the programme, behind one object the API and CLI share."""

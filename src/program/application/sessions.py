@@ -7,11 +7,14 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from program.application.access import require_cohort_work
+from program.application import policy, targets
 from program.application.base import Handlers, as_uuid, ids
 from program.application.context import CommandContext
+from program.application.policy import Act
 from program.application.unit import CommandResult, UnitOfWork
 from program.domain.cohort import Cohort
+from program.domain.participant import Participant
+from program.domain.values import AttendanceStatus, CohortFormat, parse_enum
 
 
 class SessionCommands(Handlers):
@@ -19,16 +22,18 @@ class SessionCommands(Handlers):
         self, ctx: CommandContext, cohort_id: UUID | str, starts_at: datetime
     ) -> CommandResult:
         """Schedule a session of a cohort (its managers or assigned facilitators)."""
+        policy.require_role_may(ctx.actor, Act.WORK_IN_COHORT)
         cid = as_uuid(cohort_id, "cohort_id")
         session_id = uuid.uuid4()
 
+        async def authorise(uow: UnitOfWork) -> None:
+            policy.require(ctx.actor, Act.WORK_IN_COHORT, await targets.of_cohort(uow, cid))
+
         async def decide(uow: UnitOfWork) -> dict[str, Any]:
-            cohort = await uow.get(cid, Cohort)
-            require_cohort_work(ctx.actor, cohort.programme_id, cohort.facilitators)
-            cohort.schedule_session(session_id, starts_at)
+            (await uow.get(cid, Cohort)).schedule_session(session_id, starts_at)
             return ids(cohort_id=cid, session_id=session_id)
 
-        return await self._run(ctx, "scheduleSession", decide, key=cid)
+        return await self._run(ctx, "scheduleSession", decide, authorise=authorise, key=cid)
 
     async def record_attendance(
         self,
@@ -38,15 +43,30 @@ class SessionCommands(Handlers):
         participant_id: UUID | str,
         status: str,
     ) -> CommandResult:
-        """Record a person's attendance at a session."""
+        """Record a person's attendance at a session: an enrolled member, or in a drop-in
+        cohort a registered person the actor may record (who then has joined it)."""
+        policy.require_role_may(ctx.actor, Act.WORK_IN_COHORT)
         cid = as_uuid(cohort_id, "cohort_id")
         sid = as_uuid(session_id, "session_id")
         pid = as_uuid(participant_id, "participant_id")
 
+        async def authorise(uow: UnitOfWork) -> None:
+            cohort = await uow.get(cid, Cohort)
+            who = None
+            if cohort.format is CohortFormat.DROP_IN:
+                who = await targets.of_person(uow, pid)
+            if not policy.may_record_attendance(ctx.actor, await targets.of_cohort(uow, cid), who):
+                raise policy.Forbidden("may record attendance only in your cohorts, "
+                                       "of people you may act for")
+
         async def decide(uow: UnitOfWork) -> dict[str, Any]:
             cohort = await uow.get(cid, Cohort)
-            require_cohort_work(ctx.actor, cohort.programme_id, cohort.facilitators)
             cohort.record_attendance(sid, pid, status)
+            present = parse_enum(AttendanceStatus, status, "status") is AttendanceStatus.PRESENT
+            if cohort.format is CohortFormat.DROP_IN and present:
+                # Being present at a drop-in is joining it (recorded once): outcomes may follow.
+                participant = await uow.get(pid, Participant)
+                participant.join_cohort(cid, cohort.programme_id)
             return ids(cohort_id=cid, session_id=sid, participant_id=pid)
 
-        return await self._run(ctx, "recordAttendance", decide, key=cid)
+        return await self._run(ctx, "recordAttendance", decide, authorise=authorise, key=cid)

@@ -1,4 +1,5 @@
-"""Run one command: load, decide, append; retry on a version conflict; replay by idempotency key."""
+"""Run one command: authorise, load, decide, append; retry on a version conflict;
+replay by idempotency key (only to a caller authorised for the command)."""
 
 from __future__ import annotations
 
@@ -14,8 +15,10 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from program.application.context import CommandContext
+from program.application.idempotency import IdempotencyKeyReused, scoped_key
 from program.store.errors import AggregateNotFound, VersionConflict
 from program.store.eventstore import Idempotency
+from program.store.records import AppendResult
 from program.store.repository import Repository
 
 log = logging.getLogger(__name__)
@@ -45,6 +48,7 @@ class UnitOfWork:
     loaded: dict[UUID, tuple[Aggregate, int]] = field(default_factory=dict)
     added: list[Aggregate] = field(default_factory=list)
     metadata_for: dict[UUID, dict[str, Any]] = field(default_factory=dict)
+    consulted: dict[UUID, Aggregate] = field(default_factory=dict)
 
     async def get(self, aggregate_id: UUID, cls: type[A]) -> A:
         if aggregate_id in self.loaded:
@@ -59,6 +63,15 @@ class UnitOfWork:
         except AggregateNotFound:
             return None
 
+    async def consult(self, aggregate_id: UUID, cls: type[A]) -> A:
+        """Load an aggregate for a fact that never changes (a cohort's programme): it is
+        not saved and the append does not expect its version, so it cannot conflict."""
+        if aggregate_id in self.loaded:
+            return self.loaded[aggregate_id][0]  # type: ignore[return-value]
+        if aggregate_id not in self.consulted:
+            self.consulted[aggregate_id] = await self.repository.get(aggregate_id, cls)
+        return self.consulted[aggregate_id]  # type: ignore[return-value]
+
     def add(self, aggregate: A) -> A:
         self.added.append(aggregate)
         return aggregate
@@ -71,7 +84,8 @@ class UnitOfWork:
         return [a for a, _ in self.loaded.values()] + self.added
 
     def unchanged(self) -> list[Aggregate]:
-        return [a for a, version in self.loaded.values() if a.version == version]
+        read = [a for a, version in self.loaded.values() if a.version == version]
+        return read + list(self.consulted.values())
 
     def read_versions(self) -> dict[UUID, int]:
         """Versions of aggregates this attempt decided on but did not change."""
@@ -83,6 +97,11 @@ class UnitOfWork:
 
 
 Decide = Callable[[UnitOfWork], Awaitable[dict[str, Any]]]
+Authorise = Callable[[UnitOfWork], Awaitable[None]]
+
+
+async def authorised_before_running(uow: UnitOfWork) -> None:
+    """For commands whose policy check needs no aggregate, so it is made before running."""
 
 
 class AggregateLocks:
@@ -117,23 +136,38 @@ class CommandRunner:
         self.locks = AggregateLocks()
 
     async def run(
-        self, ctx: CommandContext, command: str, decide: Decide, *, key: UUID | None = None
+        self,
+        ctx: CommandContext,
+        command: str,
+        decide: Decide,
+        *,
+        authorise: Authorise,
+        key: UUID | None = None,
     ) -> CommandResult:
-        """Run ``decide`` until it commits; ``key`` names the aggregate to queue on."""
-        if ctx.idempotency_key:
-            replay = await self.repository.store.idempotent_result(ctx.idempotency_key)
-            if replay is not None:
-                return CommandResult(replay.result, replay.position, replayed=True)
+        """Authorise, then answer a replay or run ``decide`` until it commits; ``key``
+        names the aggregate to queue on. ``authorise`` loads what the access policy
+        needs into the unit of work and raises ``Forbidden``."""
         async with self.locks.hold(key):
-            return await self._attempts(ctx, command, decide)
+            return await self._attempts(ctx, command, authorise, decide)
 
-    async def _attempts(self, ctx: CommandContext, command: str, decide: Decide) -> CommandResult:
+    async def _attempts(
+        self, ctx: CommandContext, command: str, authorise: Authorise, decide: Decide
+    ) -> CommandResult:
+        idempotency_key = scoped_key(ctx, command)
+        fingerprint = ctx.input_fingerprint or ""
         for attempt in range(1, MAX_ATTEMPTS + 1):
             uow = UnitOfWork(self.repository)
             try:
+                await authorise(uow)
+                if idempotency_key is not None:
+                    earlier = await self.repository.store.idempotent_result(idempotency_key)
+                    if earlier is not None:
+                        self.repository.release(*uow.unchanged())
+                        return _replay(earlier, fingerprint)
                 value = await decide(uow)
                 idempotency = (
-                    Idempotency(ctx.idempotency_key, command, value) if ctx.idempotency_key else None
+                    Idempotency(idempotency_key, command, value, fingerprint)
+                    if idempotency_key is not None else None
                 )
                 appended = await self.repository.save(
                     *uow.aggregates(),
@@ -153,7 +187,15 @@ class CommandRunner:
                 # Aggregates this attempt left unchanged are still committed state.
                 self.repository.release(*uow.unchanged())
                 raise
-            if appended.duplicate:
-                return CommandResult(appended.result, appended.position, replayed=True)
+            self.repository.release(*uow.consulted.values())
+            if appended.duplicate:  # the same key committed meanwhile
+                return _replay(appended, fingerprint)
             return CommandResult(value, appended.position)
         raise AssertionError("unreachable")
+
+
+def _replay(earlier: AppendResult, fingerprint: str) -> CommandResult:
+    """The first answer, to the same input only."""
+    if earlier.fingerprint is not None and earlier.fingerprint != fingerprint:
+        raise IdempotencyKeyReused()
+    return CommandResult(earlier.result, earlier.position, replayed=True)

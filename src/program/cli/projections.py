@@ -1,7 +1,7 @@
-"""``program projections run | status | rebuild``: the projector and its operations.
+"""``program projections run | status | rebuild | skip | retry``: the projector and its operations.
 
 Contract with ``program.cli.main``: ``add_commands(subparsers, open_services_cm)`` adds
-the ``projections`` command and its three subcommands. ``open_services_cm`` is the
+the ``projections`` command and its subcommands. ``open_services_cm`` is the
 async context-manager factory ``open_services_cm(settings=None, *, run_projections=False)``
 yielding ``Services``. Each subcommand sets ``handler`` to an ``async def (args) -> int``
 (the exit code) that opens the services itself through that factory; unknown read-model
@@ -13,6 +13,9 @@ names and a rebuild already under way raise ``CliError``.
 - ``status``: each read model's position against the head, lag in events and seconds.
 - ``rebuild [NAME …]``: rebuild from the first event with a progress bar; readers keep
   the old tables until the new ones are swapped in, all at once.
+- ``skip NAME [--position N] --reason TEXT`` and ``retry NAME --reason TEXT``: an
+  operator's decision about a read model stuck on an event it cannot apply (see
+  ``program.cli.maintenance``).
 """
 
 from __future__ import annotations
@@ -53,9 +56,11 @@ def add_commands(subparsers: Any, open_services_cm: Callable[..., Any]) -> None:
     run.set_defaults(handler=lambda args: run_command(args, open_services_cm))
 
     status = sub.add_parser(
-        "status", help="show each read model's position and lag",
-        description="Show each read model's position, the head of the log, and the lag in "
-        "events and in seconds (how long the oldest unapplied event has waited).",
+        "status", help="show each read model's position, lag and any event it is stuck on",
+        description="Show each read model's position, the head of the log, the lag in "
+        "events and in seconds (how long the oldest unapplied event has waited), and, for a "
+        "read model that cannot apply an event, that event's position and type, the error, "
+        "since when and how many attempts.",
     )
     status.add_argument("--json", action="store_true", help="print one JSON line instead of a table")
     status.set_defaults(handler=lambda args: status_command(args, open_services_cm))
@@ -64,7 +69,10 @@ def add_commands(subparsers: Any, open_services_cm: Callable[..., Any]) -> None:
         "rebuild", help="rebuild read models from the first event, with a progress bar",
         description="Rebuild read models from the first event into fresh tables, then swap them "
         "in at once: readers see the old read model until then, never a half-built one. "
-        "A projector running elsewhere carries on from the rebuilt position.",
+        "A projector running elsewhere carries on from the rebuilt position. Events an "
+        "operator skipped (`program projections skip`) are skipped again; an event a read "
+        "model cannot apply stops the rebuild (exit 1) naming its position and type, and "
+        "the live read models stay as they were.",
     )
     rebuild.add_argument("names", nargs="*", metavar="NAME",
                          help=f"read models to rebuild (default all: {known})")
@@ -73,6 +81,10 @@ def add_commands(subparsers: Any, open_services_cm: Callable[..., Any]) -> None:
     rebuild.add_argument("--no-progress", action="store_true",
                          help="no progress bar (it is hidden anyway when stderr is not a terminal)")
     rebuild.set_defaults(handler=lambda args: rebuild_command(args, open_services_cm))
+
+    from program.cli.maintenance import add_maintenance_commands
+
+    add_maintenance_commands(sub, open_services_cm, known)
 
 
 def _check_names(wanted: list[str]) -> list[str] | None:
@@ -122,23 +134,38 @@ async def status_command(args: argparse.Namespace, open_services_cm: Callable[..
     if args.json:
         print(json.dumps([
             {"name": r.name, "position": r.position, "head": r.head, "lag_events": r.lag_events,
-             "lag_seconds": round(r.lag_seconds, 3), "error": r.error} for r in rows
+             "lag_seconds": round(r.lag_seconds, 3), "error": r.error,
+             "failure": r.failure.as_dict() if r.failure else None} for r in rows
         ]))
         return 0
     from rich.console import Console
     from rich.table import Table
 
+    stuck = any(r.failure for r in rows)  # the failure columns only when there is one
     table = Table(title="read models")
-    for column in ("name", "position", "head", "lag events", "lag seconds", "error"):
-        table.add_column(column, justify="left" if column in ("name", "error") else "right")
+    columns = ["name", "position", "head", "lag events", "lag seconds"]
+    columns += ["stuck on", "attempts", "error"] if stuck else ["error"]
+    for column in columns:
+        table.add_column(column, justify="left" if column in ("name", "stuck on", "error")
+                         else "right")
     for r in rows:
-        table.add_row(r.name, f"{r.position:,}", f"{r.head:,}", f"{r.lag_events:,}",
-                      f"{r.lag_seconds:.3f}", r.error or "")
+        f = r.failure
+        cells = [r.name, f"{r.position:,}", f"{r.head:,}", f"{r.lag_events:,}",
+                 f"{r.lag_seconds:.3f}"]
+        if stuck:
+            cells += [f"{f.position:,} {f.event_type or ''} since "
+                      f"{f.first_failed_at:%Y-%m-%d %H:%M:%S}" if f else "",
+                      str(f.attempts) if f else ""]
+        table.add_row(*cells, r.error or "")
     Console().print(table)
+    if stuck:
+        print("a stuck read model keeps serving what it has and retries with backoff; "
+              "`program projections retry NAME` or `skip NAME` decide now")
     return 0
 
 
 async def rebuild_command(args: argparse.Namespace, open_services_cm: Callable[..., Any]) -> int:
+    from program.projections.failures import EventFailed
     from program.projections.rebuild import RebuildBusy, rebuild
 
     wanted = _check_names(list(args.names))
@@ -151,6 +178,11 @@ async def rebuild_command(args: argparse.Namespace, open_services_cm: Callable[.
                                        wanted, bar.update, batch_size=args.batch_size)
             except RebuildBusy as exc:
                 raise CliError(f"read model {exc} is being rebuilt by another process", 1) from None
+            except EventFailed as exc:
+                raise CliError(
+                    f"{exc}; the live read models are unchanged. Fix the cause and rebuild "
+                    f"again, or go on without that event: program projections skip "
+                    f"{exc.projection} --position {exc.position} --reason '…'", 1) from None
     print(f"rebuilt {', '.join(result.names)} from {result.events:,} events in "
           f"{result.seconds:.1f}s ({result.events_per_second:,.0f} events/s)")
     return 0

@@ -10,6 +10,9 @@ from uuid import UUID
 
 from program.application.context import Role
 from program.cli.main import CliError, load_settings
+from program.domain import limits
+from program.domain.errors import InvalidInput
+from program.domain.values import check_text
 
 # Which scope claim each role needs to be of any use; a token without it is minted
 # (it authenticates) but can reach nothing, so say so.
@@ -88,6 +91,10 @@ def run(args: argparse.Namespace) -> int:
     subject = (args.subject if args.subject is not None else f"local-{role.value.lower()}").strip()
     if not subject:
         raise CliError("--subject must not be empty")
+    try:  # the server refuses a token whose subject breaks the input limits
+        check_text(subject, "--subject", limits.IDENTITY)
+    except InvalidInput as exc:
+        raise CliError(exc.message) from None
     settings = load_settings()
     try:
         secret = resolve_secret(settings)

@@ -45,6 +45,11 @@ from program.domain.participant import (
     ParticipantErased,
     UnknownMeasure,
 )
+from program.domain.maintenance import (
+    MAINTENANCE_NAMESPACE,
+    EventAlreadySkipped,
+    ProjectionMaintenance,
+)
 from program.domain.consent import (
     CONSENT_NAMESPACE,
     Consent,
@@ -68,9 +73,11 @@ __all__ = [
     "Participant",
     "Consent",
     "Partner",
+    "ProjectionMaintenance",
     # values
     "DEFAULT_CONSENT_PURPOSE",
     "CONSENT_NAMESPACE",
+    "MAINTENANCE_NAMESPACE",
     "AttendanceStatus",
     "CohortFormat",
     "CohortStatus",
@@ -111,4 +118,5 @@ __all__ = [
     "PartnerRetired",
     "TooManyEndpoints",
     "UnknownEndpoint",
+    "EventAlreadySkipped",
 ]

@@ -34,7 +34,7 @@ ENDED = (CohortStatus.COMPLETED, CohortStatus.CANCELLED)
 def _require_capacity(capacity: object) -> int:
     if isinstance(capacity, bool) or not isinstance(capacity, int) or capacity < 1:
         raise err.InvalidCapacity(capacity, "must be a whole number of at least 1")
-    return capacity
+    return require_int(capacity, "capacity")  # the input limit: BAD_USER_INPUT past it
 
 
 def _plan_capacity(format: CohortFormat, capacity: object) -> int | None:
@@ -68,7 +68,7 @@ class Cohort(Aggregate):
             capacity=_plan_capacity(cohort_format, capacity),
             starts_on=require_date(starts_on, "starts_on"),
             venue=optional_text(venue, "venue"),
-            min_facilitators=require_int(min_facilitators, "min_facilitators", 1),
+            min_facilitators=require_int(min_facilitators, "min_facilitators"),
         )
 
     @event("Planned")

@@ -58,7 +58,7 @@ class Facilitator(Aggregate):
         return cls(
             display_name=require_text(display_name, "display_name"),
             email=_require_email(email),
-            max_cohorts=require_int(max_cohorts, "max_cohorts", 1),
+            max_cohorts=require_int(max_cohorts, "max_cohorts"),
         )
 
     @event("Registered")

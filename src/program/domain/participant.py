@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from decimal import Decimal
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
@@ -17,7 +18,6 @@ from program.domain.values import (
     require_score,
     require_text,
     require_uuid,
-    unique_texts,
 )
 
 
@@ -45,24 +45,46 @@ def _outcome_key(cohort_id: UUID, measure: str, timepoint: str) -> str:
 
 
 class Participant(Aggregate):
-    """Tracks cohort memberships and outcome scores; refuses everything once erased."""
+    """Tracks the programmes a person is or was in, cohort memberships and outcome
+    scores; refuses everything once erased."""
+
+    # v2 keeps ``_programmes`` (every programme the person is or was in).
+    class_version = 2
+
+    class Registered(Aggregate.Created):
+        """v2 names the programme the person was registered into."""
+
+        class_version = 2
+        personal_data: str
+        programme_id: UUID | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["programme_id"] = None  # registered before people belonged to a programme
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        """A v1 snapshot knows only the programmes of cohorts not yet left."""
+        state["_programmes"] = sorted({str(p) for p in state["_cohorts"].values()})
 
     @classmethod
-    def register(cls, participant_id: UUID, personal_data: str) -> Participant:
+    def register(cls, participant_id: UUID, personal_data: str, programme_id: UUID) -> Participant:
         """The id comes from outside: the service needs it first, to create the
         person's data key and encrypt ``personal_data`` under it."""
         return cls._create(
             cls.Registered,
             id=require_uuid(participant_id, "participant_id"),
             personal_data=require_text(personal_data, "personal_data"),
+            programme_id=require_uuid(programme_id, "programme_id"),
         )
 
-    @event("Registered")
-    def __init__(self, personal_data: str) -> None:
+    @event(Registered)
+    def __init__(self, personal_data: str, programme_id: UUID | None) -> None:
         self._erased = False
         # Keys are str(UUID) so a snapshot of this state is JSON-encodable.
         self._cohorts: dict[str, UUID] = {}
         self._outcomes: dict[str, float] = {}
+        self._programmes: list[str] = [str(programme_id)] if programme_id else []
 
     @property
     def erased(self) -> bool:
@@ -72,6 +94,14 @@ class Participant(Aggregate):
     def cohorts(self) -> dict[UUID, UUID]:
         """Cohort id -> programme id, for every cohort joined and not left."""
         return {UUID(k): v for k, v in self._cohorts.items()}
+
+    @property
+    def programme_ids(self) -> frozenset[UUID]:
+        """The programme registered into and those of every cohort joined, left or not."""
+        return frozenset(UUID(p) for p in self._programmes)
+
+    def is_member_of(self, cohort_id: UUID) -> bool:
+        return str(cohort_id) in self._cohorts
 
     def cohort_ids_in(self, programme_id: UUID) -> list[UUID]:
         return [UUID(k) for k, v in self._cohorts.items() if v == programme_id]
@@ -114,7 +144,9 @@ class Participant(Aggregate):
         point = parse_enum(Timepoint, timepoint, "timepoint")
         value = require_score(score, "score")
         self.require_not_erased("record outcomes")
-        allowed = unique_texts(allowed_measures, "allowed_measures")
+        # The programme's own, already checked when it was created: no input limit
+        # here, so a programme stored before the limits existed stays usable.
+        allowed = list(dict.fromkeys(allowed_measures))
         if measure not in allowed:
             raise UnknownMeasure(measure=measure, allowed=", ".join(allowed) or "none")
         if _outcome_key(cohort_id, measure, point.value) in self._outcomes:
@@ -142,6 +174,8 @@ class Participant(Aggregate):
     @event("JoinedCohort")
     def _join_cohort(self, cohort_id: UUID, programme_id: UUID) -> None:
         self._cohorts[str(cohort_id)] = programme_id
+        if str(programme_id) not in self._programmes:
+            self._programmes.append(str(programme_id))
 
     @event("LeftCohort")
     def _leave_cohort(self, cohort_id: UUID) -> None:

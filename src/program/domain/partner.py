@@ -48,7 +48,6 @@ NOTICE_TYPES: tuple[str, ...] = (
     FEED_TYPE_PREFIX + "consent.withdrawn.v1",
     FEED_TYPE_PREFIX + "participant.erased.v1",
 )
-MAX_URL_LENGTH = 2000
 MAX_ENDPOINTS = 10
 
 
@@ -91,8 +90,8 @@ def _programmes(values: Iterable[UUID] | None) -> list[UUID]:
 
 def _url(value: object) -> str:
     url = require_text(value, "url")
-    if len(url) > MAX_URL_LENGTH or not url.lower().startswith(("https://", "http://")):
-        raise InvalidInput("url", f"must be an http(s) URL of at most {MAX_URL_LENGTH} characters")
+    if not url.lower().startswith(("https://", "http://")):
+        raise InvalidInput("url", "must be an http(s) URL")
     return url
 
 
@@ -234,7 +233,7 @@ class Partner(Aggregate):
         self._require_not_retired("replay")
         self._require_endpoint(endpoint_id)
         self._replay(endpoint_id=endpoint_id,
-                     from_sequence=require_int(from_sequence, "from_sequence", 1))
+                     from_sequence=require_int(from_sequence, "from_sequence"))
 
     def _require_endpoint(self, endpoint_id: UUID) -> bool:
         key = str(require_uuid(endpoint_id, "endpoint_id"))

@@ -41,7 +41,7 @@ class Programme(Aggregate):
             required_consent_purposes=purposes or [DEFAULT_CONSENT_PURPOSE],
             outcome_measures=unique_texts(outcome_measures, "outcome_measures"),
             min_facilitators_per_cohort=require_int(
-                min_facilitators_per_cohort, "min_facilitators_per_cohort", 1
+                min_facilitators_per_cohort, "min_facilitators_per_cohort"
             ),
         )
 

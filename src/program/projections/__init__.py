@@ -13,11 +13,15 @@ from program.projections.checkpoint import ProjectionStatus
 async def lag_report(
     conn: asyncpg.Connection | asyncpg.Pool, names: Iterable[str] | None = None
 ) -> list[dict[str, Any]]:
-    """Each projection's name, position, head, lag_events and lag_seconds (for metrics)."""
+    """Each projection's name, position, head, lag_events, lag_seconds and ``failure`` (a
+    ``Failure`` while it is stuck, else None), for metrics and readiness."""
+    from program.projections import failures
     from program.projections.checkpoint import lag_rows
     from program.projections.registry import names as all_names
 
-    return [dict(r) for r in await lag_rows(conn, names if names is not None else all_names())]
+    stuck = await failures.read_all(conn)
+    rows = await lag_rows(conn, names if names is not None else all_names())
+    return [{**dict(r), "failure": stuck.get(r["name"])} for r in rows]
 
 
 __all__ = ["ProjectionStatus", "lag_report"]

@@ -10,7 +10,7 @@ from uuid import UUID
 
 import asyncpg
 
-from program.projections.tables import Table
+from program.projections.tables import Table, note_indexes
 from program.store.records import Recorded
 
 
@@ -70,6 +70,10 @@ class Projection:
     indexes: ClassVar[tuple[str, ...]] = ()
     reads_metadata: ClassVar[bool] = False
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        note_indexes(cls.tables, cls.indexes)  # so indexed text is kept short enough
+
     @property
     def schema(self) -> str:
         return f"rm_{self.name}"
@@ -104,7 +108,15 @@ class RangeProjection(Projection):
     async def apply(
         self, conn: asyncpg.Connection, schema: str, batch: Sequence[Envelope]
     ) -> None:
-        await self.apply_range(conn, schema, batch[0].position - 1, batch[-1].position)
+        """Apply the positions in ``batch``, a range for each run without gaps (a batch
+        has gaps where an operator skipped an event)."""
+        start = previous = batch[0].position
+        for e in batch[1:]:
+            if e.position != previous + 1:
+                await self.apply_range(conn, schema, start - 1, previous)
+                start = e.position
+            previous = e.position
+        await self.apply_range(conn, schema, start - 1, previous)
 
 
 class Kinds(NamedTuple):
@@ -142,6 +154,26 @@ class Decoder:
             else:
                 group.append(i)
         return Kinds(of_row, by_kind)
+
+    def envelopes_skipping(
+        self, projection: Projection, rows: Sequence[Row], skip: frozenset[int],
+        cache: dict[int, Any] | None = None, kinds: Kinds | None = None,
+    ) -> list[Envelope]:
+        """``envelopes`` without the positions in ``skip``; an event that cannot be decoded
+        (and is not skipped) raises ``EventFailed`` naming it."""
+        from program.projections.failures import EventFailed
+
+        try:
+            batch = self.envelopes(projection, rows, cache, kinds)
+        except Exception:
+            batch = []
+            for r in rows:
+                if r[0] not in skip:
+                    try:
+                        batch += self.envelopes(projection, [r], cache)
+                    except Exception as exc:
+                        raise EventFailed(r[0], kind_of(r[3]), exc, projection.name) from exc
+        return [e for e in batch if e.position not in skip] if skip else batch
 
     def envelopes(
         self,

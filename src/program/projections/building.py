@@ -15,7 +15,7 @@ from typing import Any
 
 import asyncpg
 
-from program.projections import schemas
+from program.projections import failures, schemas
 from program.projections.base import Decoder, Envelope, Projection, RangeProjection
 from program.projections.log import ProjectionLog
 
@@ -26,24 +26,37 @@ def aside(projection: Projection) -> str:
     return projection.schema + schemas.NEW
 
 
+def where(e: Envelope) -> tuple[int, str]:
+    return e.position, e.kind
+
+
 async def _work(pool: asyncpg.Pool, projection: Projection,
                 queue: asyncio.Queue[tuple[int, list[Envelope]] | None],
                 done: Callable[[str, int], None]) -> None:
     schema = aside(projection)
+
+    async def apply(batch: Sequence[Envelope]) -> None:
+        async with pool.acquire() as conn, conn.transaction():
+            await conn.execute("SET LOCAL synchronous_commit TO off")
+            await projection.apply(conn, schema, batch)
+
     while (item := await queue.get()) is not None:
         position, batch = item
-        if batch:
-            async with pool.acquire() as conn, conn.transaction():
-                await conn.execute("SET LOCAL synchronous_commit TO off")
-                await projection.apply(conn, schema, batch)
+        if batch:  # a failing event is named (EventFailed), not just the batch
+            await failures.isolate(apply, batch, where, projection.name)
         done(projection.name, position)
     await finish(pool, [projection])
 
 
-async def _copy(pool: asyncpg.Pool, projection: RangeProjection, head: int) -> None:
+async def _copy(pool: asyncpg.Pool, projection: RangeProjection, head: int,
+                skip: frozenset[int]) -> None:
     async with pool.acquire() as conn, conn.transaction():
         await conn.execute("SET LOCAL synchronous_commit TO off")
-        await projection.apply_range(conn, aside(projection), 0, head)
+        after = 0
+        for skipped in sorted(p for p in skip if p <= head):
+            await projection.apply_range(conn, aside(projection), after, skipped - 1)
+            after = skipped
+        await projection.apply_range(conn, aside(projection), after, head)
     await finish(pool, [projection])
 
 
@@ -67,10 +80,14 @@ async def build(
     head: int,
     batch_size: int,
     progress: Callable[[int], None],
+    skip: dict[str, frozenset[int]] | None = None,
 ) -> int:
     """Apply every row up to ``head`` to each read model's aside tables, then index each
     as soon as it is loaded; returns the position reached. ``progress`` hears the
-    position every read model has applied."""
+    position every read model has applied; ``skip`` names the positions each read model
+    goes without (an operator's decision). An event a read model cannot apply stops the
+    build with ``EventFailed`` naming it."""
+    skip = skip or {}
     ranged = [p for p in chosen if isinstance(p, RangeProjection)]
     chosen = [p for p in chosen if not isinstance(p, RangeProjection)]
     log = ProjectionLog(pool, metadata=any(p.reads_metadata for p in chosen))
@@ -87,7 +104,8 @@ async def build(
     workers = {p.name: asyncio.create_task(_work(pool, p, queues[p.name], done))
                for p in chosen}
     # Copied in the database, alongside: the other core's work while Python decodes.
-    workers.update({p.name: asyncio.create_task(_copy(pool, p, head)) for p in ranged})
+    workers.update({p.name: asyncio.create_task(_copy(pool, p, head, skip.get(p.name, frozenset())))
+                    for p in ranged})
     position = 0 if chosen else head
     reading = asyncio.create_task(log.read_range(0, min(batch_size, head)))
     try:
@@ -102,7 +120,8 @@ async def build(
             kinds = decoder.kinds(rows)
             cache: dict[int, Any] = {}
             for p in chosen:
-                batch = decoder.envelopes(p, rows, cache, kinds)
+                batch = decoder.envelopes_skipping(p, rows, skip.get(p.name, frozenset()), cache,
+                                                   kinds)
                 await _put(queues[p.name], (position, batch), workers[p.name])
         for p in chosen:
             await _put(queues[p.name], None, workers[p.name])

@@ -8,6 +8,8 @@ from datetime import datetime
 
 import asyncpg
 
+from program.projections import failures
+from program.projections.failures import Failure
 from program.store.schema import EVENTS_TABLE
 
 CHECKPOINTS = "projection_checkpoints"
@@ -37,8 +39,9 @@ class ProjectionStatus:
     head: int
     lag_events: int
     lag_seconds: float
-    error: str | None = None
+    error: str | None = None  # the failure's error class and message, while stuck
     updated_at: datetime | None = None
+    failure: Failure | None = None  # the event it cannot apply, while stuck
 
 
 async def read(conn: asyncpg.Connection | asyncpg.Pool, name: str) -> int:
@@ -82,13 +85,6 @@ async def advance(
         raise StaleCheckpoint(name)
 
 
-async def record_error(pool: asyncpg.Pool, name: str, error: str) -> None:
-    await pool.execute(
-        f"UPDATE {CHECKPOINTS} SET error = $2, error_at = now() WHERE name = $1",
-        name, error[:2000],
-    )
-
-
 _HEAD = f"SELECT coalesce(max(notification_id), 0) FROM {EVENTS_TABLE}"
 
 _STATUS = f"""
@@ -122,11 +118,14 @@ async def lag_rows(conn: asyncpg.Connection | asyncpg.Pool, names: Iterable[str]
 
 
 async def statuses(conn: asyncpg.Connection | asyncpg.Pool, names: Iterable[str]) -> list[ProjectionStatus]:
-    return [
-        ProjectionStatus(
+    stuck = await failures.read_all(conn)
+    out = []
+    for r in await lag_rows(conn, names):
+        failure = stuck.get(r["name"])
+        out.append(ProjectionStatus(
             name=r["name"], position=int(r["position"]), head=int(r["head"]),
             lag_events=int(r["lag_events"]), lag_seconds=float(r["lag_seconds"]),
-            error=r["error"], updated_at=r["updated_at"],
-        )
-        for r in await lag_rows(conn, names)
-    ]
+            error=failure.summary if failure else r["error"], updated_at=r["updated_at"],
+            failure=failure,
+        ))
+    return out

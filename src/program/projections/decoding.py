@@ -26,7 +26,14 @@ except ImportError:  # pragma: no cover
 try:  # msgspec (a dependency of litestar) parses JSON several times faster
     from msgspec.json import Decoder as _MsgspecDecoder
 
-    _loads: Callable[[bytes], Any] = _MsgspecDecoder().decode
+    _fast_loads = _MsgspecDecoder().decode
+
+    def _loads(data: bytes) -> Any:
+        try:
+            return _fast_loads(data)
+        except ValueError:  # msgspec refuses an escaped unpaired surrogate; json does not
+            return json.loads(data.decode())
+
 except ImportError:  # pragma: no cover
     def _loads(data: bytes) -> Any:
         return json.loads(data.decode())

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 
 import asyncpg
 
-from program.projections import building, schemas
-from program.projections.base import Decoder, Projection, as_rows
+from program.projections import building, failures, schemas, skips
+from program.projections.base import Decoder, Envelope, Projection, as_rows
 from program.projections.checkpoint import CHANNEL, CHECKPOINTS
 from program.projections.registry import select
 from program.store.eventstore import EventStore
@@ -66,7 +66,11 @@ async def rebuild(
     batch_size: int = BATCH,
     projections: Sequence[Projection] | None = None,
 ) -> RebuildResult:
-    """Rebuild the named read models (default all) from the first event, reading once for all."""
+    """Rebuild the named read models (default all) from the first event, reading once for all.
+
+    Positions an operator skipped are skipped again; an event a read model cannot apply
+    stops the rebuild with ``EventFailed`` naming it, and the live read model stays as
+    it was."""
     chosen = list(projections) if projections is not None else select(names)
     report = progress or (lambda _p: None)
     started = time.perf_counter()
@@ -76,14 +80,17 @@ async def rebuild(
         report(RebuildProgress("build", 0, head))
         await _create_aside(pool, chosen)
         decoder = Decoder.for_mapper(repository.mapper)
+        skip = {p.name: await skips.skipped(store, repository.mapper, p.name) for p in chosen}
         events = await building.build(
             pool, decoder, chosen, head, batch_size,
             lambda done: report(RebuildProgress("build" if done < head else "index", done, head)),
+            skip,
         )
         positions = {}
         for p in chosen:
             report(RebuildProgress("swap", events, head, p.name))
-            positions[p.name] = await _swap(pool, store, decoder, p, events, batch_size)
+            positions[p.name] = await _swap(pool, store, decoder, p, events, batch_size,
+                                            skip[p.name])
     result = RebuildResult([p.name for p in chosen], events, time.perf_counter() - started,
                            positions)
     report(RebuildProgress("done", events, head))
@@ -142,10 +149,16 @@ async def _swap(
     projection: Projection,
     built_to: int,
     batch_size: int,
+    skip: frozenset[int],
 ) -> int:
     """Catch the aside tables up to the head and swap them in, with the checkpoint, at once."""
     aside = _aside(projection)
     async with pool.acquire() as conn:
+
+        async def apply(batch: Sequence[Envelope]) -> None:
+            async with conn.transaction():  # a savepoint: a failing event is named
+                await projection.apply(conn, aside, batch)
+
         async with conn.transaction():
             # Lock the checkpoint row: a live runner's next batch waits here, then sees the
             # checkpoint moved and resumes from it.
@@ -154,9 +167,9 @@ async def _swap(
             )
             position = built_to
             while rows := await store.read_after(position, batch_size):
-                batch = decoder.envelopes(projection, as_rows(rows))
+                batch = decoder.envelopes_skipping(projection, as_rows(rows), skip)
                 if batch:
-                    await projection.apply(conn, aside, batch)
+                    await failures.isolate(apply, batch, building.where, projection.name)
                 position = rows[-1].position
             await conn.execute(
                 f"UPDATE {CHECKPOINTS} SET position = $2, version = $3, updated_at = now(), "
@@ -166,4 +179,5 @@ async def _swap(
             old = await schemas.swap_in(conn, projection, aside)
             await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, f"{projection.name}:{position}")
         await schemas.drop(conn, old)
+        await failures.clear(conn, projection.name, position)
     return position

@@ -8,6 +8,14 @@ log once per projection, is small next to writing the views (the rows are light 
 and each event is decoded once for all tasks); a full rebuild, where it would matter,
 reads once for all (see ``rebuild``).
 
+A projection never stops silently. When a batch fails, its halves are applied, and so
+on, so every event before the failing one commits and that one is named
+(``EventFailed``). The failure is recorded durably (``failures``), logged once per
+change, and retried with a doubling backoff (``first_backoff`` up to ``max_backoff``)
+while the read model keeps serving what it has and the other projections go on. An
+operator's ``program projections skip|retry`` (a ``ProjectionMaintenance`` event and a
+NOTIFY, see ``skips``) cuts the wait short, from any process.
+
 Waiting (``wait_for``) wakes on this process's own commits and on the NOTIFY every
 projector sends with its checkpoint, so an API process answers ``consistentWith`` as
 soon as any projector, here or elsewhere, has applied the position.
@@ -19,53 +27,25 @@ import asyncio
 import contextlib
 import logging
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import asyncpg
 
-from program.projections import checkpoint, schemas
-from program.projections.base import Decoder, Projection, RangeProjection, Row
+from program.projections import checkpoint, schemas, skips
+from program.projections.applying import apply_rows, project_rows  # noqa: F401 (re-export)
+from program.projections.base import Decoder, Projection
 from program.projections.checkpoint import ProjectionStatus, StaleCheckpoint
+from program.projections.failures import Failure
 from program.projections.locks import ProjectionLocks
 from program.projections.log import ProjectionLog
 from program.projections.registry import all_projections
+from program.projections.stuck import StuckProjections
 from program.store.eventstore import EventStore
 from program.store.repository import Repository
 from program.store.subscription import LogListener, follow
 
 log = logging.getLogger(__name__)
-
-
-async def project_rows(
-    pool: asyncpg.Pool,
-    projection: Projection,
-    decoder: Decoder,
-    rows: Sequence[Row],
-    expected: int,
-    *,
-    notify: bool = True,
-    cache: dict[int, Any] | None = None,
-) -> int:
-    """Apply rows after ``expected`` and move the checkpoint, in one transaction.
-
-    Exactly once: the view rows and the checkpoint commit together or not at all, and the
-    compare-and-set on the checkpoint refuses a batch that does not start where it ends
-    (``StaleCheckpoint``). Rows of no interest to the read model move only the checkpoint.
-    """
-    position = rows[-1][0]
-    ranged = isinstance(projection, RangeProjection)
-    batch = [] if ranged else decoder.envelopes(projection, rows, cache)
-    if not ranged and not batch:  # nothing for this read model: only the checkpoint moves
-        await checkpoint.advance(pool, projection.name, expected, position, notify=notify)
-        return position
-    async with pool.acquire() as conn, conn.transaction():
-        await checkpoint.advance(conn, projection.name, expected, position, notify=notify)
-        if ranged:
-            await projection.apply_range(conn, projection.schema, expected, position)  # type: ignore[attr-defined]
-        else:
-            await projection.apply(conn, projection.schema, batch)
-    return position
 
 
 class ProjectionRunner:
@@ -86,7 +66,8 @@ class ProjectionRunner:
         batch_size: int = 2000,
         poll_interval: float = 1.0,
         lock_retry_interval: float = 1.0,
-        max_backoff: float = 30.0,
+        first_backoff: float = 0.5,
+        max_backoff: float = 60.0,
     ) -> None:
         """``run`` names the projections this process applies (default all; ``()`` only
         watches, for an API process whose projector runs elsewhere)."""
@@ -102,6 +83,7 @@ class ProjectionRunner:
         self.url = url or (listener.url if listener is not None else None)
         self.batch_size = batch_size
         self.poll_interval = poll_interval
+        self.first_backoff = first_backoff
         self.max_backoff = max_backoff
         self.decoder = Decoder.for_mapper(repository.mapper)
         # Tasks for different read models read the same rows at about the same time:
@@ -111,7 +93,8 @@ class ProjectionRunner:
             self.projections[n].reads_metadata for n in self.running))
         self.locks = ProjectionLocks(self._require_url(), self.running, lock_retry_interval)
         self.applied: Counter[str] = Counter()
-        self.errors: dict[str, str] = {}
+        self.stuck = StuckProjections(pool, self.running)
+        self._skips: dict[str, frozenset[int]] = {}
         self._positions: dict[str, int] = {}
         self._changed = asyncio.Event()
         self._outdated: set[str] = set()
@@ -157,6 +140,16 @@ class ProjectionRunner:
                 await asyncio.wait_for(watch.close(), 5)
 
     # -- status and waiting ----------------------------------------------------
+
+    @property
+    def errors(self) -> dict[str, str]:
+        """Projections this runner cannot move, with the error class and a short message."""
+        return self.stuck.errors
+
+    @property
+    def failures(self) -> dict[str, Failure]:
+        """Projections this runner cannot move, with their failure as recorded."""
+        return self.stuck.failures
 
     async def status(self) -> list[ProjectionStatus]:
         """Every projection's position and lag, as recorded in the database."""
@@ -230,6 +223,9 @@ class ProjectionRunner:
             with contextlib.suppress(ValueError):
                 self._advanced(name, int(position))
 
+        def on_maintenance(_c: object, _pid: int, _channel: str, payload: str) -> None:
+            self.stuck.wake(payload)
+
         def on_lost(conn: object) -> None:
             if self._watch is conn:
                 self._watch = None
@@ -238,6 +234,7 @@ class ProjectionRunner:
         try:
             conn = await asyncpg.connect(self._require_url())
             await conn.add_listener(checkpoint.CHANNEL, on_notify)
+            await conn.add_listener(skips.CHANNEL, on_maintenance)
             conn.add_termination_listener(on_lost)
         except (OSError, asyncpg.PostgresError):
             log.warning("cannot LISTEN for checkpoints; wait_for will poll", exc_info=True)
@@ -247,10 +244,10 @@ class ProjectionRunner:
     # -- one projection ----------------------------------------------------------
 
     async def _work(self, projection: Projection) -> None:
-        backoff = 0.2
+        name = projection.name
+        backoff = self.first_backoff
         while True:
-            lost = await self.locks.acquired(projection.name)
-            applied = self.applied[projection.name]
+            lost = await self.locks.acquired(name)
             job = asyncio.create_task(self._follow(projection))
             gone = asyncio.create_task(lost.wait())
             try:
@@ -264,22 +261,18 @@ class ProjectionRunner:
             failure = None if job.cancelled() else job.exception()
             if isinstance(failure, StaleCheckpoint) or failure is None:
                 continue
-            if self.applied[projection.name] > applied:
-                backoff = 0.2  # it worked for a while: a new problem, retry soon
-            await self._failed(projection, failure)
-            await asyncio.sleep(backoff)
-            backoff = min(backoff * 2, self.max_backoff)
-
-    async def _failed(self, projection: Projection, failure: BaseException) -> None:
-        message = f"{type(failure).__name__}: {failure}"
-        log.error("projection %s failed: %s", projection.name, message, exc_info=failure)
-        with contextlib.suppress(Exception):
-            await checkpoint.record_error(self.pool, projection.name, message)
-        self.errors[projection.name] = message
-        self._signal()
+            applied = self._positions.get(name, 0)
+            if self.stuck.is_new(name, failure, applied):
+                backoff = self.first_backoff
+            await self.stuck.failed(name, failure, applied, backoff)
+            self._signal()
+            woken = await self.stuck.pause(name, backoff)
+            backoff = self.first_backoff if woken else min(backoff * 2, self.max_backoff)
 
     async def _follow(self, projection: Projection) -> None:
         name = projection.name
+        self.stuck.starting(name)
+        self._skips[name] = await skips.skipped(self.store, self.repository.mapper, name)
         if name in self._outdated:
             from program.projections.rebuild import rebuild
 
@@ -291,14 +284,17 @@ class ProjectionRunner:
             self._signal()
         position = await checkpoint.read(self.pool, name)
         self._advanced(name, position)
+        await self.stuck.recovered(name, position, starting=True)
         async for rows in follow(self.log, self.listener, position,  # type: ignore[arg-type]
                                  batch_size=self.batch_size, poll_interval=self.poll_interval):
             if len(self._decoded) > 50_000:
                 self._decoded = {}
-            position = await project_rows(self.pool, projection, self.decoder, rows, position,
-                                          cache=self._decoded)
+            if self.stuck.skips_changed(name):
+                self._skips[name] = await skips.skipped(self.store, self.repository.mapper, name)
+            position = await apply_rows(self.pool, projection, self.decoder, rows, position,
+                                        self._skips.get(name, frozenset()), self._decoded)
             self.applied[name] += len(rows)
-            self.errors.pop(name, None)
+            await self.stuck.recovered(name, position)
             self._advanced(name, position)
             self._signal()
 

@@ -8,6 +8,7 @@ import asyncpg
 
 from program.projections.base import Projection
 from program.projections.checkpoint import CHECKPOINTS, CHECKPOINTS_DDL
+from program.projections.failures import FAILURES_DDL
 
 # Serialises read-model DDL across processes (pg_advisory_xact_lock key).
 _DDL_LOCK = 0x726D_6464  # 'rmdd'
@@ -53,6 +54,7 @@ async def ensure(pool: asyncpg.Pool, projections: Iterable[Projection]) -> set[s
     async with pool.acquire() as conn, conn.transaction():
         await conn.execute("SELECT pg_advisory_xact_lock($1)", _DDL_LOCK)
         await conn.execute(CHECKPOINTS_DDL)
+        await conn.execute(FAILURES_DDL)
         for projection in projections:
             version = projection.schema_version()
             stored = await conn.fetchval(

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from collections.abc import Callable, Hashable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
+
+from program.projections import storable
 
 Key = Hashable
 
@@ -41,6 +44,9 @@ class Table:
     name: str
     columns: tuple[tuple[str, str], ...]
     key: tuple[str, ...]
+    # Columns some index covers (besides the key): their text is kept short enough for
+    # a btree row. Filled in from the projection's ``indexes`` (``note_indexes``).
+    indexed: set[str] = field(default_factory=set, compare=False, hash=False, repr=False)
 
     @classmethod
     def define(cls, name: str, columns: str, key: str) -> Table:
@@ -55,6 +61,22 @@ class Table:
     @functools.cached_property
     def names(self) -> tuple[str, ...]:
         return tuple(c for c, _ in self.columns)
+
+    @functools.cached_property
+    def text_columns(self) -> dict[str, bool]:
+        """Each text column, and whether an index covers it."""
+        return {c: c in self.key or c in self.indexed
+                for c, t in self.columns if t in ("text", "text[]")}
+
+    def storable_text(self, column: str, values: list[Any]) -> list[Any]:
+        """A text column's values, made storable (see ``program.projections.storable``)."""
+        indexed = self.text_columns.get(column)
+        if indexed is None:
+            return values
+        fine = storable.fine
+        if all(fine(v, indexed) for v in values):
+            return values
+        return [storable.text(v, indexed=indexed) for v in values]
 
     def type_of(self, column: str) -> str:
         return dict(self.columns)[column]
@@ -111,8 +133,28 @@ class Table:
         return f"DELETE FROM {schema}.{self.name} t USING {self._keys_unnest()} WHERE {on}"
 
 
+_INDEX = re.compile(r"\{schema\}\.(\w+)\s*(?:USING\s+\w+\s*)?\(([^)]*)\)", re.IGNORECASE)
+
+
+def note_indexes(tables: Iterable[Table], indexes: Iterable[str]) -> None:
+    """Tell each table which of its columns an index (``CREATE INDEX ON {schema}.t (…)``) covers."""
+    by_name = {t.name: t for t in tables}
+    for sql in indexes:
+        match = _INDEX.search(sql)
+        if match and match.group(1) in by_name:
+            table = by_name[match.group(1)]
+            table.indexed.update(c.strip().split()[0] for c in match.group(2).split(",") if c.strip())
+            table.__dict__.pop("text_columns", None)
+
+
 def _json(value: Any) -> str | None:
-    return None if value is None else dumps(value)
+    if value is None:
+        return None
+    try:
+        encoded = dumps(value)
+    except UnicodeEncodeError:  # an unpaired surrogate
+        return dumps(storable.json_value(value))
+    return encoded if storable.json_text(encoded) else dumps(storable.json_value(value))
 
 
 def _columns_of_keys(table: Table, keys: list[Key]) -> list[list[Any]]:
@@ -189,9 +231,11 @@ class Rows:
         if self._dirty:
             rows = [self._rows[k] for k in self._dirty]
             json_columns = self.table.json_columns
+            table = self.table
             columns = [
-                [_json(row[c]) for row in rows] if c in json_columns else [row[c] for row in rows]
-                for c in self.table.names
+                [_json(row[c]) for row in rows] if c in json_columns
+                else table.storable_text(c, [row[c] for row in rows])
+                for c in table.names
             ]
             await conn.execute(self.table.upsert_sql(schema), *columns)
             written += len(rows)
@@ -214,8 +258,24 @@ class Appends:
         if not self.records:
             return 0
         await conn.copy_records_to_table(
-            self.table.name, records=self.records, columns=self.table.names, schema_name=schema
+            self.table.name, records=self._storable(), columns=self.table.names,
+            schema_name=schema,
         )
         written = len(self.records)
         self.records = []
         return written
+
+    def _storable(self) -> list[tuple[Any, ...]]:
+        table = self.table
+        texts = [(i, table.text_columns[c]) for i, c in enumerate(table.names)
+                 if c in table.text_columns]
+        fine, text = storable.fine, storable.text
+        out = []
+        for r in self.records:
+            if not all(fine(r[i], indexed) for i, indexed in texts):
+                values = list(r)
+                for i, indexed in texts:
+                    values[i] = text(values[i], indexed=indexed)
+                r = tuple(values)
+            out.append(r)
+        return out

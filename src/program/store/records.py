@@ -45,6 +45,7 @@ class AppendResult:
     positions: list[int]
     result: Any = None
     duplicate: bool = False
+    fingerprint: str | None = None  # of the input an earlier use of the key came with
 
     @property
     def position(self) -> int:

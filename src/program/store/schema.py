@@ -62,6 +62,39 @@ MIGRATIONS.append(
     )
 )
 
+MIGRATIONS.append(
+    (
+        3,
+        "transparency log",
+        """
+        CREATE TABLE IF NOT EXISTS ledger_nodes (
+            level smallint NOT NULL,
+            idx bigint NOT NULL,
+            hash bytea NOT NULL,
+            PRIMARY KEY (level, idx)
+        );
+        CREATE TABLE IF NOT EXISTS ledger_checkpoints (
+            size bigint PRIMARY KEY,
+            root bytea NOT NULL,
+            note text NOT NULL,
+            issued_at timestamptz NOT NULL DEFAULT now()
+        );
+        """,
+    )
+)
+
+MIGRATIONS.append(
+    (
+        4,
+        "idempotency key fingerprints",
+        # Keys are now digests of the caller's identity, the command and the key; the
+        # fingerprint of the input a key came with lets a different input be refused.
+        """
+        ALTER TABLE idempotency_keys ADD COLUMN IF NOT EXISTS fingerprint text;
+        """,
+    )
+)
+
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 _LOCK_ID = 0x70726F67  # 'prog': serialises migrations across processes

@@ -16,17 +16,28 @@ Decisions a client can rely on:
   change; a query given ``consistentWith: position`` waits up to 5 s for the read
   models, then fails that field with ``NOT_CAUGHT_UP`` (retry). A position past the
   head of the log, or negative, is ``BAD_USER_INPUT``.
-- ``idempotencyKey`` is scoped to the caller and the mutation: repeating a mutation
-  with the same key answers the first result (``replayed: true``) and changes nothing.
+- ``idempotencyKey`` is scoped to the caller's whole identity (subject, role and scope)
+  and the mutation: repeating a mutation with the same key and the same input answers
+  the first result (``replayed: true``) and changes nothing, but only once the caller
+  is authorised for it again; the same key with another input is ``CONFLICT``.
+- Who may do what is decided by ``program.application.policy`` for every mutation and
+  every field: resolvers only ask it.
 - Errors carry ``extensions.code``; unexpected failures answer
-  ``INTERNAL_SERVER_ERROR`` with no detail (the traceback goes to the log).
+  ``INTERNAL_SERVER_ERROR`` with no detail (the traceback, without locals or
+  messages, goes to the log). A field that failed because the database cannot be
+  reached answers ``SERVICE_UNAVAILABLE`` with ``extensions.retryAfter`` (seconds).
 - A request is a JSON object (``query``, optional ``variables`` object,
   ``operationName`` and ``extensions``) POSTed as ``application/json``, or a query in
   GET parameters. A request that cannot be run at all (not JSON, not an object, no
   query, a field of the wrong type, an unknown operation name, a batch, a mutation
   over GET) answers 400 with ``{"errors": [{"message", "extensions": {"code":
   "BAD_USER_INPUT"}}]}``; everything else answers 200 with ``data`` and, if any,
-  ``errors``. While the database is not reachable the endpoint answers 503.
+  ``errors``. While the database is not reachable the endpoint answers 503 with a
+  ``Retry-After`` header (200 with the header if some field still answered). A body
+  past 1 MiB answers 413 the same way, unread.
+- Every argument of every query and mutation is checked against the input limits
+  (``program.domain.limits``, README "Input limits") before its resolver runs:
+  ``BAD_USER_INPUT`` with ``details.field`` naming it (``input.recipients[3]``).
 
 Answers to repeated queries may come from a per-process cache (``cache.py``), which
 never changes what a caller sees beyond what eventual consistency already allows:
@@ -66,7 +77,12 @@ def graphql_route_handlers() -> list[Any]:
     from strawberry.litestar import make_graphql_controller
 
     from program.api.graphql.context import context_getter
-    from program.api.graphql.endpoint import RequestError, answer_post, request_error
+    from program.api.graphql.endpoint import (
+        MAX_BODY_BYTES,
+        RequestError,
+        answer_post,
+        request_error,
+    )
     from program.api.graphql.schema import schema
 
     base = make_graphql_controller(
@@ -83,7 +99,7 @@ def graphql_route_handlers() -> list[Any]:
         # the hop costs more than the rest of a small query, so build it on the loop.
         dependencies = {**base.dependencies, "response": Provide(_blank_response)}
 
-        @post(status_code=HTTP_200_OK)
+        @post(status_code=HTTP_200_OK, request_max_body_size=MAX_BODY_BYTES)
         async def handle_http_post(self, request: Request[Any, Any, Any]) -> Response[bytes]:
             return await answer_post(schema, request)
 

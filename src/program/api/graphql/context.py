@@ -18,6 +18,7 @@ from litestar.exceptions import ServiceUnavailableException
 from strawberry.types import Info
 
 from program.api.auth import Unauthenticated, actor_from_authorization
+from program.api.graphql.errors import RETRY_AFTER_S
 from program.api.observability import current_request_id
 from program.application.context import Actor, CommandContext
 
@@ -32,7 +33,7 @@ class GraphQLContext:
 
     services: Services
     authorization: str | None
-    secret: str
+    secret: str = field(repr=False)  # the JWT signing secret: never in a repr or a log
     request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
 
     @cached_property
@@ -66,9 +67,12 @@ class GraphQLContext:
 
         return Loaders(self.services, self.now)
 
-    def command(self, idempotency_key: str | None = None) -> CommandContext:
+    def command(
+        self, idempotency_key: str | None = None, input_fingerprint: str | None = None
+    ) -> CommandContext:
         return CommandContext(
-            self.actor, request_id=self.request_id, idempotency_key=idempotency_key or None
+            self.actor, request_id=self.request_id, idempotency_key=idempotency_key or None,
+            input_fingerprint=input_fingerprint,
         )
 
 
@@ -120,7 +124,10 @@ def build_context(request: Request[Any, Any, Any]) -> GraphQLContext:
     state = request.app.state
     services = state.get("services")
     if services is None:  # the database is not reachable yet (see /ready)
-        raise ServiceUnavailableException("the database is not available yet; retry shortly")
+        raise ServiceUnavailableException(
+            "the database is not available yet; retry shortly",
+            headers={"Retry-After": str(RETRY_AFTER_S)},
+        )
     return GraphQLContext(
         services=services,
         authorization=request.headers.get("authorization"),

@@ -5,7 +5,9 @@ body through its generic view; for a small dashboard query that costs about as m
 the query. This handler only reads the body, builds the context as ``context_getter``
 does, and answers with the same JSON Strawberry would (``process_result``), or with
 the cached answer (see ``cache``). A request that cannot be run at all answers 400 as
-Strawberry does, but as a GraphQL error with ``BAD_USER_INPUT`` instead of plain text.
+Strawberry does, but as a GraphQL error with ``BAD_USER_INPUT`` instead of plain text;
+a body past ``MAX_BODY_BYTES`` answers 413 the same way, unread.
+An answer that failed because the database is unreachable carries ``Retry-After``.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 import msgspec
 from graphql import GraphQLError, OperationType, get_operation_ast
 from litestar import MediaType, Request, Response
+from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from strawberry.exceptions import MissingQueryError
 from strawberry.http import process_result
 from strawberry.schema import BaseSchema
@@ -24,9 +27,14 @@ from strawberry.types.graphql import OperationType as Allowed
 
 from program.api.graphql import cache as _cache
 from program.api.graphql.context import GraphQLContext, build_context
-from program.api.graphql.errors import BAD_USER_INPUT
+from program.api.graphql.errors import BAD_USER_INPUT, RETRY_AFTER_S, UNAVAILABLE
 from program.api.graphql.schema import MAX_TOKENS, parse_document
+from program.api.graphql.validation import check_variables
+from program.domain.errors import InvalidInput
 
+# Large enough for any request the input limits allow (the largest text is 32 KiB);
+# small enough that decoding and coercing it cannot hold the event loop for long.
+MAX_BODY_BYTES = 1 << 20
 _POST_OPERATIONS = frozenset({Allowed.QUERY, Allowed.MUTATION, Allowed.SUBSCRIPTION})
 _encode = msgspec.json.Encoder().encode
 _decode = msgspec.json.Decoder().decode
@@ -97,9 +105,14 @@ def request_error(exc: RequestError) -> Response[bytes]:
 async def answer_post(schema: BaseSchema, request: Request[Any, Any, Any]) -> Response[bytes]:
     """Run one POSTed operation, from the cache when it may be."""
     try:
-        gql = parse_body(await request.body(), request.headers.get("content-type", ""))
+        gql = parse_body(await _body(request), request.headers.get("content-type", ""))
     except RequestError as exc:
         return request_error(exc)
+    try:
+        check_variables(gql.variables)
+    except InvalidInput as exc:
+        return json_response(_encode({"errors": [{"message": exc.message, "extensions": {
+            "code": exc.code, "details": exc.details}}]}))
     context = build_context(request)
     results = _cache.results
     ticket = _ticket(results, context, gql)
@@ -121,7 +134,27 @@ async def answer_post(schema: BaseSchema, request: Request[Any, Any, Any]) -> Re
     body = _encode(process_result(result))
     if ticket is not None and not result.errors:
         results.store(ticket, body)
+    if result.errors and any((e.extensions or {}).get("code") == UNAVAILABLE for e in result.errors):
+        return _unavailable(body, result.data)
     return json_response(body)
+
+
+async def _body(request: Request[Any, Any, Any]) -> bytes:
+    """The body, refused once it passes ``MAX_BODY_BYTES`` (the route sets the same limit)."""
+    try:
+        return await request.body()
+    except RequestEntityTooLarge:
+        raise RequestError(f"The request body is larger than {MAX_BODY_BYTES} bytes",
+                           413) from None
+
+
+def _unavailable(body: bytes, data: dict[str, Any] | None) -> Response[bytes]:
+    """An answer the database's outage spoiled: ``Retry-After`` always, and 503 (which
+    proxies and clients know to retry) unless some field still answered."""
+    answered = data is not None and any(value is not None for value in data.values())
+    response = json_response(body, 200 if answered else 503)
+    response.headers["Retry-After"] = str(RETRY_AFTER_S)
+    return response
 
 
 def _ticket(results: _cache.ResultCache, context: GraphQLContext,

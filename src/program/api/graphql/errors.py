@@ -8,15 +8,21 @@ from typing import Any
 from graphql.error import GraphQLError
 
 from program.api.auth import Unauthenticated
-from program.application.access import Forbidden
+from program.application.idempotency import IdempotencyKeyReused
+from program.application.policy import Forbidden
 from program.domain.errors import DomainError
 from program.projections.queries.paging import InvalidQuery
 from program.store.errors import AggregateNotFound, VersionConflict
+from program.store.outage import is_outage
 
 log = logging.getLogger(__name__)
 
 INTERNAL = "INTERNAL_SERVER_ERROR"
 BAD_USER_INPUT = "BAD_USER_INPUT"
+UNAVAILABLE = "SERVICE_UNAVAILABLE"
+# Seconds a client should wait before retrying through an outage: the embedded server
+# comes back in a second or two, a managed database's failover in tens of seconds.
+RETRY_AFTER_S = 5
 
 
 class NotFound(Exception):
@@ -47,6 +53,7 @@ class BadInput(Exception):
 
 _KNOWN: tuple[type[BaseException], ...] = (
     Unauthenticated, Forbidden, DomainError, NotFound, NotCaughtUp, BadInput, InvalidQuery,
+    IdempotencyKeyReused,
 )
 
 
@@ -66,6 +73,9 @@ def classify(error: GraphQLError) -> tuple[str, str, dict[str, Any]]:
         return "NOT_FOUND", str(original), {}
     if isinstance(original, VersionConflict):
         return "CONFLICT", "Someone else changed this at the same time; try again.", {}
+    if is_outage(original):
+        return (UNAVAILABLE, "The database is unavailable; retry shortly.",
+                {"retryAfter": RETRY_AFTER_S})
     if error.path is None and isinstance(original, (ValueError, TypeError)):
         return BAD_USER_INPUT, error.message, {}  # a scalar refused a variable's value
     return INTERNAL, "Internal server error.", {}
@@ -91,15 +101,19 @@ def process(errors: list[GraphQLError]) -> None:
     """Log, then label, every error of a result, whatever phase raised it.
 
     Unexpected errors are logged with their traceback; expected ones (rules, auth,
-    input) at debug level.
+    input) at debug level. Neither line carries the error's message: a coercion
+    error quotes the value a caller sent, a driver error the value it refused, and
+    either may be a person's name (the traceback names the exception's type).
     """
     for error in errors:
         if "code" in (error.extensions or {}):
             continue  # already labelled
         code = classify(error)[0]
-        if code == INTERNAL:
-            log.error("GraphQL error at %s: %s", error.path, error.message,
-                      exc_info=error.original_error)
+        if code == UNAVAILABLE:  # not a bug: no traceback, one line per failed field
+            log.warning("GraphQL %s at %s (%s)", code, error.path,
+                        type(error.original_error).__name__)
+        elif code == INTERNAL:
+            log.error("GraphQL error at %s", error.path, exc_info=error.original_error)
         else:
-            log.debug("GraphQL %s at %s: %s", code, error.path, error.message)
+            log.debug("GraphQL %s at %s", code, error.path)
         label(error)

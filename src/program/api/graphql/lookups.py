@@ -1,32 +1,29 @@
-"""Load one record through the request's DataLoaders and check the caller may read it.
+"""Load one record through the request's DataLoaders and ask the access policy whether the
+caller may read it.
 
-Root query fields and nested fields both come here, so a rule is written once.
+Root query fields and nested fields both come here, so each read asks the policy once.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from uuid import UUID
 
 from strawberry.types import Info
 
 from program.api.graphql.context import context_of
 from program.api.graphql.errors import NotFound
-from program.api.graphql.permissions import (
-    require_cohort_read,
-    require_person_read,
-    require_programme_read,
-)
 from program.api.graphql.types.cohort import Cohort
 from program.api.graphql.types.facilitator import Facilitator
 from program.api.graphql.types.participant import Participant
 from program.api.graphql.types.programme import Programme
-from program.application.access import Forbidden
-from program.application.context import Role
+from program.application import policy
+from program.application.policy import Act
 
 
 async def programme(info: Info, programme_id: UUID) -> Programme:
     ctx = context_of(info)
-    require_programme_read(ctx.actor, programme_id)
+    policy.require(ctx.actor, Act.READ_PROGRAMME, policy.programme(programme_id))
     view = await ctx.loaders.programmes.load(programme_id)
     if view is None:
         raise NotFound("programme", programme_id)
@@ -35,31 +32,28 @@ async def programme(info: Info, programme_id: UUID) -> Programme:
 
 async def cohort(info: Info, cohort_id: UUID, *, missing_ok: bool = False) -> Cohort | None:
     ctx = context_of(info)
-    actor = ctx.actor
-    if actor.role is Role.PARTNER:
-        raise Forbidden("partners read only their feed")
+    policy.require_role_may(ctx.actor, Act.READ_COHORT)
     view = await ctx.loaders.cohorts.load(cohort_id)
     if view is None:
         if missing_ok:
             return None
         raise NotFound("cohort", cohort_id)
-    require_cohort_read(actor, view.programme_id, (f.facilitator_id for f in view.facilitators))
+    policy.require(ctx.actor, Act.READ_COHORT, policy.cohort(
+        view.programme_id, (f.facilitator_id for f in view.facilitators)))
     return Cohort.from_view(view, info)
 
 
-async def facilitator(info: Info, facilitator_id: UUID, *, via_cohort: bool = False) -> Facilitator | None:
-    """A facilitator's record: admins, managers, auditors, the facilitator themself, and
-    (``via_cohort``) anyone who may read a cohort they are assigned to."""
+async def facilitator(
+    info: Info, facilitator_id: UUID, *, of_cohort: Iterable[UUID] | None = None
+) -> Facilitator | None:
+    """A facilitator's record; ``of_cohort`` (the facilitators of a cohort the caller
+    read) lets a facilitator read their co-facilitators there."""
     ctx = context_of(info)
-    actor = ctx.actor
-    allowed = actor.role in (Role.ADMIN, Role.PROGRAMME_MANAGER, Role.AUDITOR) or (
-        actor.role is Role.FACILITATOR and (via_cohort or actor.facilitator_id == facilitator_id)
-    )
-    if not allowed:
-        raise Forbidden("not allowed to read this facilitator")
+    team = frozenset(of_cohort) if of_cohort is not None else frozenset({facilitator_id})
+    policy.require(ctx.actor, Act.READ_FACILITATOR, policy.Target(facilitator_ids=team))
     view = await ctx.loaders.facilitators.load(facilitator_id)
     if view is None:
-        if via_cohort:
+        if of_cohort is not None:
             return None
         raise NotFound("facilitator", facilitator_id)
     return Facilitator.from_view(view, info)
@@ -67,13 +61,11 @@ async def facilitator(info: Info, facilitator_id: UUID, *, via_cohort: bool = Fa
 
 async def participant(info: Info, participant_id: UUID, *, missing_ok: bool = False) -> Participant | None:
     ctx = context_of(info)
-    actor = ctx.actor
-    if actor.role not in (Role.ADMIN, Role.PROGRAMME_MANAGER, Role.AUDITOR):
-        raise Forbidden(f"role {actor.role.value} may not read people")
+    policy.require_role_may(ctx.actor, Act.READ_PERSON)
     view = await ctx.loaders.participants.load(participant_id)
     if view is None:
         if missing_ok:
             return None
         raise NotFound("participant", participant_id)
-    require_person_read(actor, view.programme_ids)
+    policy.require(ctx.actor, Act.READ_PERSON, policy.person(view.programme_ids))
     return Participant.from_view(view, info)

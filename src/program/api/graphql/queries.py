@@ -1,7 +1,8 @@
 """The Query type: dashboards, people, consent histories, the audit trail, projections.
 
-Every field authenticates first, then checks the caller's role, then (with
-``consistentWith``) waits for the read models, then reads.
+Every field authenticates first, then asks the access policy whether the caller's role
+may read this at all, then (with ``consistentWith``) waits for the read models, then
+reads, asking the policy about each record it returns.
 """
 
 from __future__ import annotations
@@ -18,13 +19,6 @@ from program.api.graphql.consistency import wait_until_consistent
 from program.api.graphql.context import GraphQLContext, context_of
 from program.api.graphql.enums import CohortStatus, ProgrammeStatus, Role
 from program.api.graphql.errors import BadInput, NotFound
-from program.api.graphql.permissions import (
-    DASHBOARD_READERS,
-    OVERSIGHT,
-    programme_scope,
-    require_person_read,
-    require_role,
-)
 from program.api.graphql.types.audit import AuditEntry, AuditTrailFilter, Projection
 from program.api.graphql.types.cohort import Cohort
 from program.api.graphql.types.common import Connection, connection
@@ -32,8 +26,8 @@ from program.api.graphql.types.consent import ConsentHistory
 from program.api.graphql.types.facilitator import Facilitator
 from program.api.graphql.types.participant import Participant
 from program.api.graphql.types.programme import Programme
-from program.application.access import Forbidden
-from program.application.context import Role as ActorRole
+from program.application import policy
+from program.application.policy import Act
 from program.projections import queries
 
 DEFAULT_PAGE = 20
@@ -43,11 +37,12 @@ ConsistentWith = Annotated[int | None, strawberry.argument(
 )]
 
 
-async def _ready(info: Info, consistent_with: int | None, *roles: ActorRole) -> GraphQLContext:
+async def _ready(info: Info, consistent_with: int | None, act: Act | None) -> GraphQLContext:
+    """``act`` is what the field reads (None: only who the caller is)."""
     ctx = context_of(info)
     actor = ctx.actor
-    if roles:
-        require_role(actor, *roles)
+    if act is not None:
+        policy.require_role_may(actor, act)
     await wait_until_consistent(ctx.services, consistent_with)
     return ctx
 
@@ -70,7 +65,7 @@ class Me:
 class Query:
     @strawberry.field(description="Who the bearer token speaks for.")
     async def me(self, info: Info, consistent_with: ConsistentWith = None) -> Me:
-        actor = (await _ready(info, consistent_with)).actor
+        actor = (await _ready(info, consistent_with, None)).actor
         return Me(subject=actor.subject, role=Role(actor.role.value),
                   programme_ids=sorted(actor.programme_ids, key=str),
                   facilitator_id=actor.facilitator_id)
@@ -78,7 +73,7 @@ class Query:
     @strawberry.field(description="A programme's overview.")
     async def programme(self, info: Info, id: UUID,
                         consistent_with: ConsistentWith = None) -> Programme:
-        await _ready(info, consistent_with, *DASHBOARD_READERS)
+        await _ready(info, consistent_with, Act.READ_PROGRAMME)
         return await lookups.programme(info, id)
 
     @strawberry.field(description="Programmes by name (a manager sees their own).")
@@ -86,15 +81,15 @@ class Query:
         self, info: Info, status: ProgrammeStatus | None = None, first: int = DEFAULT_PAGE,
         after: str | None = None, consistent_with: ConsistentWith = None,
     ) -> Connection[Programme]:
-        ctx = await _ready(info, consistent_with, *DASHBOARD_READERS)
+        ctx = await _ready(info, consistent_with, Act.READ_PROGRAMME)
         page = await queries.list_programmes(
-            ctx.services.pool, scope=_as_set(programme_scope(ctx.actor)),
+            ctx.services.pool, scope=_as_set(policy.readable_programmes(ctx.actor)),
             status=status.value if status else None, first=_first(first), after=after)
         return connection(page, Programme.from_view)
 
     @strawberry.field(description="A cohort's dashboard.")
     async def cohort(self, info: Info, id: UUID, consistent_with: ConsistentWith = None) -> Cohort:
-        await _ready(info, consistent_with)
+        await _ready(info, consistent_with, Act.READ_COHORT)
         return await lookups.cohort(info, id)  # type: ignore[return-value]
 
     @strawberry.field(description=(
@@ -106,17 +101,17 @@ class Query:
         first: int = DEFAULT_PAGE, after: str | None = None,
         consistent_with: ConsistentWith = None,
     ) -> Connection[Cohort]:
-        ctx = await _ready(info, consistent_with)
-        actor = ctx.actor
-        scope: set[UUID] | None = None
+        ctx = await _ready(info, consistent_with, Act.READ_COHORT)
+        reach = policy.readable_cohorts(ctx.actor)
+        scope = _as_set(reach.programme_ids)
         ids: set[UUID] | None = None
-        if actor.role is ActorRole.FACILITATOR:
-            ids = set(await queries.cohort_ids_for_facilitator(ctx.services.pool, actor.facilitator_id)
-                      ) if actor.facilitator_id else set()
-        else:
-            scope = _as_set(programme_scope(actor))
-            if scope is not None and programme_id is not None and programme_id not in scope:
-                raise Forbidden(f"not allowed to read programme {programme_id}")
+        if reach.facilitator_id is not None:
+            ids = set(await queries.cohort_ids_for_facilitator(ctx.services.pool,
+                                                               reach.facilitator_id))
+        elif reach.only_assigned:
+            ids = set()  # a facilitator token without a facilitator is assigned nowhere
+        if programme_id is not None and scope is not None:
+            policy.require(ctx.actor, Act.READ_PROGRAMME, policy.programme(programme_id))
         page = await queries.list_cohorts(
             ctx.services.pool, scope=scope, ids=ids, programme_id=programme_id,
             status=status.value if status else None, first=_first(first), after=after,
@@ -126,7 +121,7 @@ class Query:
     @strawberry.field(description="A facilitator's load and credentials.")
     async def facilitator(self, info: Info, id: UUID,
                           consistent_with: ConsistentWith = None) -> Facilitator:
-        await _ready(info, consistent_with)
+        await _ready(info, consistent_with, Act.READ_FACILITATOR)
         return await lookups.facilitator(info, id)  # type: ignore[return-value]
 
     @strawberry.field(description="Facilitators by display name.")
@@ -134,7 +129,8 @@ class Query:
         self, info: Info, first: int = DEFAULT_PAGE, after: str | None = None,
         consistent_with: ConsistentWith = None,
     ) -> Connection[Facilitator]:
-        ctx = await _ready(info, consistent_with, *DASHBOARD_READERS)
+        ctx = await _ready(info, consistent_with, Act.READ_FACILITATOR)
+        policy.require_reads_every(ctx.actor, Act.READ_FACILITATOR)
         page = await queries.list_facilitators(
             ctx.services.pool, first=_first(first), after=after, today=ctx.now.date(),
             now=ctx.now)
@@ -143,7 +139,7 @@ class Query:
     @strawberry.field(description="A person's consent state and cohorts.")
     async def participant(self, info: Info, id: UUID,
                           consistent_with: ConsistentWith = None) -> Participant:
-        await _ready(info, consistent_with)
+        await _ready(info, consistent_with, Act.READ_PERSON)
         return await lookups.participant(info, id)  # type: ignore[return-value]
 
     @strawberry.field(description="Every consent change of a person, and the state as of a time.")
@@ -151,13 +147,14 @@ class Query:
         self, info: Info, participant_id: UUID, purpose: str | None = None,
         as_of: datetime | None = None, consistent_with: ConsistentWith = None,
     ) -> ConsentHistory:
-        ctx = await _ready(info, consistent_with, *DASHBOARD_READERS)
+        ctx = await _ready(info, consistent_with, Act.READ_PERSON)
         if as_of is not None and as_of.utcoffset() is None:
             raise BadInput("asOf must include a time zone")
         person = await ctx.loaders.participants.load(participant_id)
         if person is None:
             raise NotFound("participant", participant_id)
-        require_person_read(ctx.actor, person.programme_ids)
+        # "is or was in": a person's programmes are never forgotten, so history stays readable.
+        policy.require(ctx.actor, Act.READ_PERSON, policy.person(person.programme_ids))
         view = await queries.consent_history(ctx.services.pool, participant_id,
                                              purpose=purpose, as_of=as_of)
         return ConsentHistory.from_view(view)
@@ -167,7 +164,7 @@ class Query:
         self, info: Info, filter: AuditTrailFilter | None = None, first: int = DEFAULT_PAGE,
         after: str | None = None, consistent_with: ConsistentWith = None,
     ) -> Connection[AuditEntry]:
-        ctx = await _ready(info, consistent_with, *OVERSIGHT)
+        ctx = await _ready(info, consistent_with, Act.READ_AUDIT_TRAIL)
         f = filter or AuditTrailFilter()
         page = await queries.audit_trail(
             ctx.services.pool, aggregate_id=f.aggregate_id, actor=f.actor,
@@ -178,7 +175,7 @@ class Query:
     @strawberry.field(description="Each projection's position and lag behind the log.")
     async def projections(self, info: Info,
                           consistent_with: ConsistentWith = None) -> list[Projection]:
-        ctx = await _ready(info, consistent_with, *DASHBOARD_READERS)
+        ctx = await _ready(info, consistent_with, Act.READ_PROJECTIONS)
         return [Projection.from_status(s) for s in await queries.projection_status(ctx.services.pool)]
 
 

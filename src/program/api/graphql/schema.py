@@ -24,6 +24,7 @@ from program.api.graphql.mutations.partners import PartnerMutations
 from program.api.graphql.subscriptions import Subscription
 from program.api.graphql.mutations import Mutation
 from program.api.graphql.queries import Query
+from program.api.graphql.validation import check_arguments_of
 
 MAX_DEPTH = 10
 MAX_ALIASES = 15
@@ -106,6 +107,9 @@ class Guard(SchemaExtension):
 
 
 def build_schema() -> strawberry.Schema:
+    # Every argument of every query and mutation is checked against the input limits
+    # before its resolver runs, including fields added later.
+    check_arguments_of(Query, Mutation, FeedQuery, PartnerMutations)
     return ProgramSchema(
         query=merge_types("Query", (Query, FeedQuery)),
         mutation=merge_types("Mutation", (Mutation, PartnerMutations)),

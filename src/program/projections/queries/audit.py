@@ -23,7 +23,10 @@ S = "rm_audit_trail"
 
 
 def _entry(r: asyncpg.Record) -> AuditEntryView:
-    return AuditEntryView(**dict(r))
+    row = dict(r)
+    if row.get("hash") is not None:
+        row["hash"] = bytes(row["hash"])
+    return AuditEntryView(**row)
 
 
 async def audit_trail(

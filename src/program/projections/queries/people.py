@@ -125,7 +125,10 @@ def _participant(r: asyncpg.Record) -> ParticipantView:
         registered_at=r["registered_at"], erased_at=r["erased_at"],
         consents=tuple(_consent_state(p, c) for p, c in sorted(r["consents"].items())),
         cohorts=cohorts,
-        programme_ids=frozenset(c.programme_id for c in cohorts if c.programme_id is not None),
+        programme_ids=frozenset(
+            [UUID(p) for p in r["programmes"] or ()]
+            + [c.programme_id for c in cohorts if c.programme_id is not None]
+        ),
     )
 
 

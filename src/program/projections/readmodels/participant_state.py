@@ -1,5 +1,6 @@
 """Participant and consent state: the pseudonymous person, their encrypted personal data,
-their current consent per purpose, and the cohorts they are (or were) in.
+their current consent per purpose, the cohorts they are (or were) in, and the programmes
+they are or were in (registered into, or joined a cohort of) that decide who may read them.
 
 Personal data stays ciphertext here; the API decrypts it with the live key. On erasure
 the key is destroyed and this read model drops the ciphertext too.
@@ -19,7 +20,8 @@ from program.projections.tables import Rows, Table
 PARTICIPANTS = Table.define(
     "participants",
     """id uuid, personal_data text, erased bool, registered_at timestamptz,
-    erased_at timestamptz, updated_at timestamptz, consents jsonb, cohorts jsonb""",
+    erased_at timestamptz, updated_at timestamptz, consents jsonb, cohorts jsonb,
+    programmes jsonb""",
     key="id",
 )
 CONSENTS = Table.define("consents", "id uuid, participant_id uuid, purpose text", key="id")
@@ -53,8 +55,22 @@ def _registered(b: _Batch, e: Envelope) -> None:
     b.participants.put({
         "id": e.originator_id, "personal_data": e.event.personal_data, "erased": False,
         "registered_at": e.event.timestamp, "updated_at": e.recorded_at, "consents": {},
-        "cohorts": {},
+        "cohorts": {}, "programmes": [],
     })
+    _add_programme(b, e, e.event.programme_id)
+
+
+def _joined_cohort(b: _Batch, e: Envelope) -> None:
+    _add_programme(b, e, e.event.programme_id)
+
+
+def _add_programme(b: _Batch, e: Envelope, programme_id: UUID | None) -> None:
+    row = b.participant(e.originator_id, e)
+    if row is None or programme_id is None:
+        return
+    programmes = row.get("programmes") or []
+    if str(programme_id) not in programmes:
+        row["programmes"] = [*programmes, str(programme_id)]
 
 
 def _personal_data(b: _Batch, e: Envelope) -> None:
@@ -108,6 +124,7 @@ def _planned(b: _Batch, e: Envelope) -> None:
 HANDLERS: dict[str, Callable[[_Batch, Envelope], None]] = {
     "Participant.Registered": _registered,
     "Participant.PersonalDataUpdated": _personal_data,
+    "Participant.JoinedCohort": _joined_cohort,
     "Participant.Erased": _erased,
     "Consent.Opened": _opened,
     **{kind: _consent_change for kind in _CONSENT_CHANGES},

@@ -114,6 +114,9 @@ class AssignFacilitatorInput:
 
 @strawberry.input
 class RegisterParticipantInput:
+    programme_id: UUID = strawberry.field(
+        description="The programme the person is registered into; it decides who may act for them."
+    )
     name: str
     email: str | None = None
     phone: str | None = None

@@ -12,10 +12,9 @@ from program.api.graphql.context import context_of
 from program.api.graphql.errors import BadInput, NotFound
 from program.api.graphql.mutations.base import run
 from program.api.graphql.mutations.payloads import Payload
-from program.application.context import Role
+from program.application.feed_access import require_manage_partners, require_replay
 from program.feeds import queries
 
-ADMIN = (Role.ADMIN,)
 KEY = strawberry.field(default=None, description="Repeat a mutation safely: the same key "
                                                   "answers the first result.")
 
@@ -101,61 +100,61 @@ def _endpoint(result: object) -> WebhookEndpointPayload:
 class PartnerMutations:
     @strawberry.mutation(description="Register a partner.")
     async def register_partner(self, info: Info, input: RegisterPartnerInput) -> PartnerPayload:
-        return _partner(await run(info, ADMIN, input, lambda app, ctx: app.register_partner(
+        return _partner(await run(info, input, lambda app, ctx: app.register_partner(
             ctx, input.name, input.purposes, input.programme_ids, input.event_types)))
 
     @strawberry.mutation(description="Change a partner; fields left out stay as they are.")
     async def update_partner(self, info: Info, input: UpdatePartnerInput) -> PartnerPayload:
-        return _partner(await run(info, ADMIN, input, lambda app, ctx: app.update_partner(
+        return _partner(await run(info, input, lambda app, ctx: app.update_partner(
             ctx, input.partner_id, input.name, input.purposes, input.programme_ids,
             input.event_types)))
 
     @strawberry.mutation(description="Disclose nothing to a partner until reinstated.")
     async def suspend_partner(self, info: Info, input: PartnerIdInput) -> PartnerPayload:
-        return _partner(await run(info, ADMIN, input, lambda app, ctx: app.suspend_partner(
+        return _partner(await run(info, input, lambda app, ctx: app.suspend_partner(
             ctx, input.partner_id, input.reason)))
 
     @strawberry.mutation(description="Resume a suspended partner's feed where it stopped.")
     async def reinstate_partner(self, info: Info, input: PartnerIdInput) -> PartnerPayload:
-        return _partner(await run(info, ADMIN, input, lambda app, ctx: app.reinstate_partner(
+        return _partner(await run(info, input, lambda app, ctx: app.reinstate_partner(
             ctx, input.partner_id)))
 
     @strawberry.mutation(description="End a partnership for good.")
     async def retire_partner(self, info: Info, input: PartnerIdInput) -> PartnerPayload:
-        return _partner(await run(info, ADMIN, input, lambda app, ctx: app.retire_partner(
+        return _partner(await run(info, input, lambda app, ctx: app.retire_partner(
             ctx, input.partner_id)))
 
     @strawberry.mutation(description="Add a webhook endpoint; the answer shows its secret once.")
     async def add_webhook_endpoint(self, info: Info,
                                    input: AddWebhookEndpointInput) -> WebhookEndpointPayload:
-        return _endpoint(await run(info, ADMIN, input, lambda app, ctx: app.add_webhook_endpoint(
+        return _endpoint(await run(info, input, lambda app, ctx: app.add_webhook_endpoint(
             ctx, input.partner_id, input.url, input.description)))
 
     @strawberry.mutation(description="A new signing secret (shown once); the previous one keeps "
                                      "signing beside it for the overlap period.")
     async def rotate_webhook_secret(self, info: Info,
                                     input: WebhookEndpointInput) -> WebhookEndpointPayload:
-        return _endpoint(await run(info, ADMIN, input, lambda app, ctx: app.rotate_webhook_secret(
+        return _endpoint(await run(info, input, lambda app, ctx: app.rotate_webhook_secret(
             ctx, input.partner_id, input.endpoint_id)))
 
     @strawberry.mutation(description="Resume delivery from the first undelivered event.")
     async def enable_webhook_endpoint(self, info: Info,
                                       input: WebhookEndpointInput) -> WebhookEndpointPayload:
-        return _endpoint(await run(info, ADMIN, input, lambda app, ctx:
+        return _endpoint(await run(info, input, lambda app, ctx:
                                    app.enable_webhook_endpoint(ctx, input.partner_id,
                                                                input.endpoint_id)))
 
     @strawberry.mutation(description="Stop delivery; the endpoint keeps its place.")
     async def disable_webhook_endpoint(self, info: Info,
                                        input: WebhookEndpointInput) -> WebhookEndpointPayload:
-        return _endpoint(await run(info, ADMIN, input, lambda app, ctx:
+        return _endpoint(await run(info, input, lambda app, ctx:
                                    app.disable_webhook_endpoint(ctx, input.partner_id,
                                                                 input.endpoint_id, input.reason)))
 
     @strawberry.mutation(description="Remove an endpoint and shred its secrets.")
     async def remove_webhook_endpoint(self, info: Info,
                                       input: WebhookEndpointInput) -> WebhookEndpointPayload:
-        return _endpoint(await run(info, ADMIN, input, lambda app, ctx:
+        return _endpoint(await run(info, input, lambda app, ctx:
                                    app.remove_webhook_endpoint(ctx, input.partner_id,
                                                                input.endpoint_id)))
 
@@ -165,19 +164,15 @@ class PartnerMutations:
     async def replay_webhook(self, info: Info, input: ReplayWebhookInput) -> WebhookEndpointPayload:
         ctx = context_of(info)
         actor = ctx.actor
-        if actor.role not in (Role.ADMIN, Role.PARTNER):
-            run_roles = ADMIN  # refused by run, with the usual message
-        else:
-            run_roles = (Role.ADMIN, Role.PARTNER)
         pool = ctx.services.pool
         partner_id = await queries.endpoint_partner(pool, input.endpoint_id)
+        if partner_id is None:
+            require_manage_partners(actor)  # only an admin learns that it does not exist
+            raise NotFound("webhook endpoint", input.endpoint_id)
+        require_replay(actor, partner_id)
         if (input.from_sequence is None) == (input.since is None):
             raise BadInput("give exactly one of fromSequence and since")
-        if partner_id is None:
-            if actor.role is Role.ADMIN:
-                raise NotFound("webhook endpoint", input.endpoint_id)
-            partner_id = UUID(int=0)  # the application refuses it for anyone else
         start = input.from_sequence if input.since is None else \
             await queries.sequence_since(pool, partner_id, input.since)
-        return _endpoint(await run(info, run_roles, input, lambda app, c: app.replay_webhook(
+        return _endpoint(await run(info, input, lambda app, c: app.replay_webhook(
             c, partner_id, input.endpoint_id, start)))

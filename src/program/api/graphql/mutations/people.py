@@ -27,7 +27,6 @@ from program.api.graphql.mutations.payloads import (
     WithdrawalPayload,
     build,
 )
-from program.api.graphql.permissions import ADMIN, MANAGERS
 
 
 @strawberry.type
@@ -36,7 +35,7 @@ class FacilitatorMutations:
     async def register_facilitator(
         self, info: Info, input: RegisterFacilitatorInput
     ) -> FacilitatorPayload:
-        result = await run(info, MANAGERS, input, lambda app, ctx: app.register_facilitator(
+        result = await run(info, input, lambda app, ctx: app.register_facilitator(
             ctx, input.display_name, input.email, input.max_cohorts))
         return build(FacilitatorPayload, result)
 
@@ -44,53 +43,69 @@ class FacilitatorMutations:
     async def record_facilitator_credential(
         self, info: Info, input: RecordFacilitatorCredentialInput
     ) -> FacilitatorPayload:
-        result = await run(info, MANAGERS, input, lambda app, ctx: app.record_facilitator_credential(
+        result = await run(info, input, lambda app, ctx: app.record_facilitator_credential(
             ctx, input.facilitator_id, input.kind.value, input.valid_until))
         return build(FacilitatorPayload, result)
 
     @strawberry.mutation(description="Make a facilitator active (or reinstate a suspended one).")
     async def activate_facilitator(self, info: Info, input: FacilitatorIdInput) -> FacilitatorPayload:
-        result = await run(info, MANAGERS, input,
+        result = await run(info, input,
                            lambda app, ctx: app.activate_facilitator(ctx, input.id))
+        return build(FacilitatorPayload, result)
+
+    @strawberry.mutation(description="Move an applicant facilitator into training.")
+    async def begin_facilitator_training(
+        self, info: Info, input: FacilitatorIdInput
+    ) -> FacilitatorPayload:
+        result = await run(info, input,
+                           lambda app, ctx: app.begin_facilitator_training(ctx, input.id))
+        return build(FacilitatorPayload, result)
+
+    @strawberry.mutation(description="Retire a facilitator for good.")
+    async def retire_facilitator(self, info: Info, input: FacilitatorIdInput) -> FacilitatorPayload:
+        result = await run(info, input, lambda app, ctx: app.retire_facilitator(ctx, input.id))
         return build(FacilitatorPayload, result)
 
     @strawberry.mutation(description="Suspend an active facilitator.")
     async def suspend_facilitator(
         self, info: Info, input: SuspendFacilitatorInput
     ) -> FacilitatorPayload:
-        result = await run(info, MANAGERS, input,
+        result = await run(info, input,
                            lambda app, ctx: app.suspend_facilitator(ctx, input.id, input.reason))
         return build(FacilitatorPayload, result)
 
 
 @strawberry.type
 class ParticipantMutations:
-    @strawberry.mutation(description="Register a person; their personal data is stored encrypted.")
+    @strawberry.mutation(description=(
+        "Register a person into a programme (managers: one of theirs); their personal data "
+        "is stored encrypted."
+    ))
     async def register_participant(
         self, info: Info, input: RegisterParticipantInput
     ) -> ParticipantPayload:
-        result = await run(info, MANAGERS, input, lambda app, ctx: app.register_participant(
-            ctx, input.name, input.email, input.phone, input.referral_source))
+        result = await run(info, input, lambda app, ctx: app.register_participant(
+            ctx, input.name, input.email, input.phone, input.referral_source,
+            programme_id=input.programme_id))
         return build(ParticipantPayload, result)
 
     @strawberry.mutation(description="Record that a person gave consent for a purpose.")
     async def give_consent(self, info: Info, input: GiveConsentInput) -> ConsentPayload:
-        result = await run(info, MANAGERS, input, lambda app, ctx: app.give_consent(
+        result = await run(info, input, lambda app, ctx: app.give_consent(
             ctx, input.participant_id, input.purpose, input.notice_id, input.notice_version,
             input.lawful_basis, input.method, list(input.recipients), input.valid_until,
-            input.language), person=input.participant_id)
+            input.language))
         return build(ConsentPayload, result)
 
     @strawberry.mutation(description="Record a withdrawal; enrolments that needed it end.")
     async def withdraw_consent(self, info: Info, input: WithdrawConsentInput) -> ConsentPayload:
-        result = await run(info, MANAGERS, input, lambda app, ctx: app.withdraw_consent(
-            ctx, input.participant_id, input.purpose, input.method, input.reason),
-            person=input.participant_id)
+        result = await run(info, input, lambda app, ctx: app.withdraw_consent(
+            ctx, input.participant_id, input.purpose, input.method, input.reason))
         return build(ConsentPayload, result)
 
     @strawberry.mutation(description="Enrol a consenting person, or waitlist them when full.")
     async def enrol_participant(self, info: Info, input: EnrolParticipantInput) -> EnrolmentPayload:
-        result = await run(info, MANAGERS, input, lambda app, ctx: app.enrol_participant(
+        result = await run(info, input, lambda app, ctx: app.enrol_participant(
             ctx, input.cohort_id, input.participant_id))
         return build(EnrolmentPayload, result, status=EnrolmentStatus(result.value["status"]))
 
@@ -98,12 +113,12 @@ class ParticipantMutations:
     async def withdraw_participant(
         self, info: Info, input: WithdrawParticipantInput
     ) -> WithdrawalPayload:
-        result = await run(info, MANAGERS, input, lambda app, ctx: app.withdraw_participant(
+        result = await run(info, input, lambda app, ctx: app.withdraw_participant(
             ctx, input.cohort_id, input.participant_id, input.reason))
         return build(WithdrawalPayload, result)
 
     @strawberry.mutation(description="Erase a person's personal data for good (admins).")
     async def erase_participant(self, info: Info, input: ParticipantIdInput) -> ParticipantPayload:
-        result = await run(info, ADMIN, input,
+        result = await run(info, input,
                            lambda app, ctx: app.erase_participant(ctx, input.id))
         return build(ParticipantPayload, result)

@@ -23,26 +23,25 @@ from program.api.graphql.mutations.payloads import (
     build,
     uuids,
 )
-from program.api.graphql.permissions import ADMIN, MANAGERS
 
 
 @strawberry.type
 class ProgrammeMutations:
     @strawberry.mutation(description="Create a programme in DRAFT (admins).")
     async def create_programme(self, info: Info, input: CreateProgrammeInput) -> ProgrammePayload:
-        result = await run(info, ADMIN, input, lambda app, ctx: app.create_programme(
+        result = await run(info, input, lambda app, ctx: app.create_programme(
             ctx, input.name, input.description, input.required_consent_purposes,
             input.outcome_measures, input.min_facilitators_per_cohort))
         return build(ProgrammePayload, result)
 
     @strawberry.mutation(description="Open a programme for cohorts and enrolment.")
     async def activate_programme(self, info: Info, input: ProgrammeIdInput) -> ProgrammePayload:
-        result = await run(info, MANAGERS, input, lambda app, ctx: app.activate_programme(ctx, input.id))
+        result = await run(info, input, lambda app, ctx: app.activate_programme(ctx, input.id))
         return build(ProgrammePayload, result)
 
     @strawberry.mutation(description="Close a programme for good.")
     async def close_programme(self, info: Info, input: ProgrammeIdInput) -> ProgrammePayload:
-        result = await run(info, MANAGERS, input, lambda app, ctx: app.close_programme(ctx, input.id))
+        result = await run(info, input, lambda app, ctx: app.close_programme(ctx, input.id))
         return build(ProgrammePayload, result)
 
 
@@ -50,29 +49,29 @@ class ProgrammeMutations:
 class CohortMutations:
     @strawberry.mutation(description="Plan a cohort of an active programme.")
     async def plan_cohort(self, info: Info, input: PlanCohortInput) -> CohortPayload:
-        result = await run(info, MANAGERS, input, lambda app, ctx: app.plan_cohort(
+        result = await run(info, input, lambda app, ctx: app.plan_cohort(
             ctx, input.programme_id, input.name, input.format.value, input.capacity,
             input.starts_on, input.venue))
         return build(CohortPayload, result)
 
     @strawberry.mutation(description="Open a planned cohort for enrolment.")
     async def open_cohort_enrolment(self, info: Info, input: CohortIdInput) -> CohortPayload:
-        result = await run(info, MANAGERS, input, lambda app, ctx: app.open_cohort_enrolment(ctx, input.id))
+        result = await run(info, input, lambda app, ctx: app.open_cohort_enrolment(ctx, input.id))
         return build(CohortPayload, result)
 
     @strawberry.mutation(description="Start a cohort (needs the programme's minimum of eligible facilitators).")
     async def start_cohort(self, info: Info, input: CohortIdInput) -> CohortPayload:
-        result = await run(info, MANAGERS, input, lambda app, ctx: app.start_cohort(ctx, input.id))
+        result = await run(info, input, lambda app, ctx: app.start_cohort(ctx, input.id))
         return build(CohortPayload, result)
 
     @strawberry.mutation(description="Complete a running cohort.")
     async def complete_cohort(self, info: Info, input: CohortIdInput) -> CohortPayload:
-        result = await run(info, MANAGERS, input, lambda app, ctx: app.complete_cohort(ctx, input.id))
+        result = await run(info, input, lambda app, ctx: app.complete_cohort(ctx, input.id))
         return build(CohortPayload, result)
 
     @strawberry.mutation(description="Cancel a cohort that has not completed.")
     async def cancel_cohort(self, info: Info, input: CancelCohortInput) -> CohortPayload:
-        result = await run(info, MANAGERS, input,
+        result = await run(info, input,
                            lambda app, ctx: app.cancel_cohort(ctx, input.id, input.reason))
         return build(CohortPayload, result)
 
@@ -80,7 +79,7 @@ class CohortMutations:
     async def change_cohort_capacity(
         self, info: Info, input: ChangeCohortCapacityInput
     ) -> CohortCapacityPayload:
-        result = await run(info, MANAGERS, input,
+        result = await run(info, input,
                            lambda app, ctx: app.change_cohort_capacity(ctx, input.id, input.capacity))
         return build(CohortCapacityPayload, result,
                      promoted_participant_ids=uuids(result.value.get("promoted", [])))
@@ -89,6 +88,6 @@ class CohortMutations:
     async def assign_facilitator(
         self, info: Info, input: AssignFacilitatorInput
     ) -> AssignFacilitatorPayload:
-        result = await run(info, MANAGERS, input, lambda app, ctx: app.assign_facilitator(
+        result = await run(info, input, lambda app, ctx: app.assign_facilitator(
             ctx, input.cohort_id, input.facilitator_id, input.role.value))
         return build(AssignFacilitatorPayload, result)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import datetime
 from uuid import UUID
 
@@ -37,6 +38,13 @@ class AuditEntry:
     causation_id: str | None
     request_id: str | None
     event_id: str | None
+    detail: str | None = strawberry.field(
+        default=None, description="What an operations command did and why (a skipped "
+        "projection event: the read model, position and reason); never personal data.")
+    hash: str | None = strawberry.field(
+        default=None, description="The row's chain hash, base64: the leaf of the transparency log's Merkle "
+        "tree at this position. GET /ledger/proof/{position} proves it is in the signed log.",
+    )
 
     @classmethod
     def from_view(cls, v: AuditEntryView) -> AuditEntry:
@@ -45,7 +53,8 @@ class AuditEntry:
             aggregate_type=v.aggregate_type, event_type=v.event_type,
             originator_version=v.originator_version, actor=v.actor, role=v.role,
             command=v.command, correlation_id=v.correlation_id, causation_id=v.causation_id,
-            request_id=v.request_id, event_id=v.event_id,
+            request_id=v.request_id, event_id=v.event_id, detail=v.detail,
+            hash=base64.b64encode(v.hash).decode() if v.hash is not None else None,
         )
 
 
@@ -58,8 +67,18 @@ class Projection:
     lag_seconds: float
     error: str | None
     updated_at: datetime | None
+    stuck_at: int | None = strawberry.field(
+        default=None, description="The position of the event it cannot apply, while stuck "
+        "(it keeps serving what it has and retries with backoff).")
+    stuck_event_type: str | None = None
+    stuck_since: datetime | None = None
+    failed_attempts: int = 0
 
     @classmethod
     def from_status(cls, s: ProjectionStatus) -> Projection:
+        f = s.failure
         return cls(name=s.name, position=s.position, head=s.head, lag_events=s.lag_events,
-                   lag_seconds=s.lag_seconds, error=s.error, updated_at=s.updated_at)
+                   lag_seconds=s.lag_seconds, error=s.error, updated_at=s.updated_at,
+                   stuck_at=f.position if f else None, stuck_event_type=f.event_type if f else None,
+                   stuck_since=f.first_failed_at if f else None,
+                   failed_attempts=f.attempts if f else 0)

@@ -61,12 +61,13 @@ class CohortFacilitator:
     facilitator_id: UUID
     role: FacilitatorRole
     assigned_at: datetime
+    team: strawberry.Private[tuple[UUID, ...]]  # the cohort's facilitators
 
     @strawberry.field
     async def facilitator(self, info: Info) -> Annotated[Facilitator, _FACILITATOR] | None:
         from program.api.graphql import lookups
 
-        return await lookups.facilitator(info, self.facilitator_id, via_cohort=True)
+        return await lookups.facilitator(info, self.facilitator_id, of_cohort=self.team)
 
 
 @strawberry.type(description=(
@@ -132,6 +133,7 @@ class Cohort:
     @classmethod
     def from_view(cls, v: CohortView, info: Info) -> Cohort:
         actor = context_of(info).actor
+        team = tuple(f.facilitator_id for f in v.facilitators)
         return cls(
             id=v.id, programme_id=v.programme_id, name=v.name,
             status=to_enum(CohortStatus, v.status),  # type: ignore[arg-type]
@@ -146,7 +148,7 @@ class Cohort:
             facilitators=[
                 CohortFacilitator(facilitator_id=f.facilitator_id,
                                   role=to_enum(FacilitatorRole, f.role),  # type: ignore[arg-type]
-                                  assigned_at=f.assigned_at)
+                                  assigned_at=f.assigned_at, team=team)
                 for f in v.facilitators
             ],
             sessions=[Session(id=s.id, starts_at=s.starts_at) for s in v.sessions],

@@ -10,7 +10,6 @@ import strawberry
 from strawberry.types import Info
 
 from program.api.graphql.context import context_of
-from program.api.graphql.disclosure import may_see_staff_contact, may_see_staff_name
 from program.api.graphql.enums import (
     CohortStatus,
     CredentialKind,
@@ -18,6 +17,7 @@ from program.api.graphql.enums import (
     FacilitatorStatus,
     to_enum,
 )
+from program.application.policy import may_see_staff_contact, may_see_staff_name
 from program.projections.views import FacilitatorView
 
 if TYPE_CHECKING:

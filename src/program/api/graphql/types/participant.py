@@ -10,10 +10,9 @@ import strawberry
 from strawberry.types import Info
 
 from program.api.graphql.context import context_of
-from program.api.graphql.disclosure import may_see_personal_data
 from program.api.graphql.enums import EnrolmentStatus, to_enum
 from program.api.graphql.types.consent import Consent
-from program.application.context import Role
+from program.application import policy
 from program.projections.views import ParticipantView
 
 if TYPE_CHECKING:
@@ -79,12 +78,9 @@ class Participant:
     @classmethod
     def from_view(cls, v: ParticipantView, info: Info) -> Participant:
         actor = context_of(info).actor
-        cohorts = v.cohorts
-        programme_ids = sorted(v.programme_ids, key=str)
-        if actor.role is Role.PROGRAMME_MANAGER:
-            # A manager sees the person's cohorts in their own programmes only.
-            cohorts = tuple(c for c in cohorts if c.programme_id in actor.programme_ids)
-            programme_ids = [p for p in programme_ids if p in actor.programme_ids]
+        # Of the person's programmes and cohorts, those the caller may read about.
+        programme_ids = sorted(policy.visible_programmes(actor, v.programme_ids), key=str)
+        cohorts = tuple(c for c in v.cohorts if c.programme_id in programme_ids)
         return cls(
             id=v.id, erased=v.erased, registered_at=v.registered_at, erased_at=v.erased_at,
             consents=[Consent.from_view(c) for c in v.consents],
@@ -95,6 +91,9 @@ class Participant:
                 for c in cohorts
             ],
             programme_ids=programme_ids,
-            personal_data_visible=may_see_personal_data(actor, v.programme_ids) and not v.erased,
+            personal_data_visible=(
+                policy.may_see_personal_data(actor, policy.person(v.programme_ids))
+                and not v.erased
+            ),
             ciphertext=v.personal_data,
         )
