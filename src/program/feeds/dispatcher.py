@@ -84,7 +84,7 @@ class Dispatcher:
                         "SELECT endpoint_id FROM feed_endpoints WHERE enabled AND NOT removed")
                     self.locks.want({lock_name(r[0]) for r in rows})
                     for r in rows:
-                        self._ensure_task(r[0])
+                        self._ensure_task(UUID(bytes=r[0].bytes))  # not asyncpg's UUID
                 except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
                     log.warning("dispatcher cannot read endpoints; retrying", exc_info=False)
                 for endpoint_id, task in list(self.tasks.items()):
@@ -128,7 +128,8 @@ class Delivery:
         now = datetime.now(UTC)
         if state["next_at"] is not None and state["next_at"] > now:
             return min((state["next_at"] - now).total_seconds(), 1.0)
-        partner_id, delivered, inflight = state["partner_id"], state["delivered"], state["inflight_to"]
+        partner_id = UUID(bytes=state["partner_id"].bytes)  # events must not get asyncpg's UUID
+        delivered, inflight = state["delivered"], state["inflight_to"]
         async with self.d.pool.acquire() as conn:
             rows = await disclose.read_feed(conn, partner_id, delivered,
                                             self.d.settings.batch_size, inflight)
@@ -195,7 +196,10 @@ class Delivery:
         failures = state["attempt"] + 1
         delay = None if outcome.kind == "gone" else webhooks.next_delay(
             self.d.settings.retry_schedule, failures, outcome)
-        next_at = None if delay is None else datetime.now(UTC) + timedelta(seconds=delay)
+        # Disabled: never again until enabled (which resets it), even before the builder
+        # has applied the disabling event.
+        next_at = datetime(9999, 1, 1, tzinfo=UTC) if delay is None else \
+            datetime.now(UTC) + timedelta(seconds=delay)
         await self.d.pool.execute(
             "UPDATE feed_deliveries SET attempt = $2, next_at = $3, last_status = $4, "
             "last_error = $5, last_attempt_at = now(), failing_since = coalesce(failing_since, "
@@ -210,15 +214,14 @@ class Delivery:
         return min(delay, 1.0)
 
     async def _disable(self, partner_id: UUID, reason: str) -> None:
-        """Stop here at once; record it as the partner's event so an admin sees and undoes it."""
-        await self.d.pool.execute(
-            "UPDATE feed_endpoints SET enabled = false, disabled_reason = $2 "
-            "WHERE endpoint_id = $1", self.endpoint_id, reason)
+        """Record it as the partner's event, so an admin sees it and can enable it again."""
         log.warning("webhook endpoint %s disabled: %s", self.endpoint_id, reason)
         ctx = CommandContext(Actor.system("feeds-dispatcher"))
-        with contextlib.suppress(Exception):
+        try:
             await self.d.application.disable_webhook_endpoint(ctx, partner_id, self.endpoint_id,
                                                               reason)
+        except Exception:  # it stays paused (next_at) until the next attempt to record it
+            log.exception("could not record that endpoint %s is disabled", self.endpoint_id)
 
     async def _log_attempt(self, partner_id: UUID, msg_id: str, first: int, last: int,
                            events: int, outcome: webhooks.Outcome) -> None:
