@@ -179,7 +179,7 @@ async def test_webhook_when_receiver_answers_429_waits_its_retry_after(
     await app.enrol_participant(admin(), cid, await person(app, prog, "T", [pid]))
     await receiver.wait_for(lambda: len(receiver.delivered()) == 1)
 
-    attempts = await queries.attempts(services.pool, UUID(eid))
+    attempts = await _attempts(services, eid, 2)
     assert [a["outcome"] for a in attempts] == ["throttled", "delivered"]
     assert (attempts[1]["at"] - attempts[0]["at"]).total_seconds() >= 2.0
 
@@ -193,3 +193,15 @@ async def _endpoint_state(services: Services, partner_id: str, state: str) -> di
             return row
         await asyncio.sleep(0.02)
     raise AssertionError(f"endpoint never became {state}: {row}")
+
+
+async def _attempts(services: Services, endpoint_id: str, count: int) -> list[dict]:
+    """The attempt log once it holds ``count`` rows (it is written after the response)."""
+    import asyncio
+
+    for _ in range(1000):
+        rows = await queries.attempts(services.pool, UUID(endpoint_id))
+        if len(rows) >= count:
+            return rows
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"only {len(rows)} attempts logged")
