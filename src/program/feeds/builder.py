@@ -55,8 +55,14 @@ class _Batch:
     partners: set[UUID] = field(default_factory=set)
     endpoint_ops: list[tuple[str, Any]] = field(default_factory=list)
 
+    by_person: dict[UUID, list[ConsentRow]] = field(default_factory=dict)
+
+    def add_consent(self, consent: ConsentRow) -> None:
+        self.consents[consent.consent_id] = consent
+        self.by_person.setdefault(consent.participant_id, []).append(consent)
+
     def consents_of(self, participant_id: UUID) -> list[ConsentRow]:
-        return [c for c in self.consents.values() if c.participant_id == participant_id]
+        return self.by_person.get(participant_id, [])
 
 
 class FeedBuilder:
@@ -137,9 +143,9 @@ class FeedBuilder:
         for r in await conn.fetch(
                 "SELECT * FROM feed_consents WHERE participant_id = ANY($1::uuid[]) "
                 "OR consent_id = ANY($2::uuid[])", list(people), list(consent_ids)):
-            batch.consents[r["consent_id"]] = ConsentRow(
+            batch.add_consent(ConsentRow(
                 r["consent_id"], r["participant_id"], r["purpose"], r["version"], r["state"],
-                list(r["recipients"]), r["valid_until"])
+                list(r["recipients"]), r["valid_until"]))
         people |= {c.participant_id for c in batch.consents.values()}
         batch.known_recipients = {
             (r[0], r[1]) for r in await conn.fetch(
@@ -157,7 +163,7 @@ class FeedBuilder:
             self.cohorts[e.originator_id] = batch.cohorts[e.originator_id] = e.programme_id
         elif topic == tr.CONSENT_OPENED:
             consent = ConsentRow.opened(e.participant_id, e.purpose, e.originator_version)
-            batch.consents[consent.consent_id] = consent
+            batch.add_consent(consent)
             batch.changed_consents.add(consent.consent_id)
         elif topic in (tr.CONSENT_GIVEN, tr.CONSENT_REFUSED) or topic in tr.CONSENT_ENDED:
             self._consent_changed(batch, topic, e, source, row["notification_id"], time)

@@ -175,19 +175,30 @@ class Delivery:
         if self.lost.is_set():
             return None
         FEED_METRICS.attempt(outcome.kind)
-        await self._log_attempt(partner_id, msg_id, delivered + 1, last, len(bodies), outcome)
+        attempt = (partner_id, msg_id, delivered + 1, last, len(bodies), outcome)
         if outcome.delivered:
-            await self._acknowledge(delivered, last, outcome.status, partner_id, len(bodies))
+            await self._acknowledge(delivered, last, outcome.status, partner_id, len(bodies),
+                                    attempt)
             return None
+        await self._log_attempt(self.d.pool, *attempt)
         return await self._failed(state, partner_id, outcome)
 
     async def _acknowledge(self, delivered: int, last: int, status: int | None,
-                           partner_id: UUID, count: int) -> None:
-        moved = await self.d.pool.fetchval(
-            "UPDATE feed_deliveries SET delivered = $3, inflight_to = NULL, attempt = 0, "
-            "next_at = NULL, failing_since = NULL, last_status = coalesce($4, last_status), "
-            "last_error = NULL WHERE endpoint_id = $1 AND delivered = $2 AND inflight_to = $3 "
-            "RETURNING endpoint_id", self.endpoint_id, delivered, last, status)
+                           partner_id: UUID, count: int, attempt: tuple[Any, ...] | None = None
+                           ) -> None:
+        """Move the place past ``last`` and log the attempt, in one transaction that does
+        not wait for the disk: were the database to lose it in a crash, the request is
+        sent again with the same webhook-id (at least once). What must not be lost, the
+        disclosures, was made durable before sending."""
+        async with self.d.pool.acquire() as conn, conn.transaction():
+            await conn.execute("SET LOCAL synchronous_commit = off")
+            moved = await conn.fetchval(
+                "UPDATE feed_deliveries SET delivered = $3, inflight_to = NULL, attempt = 0, "
+                "next_at = NULL, failing_since = NULL, last_status = coalesce($4, last_status), "
+                "last_error = NULL WHERE endpoint_id = $1 AND delivered = $2 AND inflight_to = $3 "
+                "RETURNING endpoint_id", self.endpoint_id, delivered, last, status)
+            if attempt is not None:
+                await self._log_attempt(conn, *attempt)
         if moved is not None:
             FEED_METRICS.delivered(partner_id, count)
 
@@ -223,9 +234,9 @@ class Delivery:
         except Exception:  # it stays paused (next_at) until the next attempt to record it
             log.exception("could not record that endpoint %s is disabled", self.endpoint_id)
 
-    async def _log_attempt(self, partner_id: UUID, msg_id: str, first: int, last: int,
-                           events: int, outcome: webhooks.Outcome) -> None:
-        await self.d.pool.execute(
+    async def _log_attempt(self, conn: Any, partner_id: UUID, msg_id: str, first: int,
+                           last: int, events: int, outcome: webhooks.Outcome) -> None:
+        await conn.execute(
             "INSERT INTO feed_attempts (endpoint_id, partner_id, webhook_id, first_sequence, "
             "last_sequence, events, at, status, duration_ms, outcome, error) "
             "VALUES ($1, $2, $3, $4, $5, $6, now(), $7, $8, $9, $10)",
