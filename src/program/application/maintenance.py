@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from program.application.access import require_role
 from program.application.base import Handlers
-from program.application.context import CommandContext, Role
-from program.application.unit import CommandResult, UnitOfWork
+from program.application.context import CommandContext
+from program.application.policy import Act, require_role_may
+from program.application.unit import CommandResult, UnitOfWork, authorised_before_running
 from program.domain.maintenance import ProjectionMaintenance
 
 
@@ -17,7 +17,7 @@ class MaintenanceCommands(Handlers):
         reason: str,
     ) -> CommandResult:
         """Record that ``projection`` goes on without the event at ``position``."""
-        require_role(ctx.actor, Role.ADMIN)
+        require_role_may(ctx.actor, Act.MAINTAIN_PROJECTIONS)
 
         async def decide(uow: UnitOfWork) -> dict[str, Any]:
             maintenance = await self._maintenance(uow, projection)
@@ -27,13 +27,13 @@ class MaintenanceCommands(Handlers):
             return {"projection": projection, "position": position}
 
         return await self._run(ctx, "skipProjectionEvent", decide,
-                               key=ProjectionMaintenance.create_id(projection))
+                               authorise=authorised_before_running, key=ProjectionMaintenance.create_id(projection))
 
     async def request_projection_retry(
         self, ctx: CommandContext, projection: str, position: int | None, reason: str
     ) -> CommandResult:
         """Record that an operator asked ``projection`` to try its failing event again now."""
-        require_role(ctx.actor, Role.ADMIN)
+        require_role_may(ctx.actor, Act.MAINTAIN_PROJECTIONS)
 
         async def decide(uow: UnitOfWork) -> dict[str, Any]:
             maintenance = await self._maintenance(uow, projection)
@@ -42,7 +42,7 @@ class MaintenanceCommands(Handlers):
             return {"projection": projection, "position": position}
 
         return await self._run(ctx, "retryProjection", decide,
-                               key=ProjectionMaintenance.create_id(projection))
+                               authorise=authorised_before_running, key=ProjectionMaintenance.create_id(projection))
 
     @staticmethod
     async def _maintenance(uow: UnitOfWork, projection: str) -> ProjectionMaintenance:

@@ -43,6 +43,7 @@ class Act(StrEnum):
     READ_AUDIT_TRAIL = "read the audit trail"
     READ_PROJECTIONS = "read the projections' status"
     READ_LEDGER = "read the transparency log's checkpoints and proofs"
+    MAINTAIN_PROJECTIONS = "skip or retry an event a read model cannot apply"
 
 
 @dataclass(frozen=True)

@@ -78,6 +78,7 @@ INTS: dict[str, tuple[int, int]] = {
     "min_facilitators": (1, 20),
     "capacity": (1, 10_000),
     "max_cohorts": (1, 50),
+    "position": (1, 2**63 - 1),  # a position in the log (bigint)
 }
 
 # Outcome scales in use (Herth Hope Index 12–48, WEMWBS 14–70, CORE-10 0–40) sit far
