@@ -86,6 +86,7 @@ INTS: dict[str, tuple[int, int]] = {
     "capacity": (1, 10_000),
     "max_cohorts": (1, 50),
     "from_sequence": (1, 2**62),
+    "position": (1, 2**63 - 1),  # a position in the log (bigint)
 }
 
 # Outcome scales in use (Herth Hope Index 12–48, WEMWBS 14–70, CORE-10 0–40) sit far

@@ -52,7 +52,7 @@ class ProjectionMaintenance(Aggregate):
 
     def skip(self, position: int, event_type: str | None, reason: str) -> None:
         """Skip the event at ``position``: the read model goes on as if it held nothing."""
-        position = require_int(position, "position", 1)
+        position = require_int(position, "position")
         if position in self._skipped:
             raise EventAlreadySkipped(projection=self._projection, position=position)
         self._skip(position=position, event_type=event_type,
