@@ -94,7 +94,7 @@ ALLOWED: dict[str, set[str]] = {
     "disclosures": {ADMIN, AUDITOR},
     "partnerEvents": {PARTNER},
 }
-INPUT_TYPES.update({
+FEED_INPUT_TYPES = {
     "registerPartner": "RegisterPartnerInput",
     "updatePartner": "UpdatePartnerInput",
     "suspendPartner": "PartnerIdInput",
@@ -106,7 +106,7 @@ INPUT_TYPES.update({
     "disableWebhookEndpoint": "WebhookEndpointInput",
     "removeWebhookEndpoint": "WebhookEndpointInput",
     "replayWebhook": "ReplayWebhookInput",
-})
+}
 PUBLIC_HOOK = "https://93.184.216.34/hook"  # a public address literal: no DNS needed
 
 
@@ -143,7 +143,8 @@ REQUESTS: dict[str, Callable[[Scene], tuple[str, dict[str, Any]]]] = {}
 
 
 def _mutation(name: str, build: Callable[[Scene], dict[str, Any]]) -> None:
-    query = f"mutation M($input: {INPUT_TYPES[name]}!) {{ {name}(input: $input) {{ position }} }}"
+    kind = {**INPUT_TYPES, **FEED_INPUT_TYPES}[name]
+    query = f"mutation M($input: {kind}!) {{ {name}(input: $input) {{ position }} }}"
     REQUESTS[name] = lambda s: (query, {"input": build(s)})
 
 
@@ -238,11 +239,14 @@ async def scene(http: httpx.AsyncClient, token: TokenFactory) -> Scene:
         "programmeId": a.programme_id, "name": "Spare", "format": "ENROLLED", "capacity": 3,
         "startsOn": days(9)}, "cohortId"))["cohortId"]
     await consenting_person(admin, "Settled", a.programme_id)  # consent history exists
-    partner = (await admin.mutate("registerPartner", {
-        "name": "Evaluator A", "purposes": ["research"], "programmeIds": [a.programme_id]},
-        "partnerId"))["partnerId"]
-    added = await admin.mutate("addWebhookEndpoint", {"partnerId": partner, "url": PUBLIC_HOOK},
-                               "endpointId position")
+    partner = (await admin.data(
+        "mutation M($i: RegisterPartnerInput!) { registerPartner(input: $i) { partnerId } }",
+        {"i": {"name": "Evaluator A", "purposes": ["research"],
+               "programmeIds": [a.programme_id]}}))["registerPartner"]["partnerId"]
+    added = (await admin.data(
+        "mutation M($i: AddWebhookEndpointInput!) { addWebhookEndpoint(input: $i) "
+        "{ endpointId position } }",
+        {"i": {"partnerId": partner, "url": PUBLIC_HOOK}}))["addWebhookEndpoint"]
     await admin.data(f'{{ partner(id: "{partner}", consistentWith: {added["position"]}) {{ id }} }}')
 
     def pm(*programmes: str) -> str:
