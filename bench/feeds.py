@@ -241,8 +241,11 @@ async def sse_catchup(url: str, partner_id: Any, head: int) -> float:
     async with httpx.AsyncClient(timeout=60) as client, client.stream(
             "GET", f"{url}/feeds/stream", headers={"Authorization": f"Bearer {token}",
                                                    "Last-Event-ID": "0"}) as response:
+        tail = b""
         async for chunk in response.aiter_bytes():
-            seen += chunk.count(b"\ndata: ")
+            text = tail + chunk  # a marker may straddle two chunks
+            seen += text.count(b"\ndata: ")
+            tail = text[-6:] if not text.endswith(b"\ndata: ") else b""
             if seen >= head:
                 break
     return time.perf_counter() - started
