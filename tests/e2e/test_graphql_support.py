@@ -97,6 +97,8 @@ INPUT_TYPES = {
     "recordAttendance": "RecordAttendanceInput",
     "recordOutcome": "RecordOutcomeInput",
     "eraseParticipant": "ParticipantIdInput",
+    "eraseFacilitator": "FacilitatorIdInput",
+    "issueCheckpoint": "IssueCheckpointInput",
 }
 
 

@@ -78,6 +78,14 @@ def _no_notice_hash(state: dict[str, Any]) -> None:
 class Consent(Aggregate):
     """The current consent of one person for one purpose, and its validity."""
 
+    # v2 keeps the notice's language and digest, for receipts of the changes that end it.
+    class_version = 2
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        state["_language"] = None
+        state["_notice_hash"] = None
+
     class Given(Aggregate.Event):
         """v2 may carry the SHA-256 of the notice's text (``notice_hash``)."""
 
@@ -126,6 +134,8 @@ class Consent(Aggregate):
         self._state: ConsentState | None = None
         self._notice_id: str | None = None
         self._notice_version: str | None = None
+        self._notice_hash: str | None = None
+        self._language: str | None = None
         self._lawful_basis: str | None = None
         self._recipients: list[str] = []
         self._valid_until: date | None = None
@@ -150,6 +160,15 @@ class Consent(Aggregate):
     @property
     def notice_version(self) -> str | None:
         return self._notice_version
+
+    @property
+    def notice_hash(self) -> str | None:
+        """SHA-256 (hex) of the notice's text, when it was given with the change."""
+        return self._notice_hash
+
+    @property
+    def language(self) -> str | None:
+        return self._language
 
     @property
     def lawful_basis(self) -> str | None:
@@ -271,6 +290,7 @@ class Consent(Aggregate):
     ) -> None:
         self._state = ConsentState.GIVEN
         self._notice_id, self._notice_version = notice_id, notice_version
+        self._notice_hash, self._language = notice_hash, language
         self._lawful_basis = lawful_basis
         self._recipients = list(recipients)
         self._valid_until = valid_until
@@ -289,6 +309,7 @@ class Consent(Aggregate):
     ) -> None:
         self._state = ConsentState.REFUSED
         self._notice_id, self._notice_version = notice_id, notice_version
+        self._notice_hash, self._language = notice_hash, language
         self._lawful_basis, self._recipients, self._valid_until = None, [], None
         self._changed_at = at
 
