@@ -6,14 +6,16 @@ transparency log: its position, its chain hash (the Merkle leaf) and a
 ``c2sp.org/tlog-proof@v1`` inclusion proof against a signed checkpoint.
 
 The file is a JSON object ``{"receipt": {…}, "jws": "<header>..<signature>"}``: the
-JWS (RFC 7515) is EdDSA (Ed25519) with a *detached* payload (RFC 7515 appendix F),
-the payload being the RFC 8785 canonical JSON of ``receipt``. So the receipt stays
-readable, and changing any byte of any field of it breaks the signature.
+JWS (RFC 7515) is EdDSA (Ed25519) with a *detached, unencoded* payload (RFC 7515
+appendix F, RFC 7797 ``"b64": false``), the payload being the RFC 8785 canonical JSON
+of ``receipt``: the signature is over those very bytes. So the receipt stays readable,
+any JSON layout of it verifies alike, and changing any field of it breaks the signature.
 
 The key is the log's own Ed25519 key: an auditor needs one public key, the one
 ``GET /ledger/key`` publishes, for checkpoints, proofs and receipts alike. The two
 uses cannot be confused: a JWS signing input (``base64url.base64url``) has no newline,
-while every note the log signs is at least three lines.
+while every note the log signs is at least three lines (canonical JSON writes a newline
+inside a string as ``\n``, never as the character itself).
 """
 
 from __future__ import annotations
@@ -159,8 +161,10 @@ def verify(text: str | bytes, verifier: Verifier, origin: str | None = None) -> 
     header = _header(token)
     if header.get("alg") != "EdDSA" or header.get("kid") != key_id(verifier):
         raise ReceiptError("the receipt is not signed with EdDSA by this key")
-    if header.get("b64") is False or "crit" in header:
-        raise ReceiptError("the receipt's JWS uses options this verifier does not accept")
+    if header.get("b64") is not False or header.get("crit") != ["b64"] or set(header) - {
+            "alg", "b64", "crit", "kid", "typ"}:
+        raise ReceiptError("the receipt's JWS header is not the one receipts use "
+                           '(alg, kid, typ, "b64": false, "crit": ["b64"])')
     try:
         _JWS.decode_complete(token, Ed25519PublicKey.from_public_bytes(verifier.public_key),
                              algorithms=["EdDSA"], detached_payload=rfc8785.dumps(receipt))
