@@ -66,6 +66,7 @@ ALLOWED: dict[str, set[str]] = {
     "eraseParticipant": {ADMIN},
     "eraseFacilitator": {ADMIN},
     "issueCheckpoint": {ADMIN},
+    "exportSubjectData": {ADMIN},
     # queries
     "me": set(ROLES) - {ANONYMOUS},
     "programme": MANAGERS_IN | {AUDITOR},
@@ -163,6 +164,7 @@ for _name, _build in {
     "eraseParticipant": lambda s: {"id": s.a.participant_ids[2]},
     "eraseFacilitator": lambda s: {"id": s.spare_facilitator},
     "issueCheckpoint": lambda s: {},
+    "exportSubjectData": lambda s: {"id": s.a.participant_ids[0]},
 }.items():
     _mutation(_name, _build)
 

@@ -99,6 +99,7 @@ INPUT_TYPES = {
     "eraseParticipant": "ParticipantIdInput",
     "eraseFacilitator": "FacilitatorIdInput",
     "issueCheckpoint": "IssueCheckpointInput",
+    "exportSubjectData": "ParticipantIdInput",
 }
 
 

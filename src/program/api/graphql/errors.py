@@ -13,6 +13,7 @@ from program.application.policy import Forbidden
 from program.domain.errors import DomainError
 from program.projections.queries.paging import InvalidQuery
 from program.application.receipts import ReceiptNotFound
+from program.exports.subject import ReadModelsBehind
 from program.store.checkpoints import LedgerError, LedgerInconsistent
 from program.store.errors import AggregateNotFound, VersionConflict
 from program.store.outage import is_outage
@@ -55,7 +56,7 @@ class BadInput(Exception):
 
 _KNOWN: tuple[type[BaseException], ...] = (
     Unauthenticated, Forbidden, DomainError, NotFound, NotCaughtUp, BadInput, InvalidQuery,
-    IdempotencyKeyReused, LedgerError, LedgerInconsistent, ReceiptNotFound,
+    IdempotencyKeyReused, LedgerError, LedgerInconsistent, ReceiptNotFound, ReadModelsBehind,
 )
 
 
