@@ -98,7 +98,7 @@ def _open(path: Path | None, *, private: bool, binary: bool = False) -> Any:
 
 async def subject_export_command(args: argparse.Namespace, open_services_cm: Any) -> int:
     from program.cli.maintenance import _context
-    from program.exports.subject import export_subject
+    from program.exports.subject import ReadModelsBehind, export_subject
     from program.exports.subject_html import render
     from program.store.errors import AggregateNotFound
 
@@ -108,6 +108,8 @@ async def subject_export_command(args: argparse.Namespace, open_services_cm: Any
             exported = await export_subject(services, _context(args), pid, args.format)
         except AggregateNotFound:
             raise CliError(f"no participant with id {pid}", 1) from None
+        except ReadModelsBehind as exc:
+            raise CliError(str(exc), 1) from None
     text = (render(exported.document) if args.format == "html"
             else json.dumps(exported.document, indent=2, ensure_ascii=False) + "\n")
     with _open(args.output, private=True) as out:
