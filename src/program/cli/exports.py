@@ -54,8 +54,10 @@ def add_audit_commands(audit_sub: Any, open_services_cm: Any) -> None:
         "pseudonymous ids, codes, states, times, hashes; never names, contact details or "
         "free text. The disclosure log comes with partner feeds (not in this program yet).",
     )
-    export.add_argument("dataset", choices=("consent-changes", "audit-trail"))
-    export.add_argument("--format", choices=("csv", "jsonl"), default="csv")
+    export.add_argument("dataset", choices=("consent-changes", "audit-trail"),
+                        help="consent-changes or audit-trail")
+    export.add_argument("--format", choices=("csv", "jsonl"), default="csv",
+                        help="csv (default, with a header row) or jsonl (one JSON object a line)")
     export.add_argument("--output", "-o", type=Path, help="file to write; default: standard output")
     export.add_argument("--participant", help="consent-changes: one person's id")
     export.add_argument("--purpose", help="consent-changes: one purpose")

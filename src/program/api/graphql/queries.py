@@ -125,7 +125,7 @@ class Query(LedgerQueries):
         await _ready(info, consistent_with, Act.READ_FACILITATOR)
         return await lookups.facilitator(info, id)  # type: ignore[return-value]
 
-    @strawberry.field(description="Facilitators by display name.")
+    @strawberry.field(description="Facilitators in the order they registered (names are stored encrypted).")
     async def facilitators(
         self, info: Info, first: int = DEFAULT_PAGE, after: str | None = None,
         consistent_with: ConsistentWith = None,
