@@ -119,3 +119,33 @@ async def test_audit_export_writes_csv_and_json_lines_filtered(
 async def test_audit_export_with_a_bad_filter_fails_plainly(env: dict[str, str]) -> None:
     result = await program("audit", "export", "audit-trail", "--since", "yesterday", env=env)
     assert result.returncode == 2 and "--since" in result.stderr
+
+
+async def test_audit_export_streams_in_chunks_with_flat_memory(services: Services) -> None:
+    """50,000 rows (about 8 MB of CSV) pass through a small, fixed amount of Python memory."""
+    import tracemalloc
+
+    from program.exports import records
+
+    n = 50_000
+    async with services.pool.acquire() as conn:
+        await conn.execute(
+            "INSERT INTO rm_audit_trail.entries (position, recorded_at, aggregate_id, "
+            "aggregate_type, event_type, originator_version, actor, role, hash) "
+            "SELECT 1000000000 + i, now(), gen_random_uuid(), 'Synthetic', 'Bulk', i, "
+            "'bulk-actor', 'ADMIN', sha256(i::text::bytea) FROM generate_series(1, $1) i", n)
+    try:
+        f = records.ExportFilter(actor="bulk-actor")
+        dataset = records.DATASETS["audit-trail"]
+        assert await records.count(services.pool, dataset, f) == n
+        size, lines, chunks = 0, 0, 0
+        tracemalloc.start()
+        async for chunk in records.encoded(services.pool, dataset, f, "csv"):
+            size, lines, chunks = size + len(chunk), lines + chunk.count(b"\n"), chunks + 1
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+    finally:
+        async with services.pool.acquire() as conn:
+            await conn.execute("DELETE FROM rm_audit_trail.entries WHERE actor = 'bulk-actor'")
+    assert lines == n + 1 and chunks == n // records.CHUNK_ROWS + 1
+    assert size > 8_000_000 and peak < size / 4, (size, peak)
