@@ -32,13 +32,19 @@ class Repository:
     are not stored yet) and put back by ``save`` once its events are committed, or
     by ``release`` when it was only read. Sharing one object between concurrent
     commands would let a command build on another's events that then fail.
+
+    The cache keeps the most recently used aggregates: the hot ones (programmes,
+    cohorts, facilitators) and the people a run of commands is working on. Every
+    registration adds two aggregates, so a cache sized for "all of them" (it was
+    50,000) only grows a busy server's memory until it fills; a few thousand hold
+    the hot set.
     """
 
     def __init__(
         self,
         store: EventStore,
         mapper: Mapper,
-        cache_size: int = 50_000,
+        cache_size: int = 4_096,
         snapshot_every: int = 100,
     ) -> None:
         self.store = store
