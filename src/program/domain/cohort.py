@@ -148,6 +148,11 @@ class Cohort(Aggregate):
     def waitlist_count(self) -> int:
         return len(self._waitlist)
 
+    @property
+    def state_size(self) -> int:
+        """How many people the state holds: the store snapshots a large cohort less often."""
+        return len(self._enrolled) + len(self._waitlist)
+
     def is_enrolled(self, participant_id: UUID) -> bool:
         return str(participant_id) in self._enrolled
 

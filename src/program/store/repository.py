@@ -124,12 +124,25 @@ class Repository:
             await self._snapshot_long_streams(aggregates, events)
         return result
 
+    def snapshot_interval(self, aggregate: Aggregate) -> int:
+        """Every ``snapshot_every`` events, or, for an aggregate whose state holds many
+        items (``state_size``: a cohort's members), every power-of-two multiple of it at
+        least that large. A snapshot serialises the whole state, so this keeps its cost
+        per event the same however large the state grows, and a load replays no more
+        events than the snapshot holds items."""
+        interval = self.snapshot_every
+        size = getattr(aggregate, "state_size", 0)
+        while interval < size:
+            interval *= 2
+        return interval
+
     async def _snapshot_long_streams(self, aggregates: tuple[Aggregate, ...], events: list[NewEvent]) -> None:
-        crossed = {
-            e.originator_id for e in events if e.originator_version % self.snapshot_every == 0
-        }
+        versions: dict[UUID, list[int]] = {}
+        for e in events:
+            versions.setdefault(e.originator_id, []).append(e.originator_version)
         for aggregate in aggregates:
-            if aggregate.id in crossed:
+            interval = self.snapshot_interval(aggregate)
+            if any(v % interval == 0 for v in versions.get(aggregate.id, ())):
                 stored = self.mapper.to_stored_event(Snapshot.take(aggregate))
                 await self.store.write_snapshot(
                     aggregate.id, stored.originator_version, stored.topic, stored.state
