@@ -8,7 +8,7 @@ person, record their consent, enrol them into one of ``--cohorts`` cohorts of 12
 The cohorts fill in the first seconds; after that every enrolment lengthens a waitlist,
 so a cost that grows with the size of a cohort shows as falling throughput.
 
-The load runs without pause for ``--rounds`` rounds of ``--seconds`` each (default
+After ``--warmup`` seconds, the load runs without pause for ``--rounds`` rounds of ``--seconds`` each (default
 5 x 30 s). After each round: requests per second, read and write p99, and the server
 process's resident memory. The last line on stdout is one JSON object:
 
@@ -383,8 +383,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--cohorts", type=int, default=4, help="cohorts written into (default 4)")
     parser.add_argument("--write-share", type=float, default=0.3,
                         help="share of requests that are writes (default 0.3)")
-    parser.add_argument("--warmup", type=float, default=3,
-                        help="seconds of load before the first round counts (default 3)")
+    parser.add_argument("--warmup", type=float, default=10,
+                        help="seconds of load before the first round counts, while the "
+                        "clients settle into their mix of reads and queued writes (default 10)")
     parser.add_argument("--seed", type=int, default=6, help="random seed (default 6)")
     args = parser.parse_args()
     if args.rounds < 1 or args.seconds <= 0 or args.clients < 1 or args.cohorts < 1:
