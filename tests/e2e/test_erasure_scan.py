@@ -159,7 +159,8 @@ async def test_erasing_a_person_and_a_facilitator_leaves_no_plaintext_anywhere(
     last = (await admin.mutate("eraseFacilitator", {"id": ids["fid"]}))["position"]
     after = await admin.data(
         "query($p: UUID!, $f: UUID!, $at: Int!) { participant(id: $p, consistentWith: $at) "
-        "{ erased name email phone } facilitator(id: $f) { erased displayName email phone } }",
+        "{ erased name email phone } facilitator(id: $f, consistentWith: $at) "
+        "{ erased displayName email phone } }",
         {"p": ids["pid"], "f": ids["fid"], "at": last})
 
     assert after["participant"] == {"erased": True, "name": None, "email": None, "phone": None}
