@@ -9,6 +9,7 @@ from typing import Any
 
 import asyncpg
 
+from program.application.receipts import DATA_CATEGORIES, ConsentReceipts
 from program.feeds.runtime import start_feeds
 from program.settings import Settings
 from program.store.checkpointer import Checkpointer
@@ -20,6 +21,7 @@ from program.store.mapping import create_mapper
 from program.store.repository import Repository
 from program.store.schema import migrate
 from program.store.subscription import LogListener
+from program.transparency.receipt import Controller
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +39,7 @@ class Services:
     keys: KeyStore
     application: Any
     ledger: CheckpointLog
+    receipts: Any = None
     checkpointer: Checkpointer | None = None
     projections: Any = None
     extras: dict[str, Any] = field(default_factory=dict)
@@ -86,7 +89,9 @@ async def open_services(
     signer = load_signer(settings.ledger_origin, settings.data_dir, settings.ledger_key)
     assert signer is not None
     ledger = CheckpointLog(pool, signer)
-    services = Services(settings, database, pool, store, listener, repository, keys, application, ledger)
+    services = Services(settings, database, pool, store, listener, repository, keys, application,
+                        ledger, receipts=ConsentReceipts(repository, ledger, controller_of(settings),
+                                                         clock=clock))
     if checkpoints and settings.checkpoint_every > 0:
         services.checkpointer = Checkpointer(
             ledger, store, listener,
@@ -98,6 +103,16 @@ async def open_services(
     services.extras["feeds"] = await start_feeds(
         services, run=settings.feeds.run if run_feeds is None else run_feeds)
     return services
+
+
+def controller_of(settings: Settings) -> Controller:
+    """What receipts and subject-access exports say about the data controller."""
+    return Controller(
+        name=settings.controller_name, contact=settings.controller_contact,
+        jurisdiction=settings.jurisdiction, policy_url=settings.privacy_policy_url,
+        retention=settings.retention, withdrawal=settings.withdrawal,
+        data_categories=DATA_CATEGORIES,
+    )
 
 
 async def start_projections(services: Services, *, apply: bool = True) -> Any:

@@ -64,6 +64,9 @@ ALLOWED: dict[str, set[str]] = {
     "recordAttendance": MANAGERS_IN | {FAC_IN},
     "recordOutcome": MANAGERS_IN,
     "eraseParticipant": {ADMIN},
+    "eraseFacilitator": {ADMIN},
+    "issueCheckpoint": {ADMIN},
+    "exportSubjectData": {ADMIN},
     # queries
     "me": set(ROLES) - {ANONYMOUS},
     "programme": MANAGERS_IN | {AUDITOR},
@@ -93,6 +96,11 @@ ALLOWED: dict[str, set[str]] = {
     "webhookAttempts": {ADMIN, PARTNER},
     "disclosures": {ADMIN, AUDITOR},
     "partnerEvents": {PARTNER},
+    "ledgerCheckpoint": {ADMIN, AUDITOR},
+    "ledgerKey": {ADMIN, AUDITOR},
+    "ledgerInclusionProof": {ADMIN, AUDITOR},
+    "ledgerConsistencyProof": {ADMIN, AUDITOR},
+    "consentReceipt": MANAGERS_IN | {AUDITOR},
 }
 FEED_INPUT_TYPES = {
     "registerPartner": "RegisterPartnerInput",
@@ -134,6 +142,7 @@ class Scene:
     spare_programme: str  # A's manager also runs this one (closed by the matrix)
     spare_cohort: str  # of A, no facilitators (cancelled and completed by the matrix)
     session: str
+    spare_facilitator: str  # registered only (erased by the matrix)
     gql: dict[str, Gql]
     partner: str = ""
     endpoint: str = ""
@@ -199,6 +208,9 @@ for _name, _build in {
     "disableWebhookEndpoint": lambda s: {"partnerId": s.partner, "endpointId": s.endpoint},
     "removeWebhookEndpoint": lambda s: {"partnerId": s.partner, "endpointId": s.endpoint},
     "replayWebhook": lambda s: {"endpointId": s.endpoint, "fromSequence": 1},
+    "eraseFacilitator": lambda s: {"id": s.spare_facilitator},
+    "issueCheckpoint": lambda s: {},
+    "exportSubjectData": lambda s: {"id": s.a.participant_ids[0]},
 }.items():
     _mutation(_name, _build)
 
@@ -221,6 +233,13 @@ for _name, _build in {
                                  "{ edges { node { id } } } }",
     "disclosures": lambda s: "{ disclosures(first: 1) { edges { node { id } } } }",
     "partnerEvents": lambda s: "subscription { partnerEvents(after: 0) { sequence } }",
+    "ledgerCheckpoint": lambda s: "{ ledgerCheckpoint { size note } }",
+    "ledgerKey": lambda s: "{ ledgerKey }",
+    "ledgerInclusionProof": lambda s: "{ ledgerInclusionProof(position: 1) { proof } }",
+    "ledgerConsistencyProof": lambda s: "{ ledgerConsistencyProof(fromSize: 1, toSize: 2) "
+                                        "{ text } }",
+    "consentReceipt": lambda s: f'{{ consentReceipt(participantId: "{s.a.participant_ids[0]}", '
+                                'purpose: "programme-participation") { receiptId document } }',
 }.items():
     _query(_name, _build)
 
@@ -248,6 +267,8 @@ async def scene(http: httpx.AsyncClient, token: TokenFactory) -> Scene:
         "{ endpointId position } }",
         {"i": {"partnerId": partner, "url": PUBLIC_HOOK}}))["addWebhookEndpoint"]
     await admin.data(f'{{ partner(id: "{partner}", consistentWith: {added["position"]}) {{ id }} }}')
+    spare_facilitator = (await admin.mutate("registerFacilitator", {
+        "displayName": "Spare", "email": "spare@example.org"}, "facilitatorId"))["facilitatorId"]
 
     def pm(*programmes: str) -> str:
         return token("PROGRAMME_MANAGER", programme_ids=list(programmes))
@@ -263,7 +284,8 @@ async def scene(http: httpx.AsyncClient, token: TokenFactory) -> Scene:
         PARTNER: token("PARTNER", partner_id=partner),
     }
     gql = {role: Gql(http, tokens.get(role)) for role in ROLES}
-    return Scene(a, b, spare, spare_cohort, session, gql, partner, added["endpointId"])
+    return Scene(a, b, spare, spare_cohort, session, spare_facilitator, gql, partner,
+                 added["endpointId"])
 
 
 def _order(role: str) -> int:

@@ -16,8 +16,10 @@ from litestar import Litestar, MediaType, get
 from litestar.datastructures import State
 from litestar.response import Response
 
+from program.api.allocator import fix_mmap_threshold
 from program.api.auth import resolve_secret
 from program.api.feeds import feed_route_handlers
+from program.api.exports import export_route_handlers
 from program.api.ledger import ledger_route_handlers
 from program.api.logs import quiet_loop_errors
 from program.api.observability import (
@@ -153,6 +155,7 @@ def _settle_garbage_collector() -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(50_000, 20, 20)
+    fix_mmap_threshold()  # and keep freed memory from piling up in the C heap
 
 
 def create_app(settings: Settings, services: Services | None = None) -> Litestar:
@@ -189,7 +192,8 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
                 await opened.close()
                 log.info("services closed")
 
-    handlers: list[object] = [health, ready, metrics, *ledger_route_handlers()]
+    handlers: list[object] = [health, ready, metrics, *ledger_route_handlers(),
+                              *export_route_handlers()]
     graphql = optional_import("program.api.graphql", "graphql_route_handlers")
     if graphql is not None:
         handlers.extend(graphql())

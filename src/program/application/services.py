@@ -10,6 +10,7 @@ from program.application.participants import ParticipantCommands
 from program.application.partners import PartnerCommands
 from program.application.programmes import ProgrammeCommands
 from program.application.sessions import SessionCommands
+from program.application.subject_access import SubjectAccessCommands
 
 
 class Application(
@@ -21,5 +22,6 @@ class Application(
     SessionCommands,
     PartnerCommands,
     MaintenanceCommands,
+    SubjectAccessCommands,
 ):
     """Every command of the programme, behind one object the API and CLI share."""

@@ -101,7 +101,7 @@ def _redact(url: str) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from program.cli import audit, feeds, serve, token
+    from program.cli import audit, exports, feeds, serve, token
 
     parser = argparse.ArgumentParser(
         prog="program",
@@ -117,6 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_commands(subparsers, open_services_cm)
     audit.add_commands(subparsers, open_services_cm)
     feeds.add_commands(subparsers, open_services_cm)
+    exports.add_subject_commands(subparsers, open_services_cm)
     _add_db_commands(subparsers)
     try:
         projections = importlib.import_module("program.cli.projections")

@@ -36,6 +36,7 @@ from program.domain.cohort import Cohort
 from program.domain.facilitator import (
     Facilitator,
     FacilitatorAtCapacity,
+    FacilitatorErased,
     FacilitatorNotEligible,
     FacilitatorRetired,
 )
@@ -108,6 +109,7 @@ __all__ = [
     "NotEnrolled",
     "SessionNotFound",
     "FacilitatorAtCapacity",
+    "FacilitatorErased",
     "FacilitatorNotEligible",
     "FacilitatorRetired",
     "OutcomeAlreadyRecorded",

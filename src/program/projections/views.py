@@ -89,8 +89,9 @@ class CohortView:
     cancel_reason: str | None
     planned_at: datetime
     updated_at: datetime
-    enrolled: tuple[UUID, ...]  # in enrolment order
-    waitlist: tuple[UUID, ...]  # head first
+    # The people themselves: ``queries.cohort_members`` (a page of them, in order).
+    enrolled_count: int
+    waitlist_count: int
     places_left: int | None
     facilitators: tuple[CohortFacilitatorView, ...]
     sessions: tuple[SessionView, ...]  # by start time
@@ -100,14 +101,6 @@ class CohortView:
     attendance_rate: float | None
     consecutive_absences: tuple[AbsenceView, ...]  # 3 or more absences in a row, most first
     outcomes: tuple[OutcomeView, ...]
-
-    @property
-    def enrolled_count(self) -> int:
-        return len(self.enrolled)
-
-    @property
-    def waitlist_count(self) -> int:
-        return len(self.waitlist)
 
 
 @dataclass(frozen=True)
@@ -129,9 +122,14 @@ class FacilitatorCohortView:
 
 @dataclass(frozen=True)
 class FacilitatorView:
+    """``personal_data`` is the ciphertext of the name and contact details (decrypted by
+    the API with the live key); ``legacy`` the plaintext of one registered before they
+    were encrypted; both None once erased."""
+
     id: UUID
-    display_name: str
-    email: str
+    personal_data: str | None
+    legacy: dict[str, str | None] | None
+    erased: bool
     status: str
     status_reason: str | None
     max_cohorts: int
@@ -201,6 +199,7 @@ class ConsentChangeView:
     reason: str | None
     at: datetime
     recorded_at: datetime
+    notice_hash: str | None = None  # SHA-256 (hex) of the notice's text, when given
 
 
 @dataclass(frozen=True)

@@ -28,13 +28,21 @@ log = logging.getLogger(__name__)
 
 MAX_BATCH = 512
 
+# The rows, the Merkle subtrees they complete and the notification go in one round
+# trip (data-modifying CTEs run whether or not anything reads them).
 _INSERT = f"""
-INSERT INTO {EVENTS_TABLE}
-    (originator_id, originator_version, topic, state, notification_id,
-     recorded_at, metadata, hash)
-SELECT i, v, t, s, n, r, m::jsonb, h
-FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::bytea[], $5::bigint[],
-            $6::timestamptz[], $7::text[], $8::bytea[]) AS x(i, v, t, s, n, r, m, h)
+WITH e AS (
+    INSERT INTO {EVENTS_TABLE}
+        (originator_id, originator_version, topic, state, notification_id,
+         recorded_at, metadata, hash)
+    SELECT i, v, t, s, n, r, m::jsonb, h
+    FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::bytea[], $5::bigint[],
+                $6::timestamptz[], $7::text[], $8::bytea[]) AS x(i, v, t, s, n, r, m, h)
+), t AS (
+    INSERT INTO {tree.NODES_TABLE} (level, idx, hash)
+    SELECT * FROM unnest($9::smallint[], $10::bigint[], $11::bytea[])
+)
+SELECT pg_notify($12, $13)
 """
 _SELECT = f"""SELECT notification_id, originator_id, originator_version, topic, state,
                      recorded_at, metadata, hash FROM {EVENTS_TABLE}"""
@@ -87,6 +95,7 @@ class EventStore:
         self.pool = pool
         # Off only to measure what the tree costs; it catches up when next switched on.
         self.merkle_tree = merkle_tree
+        self._frontier = tree.Frontier()
         self._queue: asyncio.Queue[_Request] = asyncio.Queue()
         self._writer: asyncio.Task[None] | None = None
         self._closed = False
@@ -217,17 +226,22 @@ class EventStore:
                         fingerprint=req.idempotency.fingerprint,
                     )
                 outcomes.append((req, result))
+            frontier: dict[Any, bytes] | None = None
             if rows:
-                await conn.execute(_INSERT, *map(list, zip(*rows, strict=True)))
+                nodes: dict[Any, bytes] = {}
                 if self.merkle_tree:
-                    await tree.extend(conn, size_before, [r[7] for r in rows])
-                await conn.execute("SELECT pg_notify($1, $2)", NOTIFY_CHANNEL, str(position))
+                    frontier = await self._frontier.at(conn, size_before)
+                    nodes = tree.new_nodes(size_before, [r[7] for r in rows], frontier)
+                await conn.execute(_INSERT, *map(list, zip(*rows, strict=True)),
+                                   *tree.as_columns(nodes), NOTIFY_CHANNEL, str(position))
             if keys:
                 await conn.executemany(
                     "INSERT INTO idempotency_keys (key, command, result, position, fingerprint) "
                     "VALUES ($1, $2, $3::jsonb, $4, $5)",
                     keys,
                 )
+        if frontier is not None:
+            self._frontier.committed(position, frontier)
         for req, outcome in outcomes:
             if req.future.done():
                 continue
@@ -285,6 +299,20 @@ class EventStore:
         async with self.pool.acquire() as conn:
             value = await conn.fetchval(f"SELECT max(notification_id) FROM {EVENTS_TABLE}")
         return int(value or 0)
+
+    async def read_position(self, position: int) -> Recorded | None:
+        """The row at one global position, if there is one."""
+        async with self.pool.acquire() as conn:
+            row = await conn.fetchrow(f"{_SELECT} WHERE notification_id = $1", position)
+        return None if row is None else to_recorded(row)
+
+    async def positions_of(self, originator_id: UUID) -> list[tuple[int, int]]:
+        """(position, version) of each of one aggregate's rows, in version order."""
+        async with self.pool.acquire() as conn:
+            rows = await conn.fetch(
+                f"SELECT notification_id, originator_version FROM {EVENTS_TABLE} "
+                "WHERE originator_id = $1 ORDER BY originator_version", originator_id)
+        return [(r[0], r[1]) for r in rows]
 
     async def read_after(self, position: int, limit: int = 1000) -> list[Recorded]:
         """Rows with a position greater than ``position``, in order."""
