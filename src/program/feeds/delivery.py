@@ -45,17 +45,18 @@ _STATE = """SELECT e.partner_id, e.url, e.enabled, e.removed, e.secrets, e.versi
             WHERE e.endpoint_id = $1"""
 # $1 endpoint, $2 delivered, $3 the acknowledged range's end (NULL: nothing acknowledged),
 # $4 its status, $5 the next range's end (NULL: reserve nothing), $6 the endpoint's version,
-# $7 the builder position the next range was judged at, $8 partner, $9 the people and
-# consents judged, $10 consent topics, $11..$14 the attempt (webhook-id NULL: none),
-# $15..$19 the next range's verdicts.
+# $7 the builder position the next range was judged at, $8 partner, $9 the partner, people
+# and consents judged (looked up by the primary key's originator_id: an index scan, where an
+# OR over notification_id scanned the log), $10 consent topics, $11..$14 the attempt
+# (webhook-id NULL: none), $15..$19 the next range's verdicts.
 _COMMIT = f"""
 WITH go AS (
   SELECT $5::bigint IS NOT NULL
      AND EXISTS (SELECT 1 FROM feed_endpoints WHERE endpoint_id = $1 AND enabled
                  AND NOT removed AND version = $6)
-     AND NOT EXISTS (SELECT 1 FROM {EVENTS_TABLE} WHERE notification_id > $7
-                     AND (originator_id = $8 OR (originator_id = ANY($9::uuid[])
-                                                 AND topic = ANY($10::text[])))) AS ok
+     AND NOT EXISTS (SELECT 1 FROM {EVENTS_TABLE} WHERE originator_id = ANY($9::uuid[])
+                     AND notification_id > $7
+                     AND (originator_id = $8 OR topic = ANY($10::text[]))) AS ok
 ), moved AS (
   UPDATE feed_deliveries SET delivered = coalesce($3, delivered),
          inflight_to = CASE WHEN (SELECT ok FROM go) THEN $5 END,
