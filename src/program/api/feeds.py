@@ -22,6 +22,7 @@ from uuid import UUID
 
 import msgspec
 from litestar import MediaType, Request, Response, get
+from litestar.params import FromPath
 from litestar.response import Stream
 
 from program.api.auth import Unauthenticated, actor_from_authorization
@@ -49,7 +50,7 @@ def _feeds(request: Request[Any, Any, Any]) -> Any:
     services = request.app.state.get("services")
     if services is None:
         return None
-    return services.extras.get("feeds")
+    return services.feeds
 
 
 async def _guard(request: Request[Any, Any, Any], check: Any) -> tuple[Any, Any] | Response[bytes]:
@@ -84,7 +85,7 @@ async def feed_catalogue(request: Request[Any, Any, Any]) -> Response[bytes]:
 
 
 @get("/feeds/schemas/{name:str}", media_type=MediaType.JSON)
-async def feed_schema(request: Request[Any, Any, Any], name: str) -> Response[bytes]:
+async def feed_schema(request: Request[Any, Any, Any], name: FromPath[str]) -> Response[bytes]:
     """The JSON Schema of one public event type."""
     guarded = await _guard(request, require_catalogue)
     if isinstance(guarded, Response):
