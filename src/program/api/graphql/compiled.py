@@ -306,6 +306,10 @@ class Compiler:
 
     def _field(self, parent: GraphQLObjectType, key: str, nodes: list[FieldNode]) -> _Field:
         name = nodes[0].name.value
+        if name == "__typename":  # read ``__class__`` (always there), answer the type's name
+            typename = parent.name
+            return _Field(key, name, nodes, None, parent, None, "__class__", None,  # type: ignore[arg-type]
+                          lambda run, path, value: typename, sync=True)
         if name.startswith("__"):
             raise Unsupported("introspection")
         definition = parent.fields.get(name)
