@@ -8,7 +8,7 @@ from typing import Any
 
 import asyncpg
 
-from program.projections import checkpoint, failures, skips
+from program.projections import changes, checkpoint, failures, skips
 from program.projections.base import Decoder, Projection, RangeProjection, Row, kind_of
 from program.projections.checkpoint import StaleCheckpoint
 from program.projections.failures import EventFailed
@@ -36,15 +36,32 @@ async def project_rows(
     ranged = isinstance(projection, RangeProjection)
     batch = [] if ranged else decoder.envelopes(projection, rows, cache)
     if not ranged and not batch:  # nothing for this read model: only the checkpoint moves
-        await checkpoint.advance(pool, projection.name, expected, position, notify=notify)
+        async with pool.acquire() as conn, conn.transaction():
+            await checkpoint.advance(conn, projection.name, expected, position, notify=notify)
+            if notify:
+                await _tell(conn, projection.name, expected, position, ())
         return position
     async with pool.acquire() as conn, conn.transaction():
         await checkpoint.advance(conn, projection.name, expected, position, notify=notify)
-        if ranged:
-            await projection.apply_range(conn, projection.schema, expected, position)  # type: ignore[attr-defined]
-        else:
-            await projection.apply(conn, projection.schema, batch)
+        token = changes.collect()
+        try:
+            if ranged:
+                await projection.apply_range(conn, projection.schema, expected, position)  # type: ignore[attr-defined]
+            else:
+                await projection.apply(conn, projection.schema, batch)
+        finally:
+            ids = changes.collected(token)
+        if notify:
+            await _tell(conn, projection.name, expected, position,
+                        ids if projection.publishes_changes else None)
     return position
+
+
+async def _tell(conn: asyncpg.Connection, name: str, start: int, end: int,
+                ids: set[str] | tuple[()] | None) -> None:
+    """Which entities the batch changed, to every listening process, on commit."""
+    await conn.execute("SELECT pg_notify($1, $2)", changes.CHANNEL,
+                       changes.payload(name, start, end, ids))
 
 
 async def apply_rows(

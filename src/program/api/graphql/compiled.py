@@ -194,6 +194,7 @@ class Plan:
     operation: OperationDefinitionNode
     fragments: dict[str, FragmentDefinitionNode]
     fields: tuple[_Field, ...]
+    resolved: frozenset[tuple[str, str]] = frozenset()  # (type, field) with a resolver
 
     async def run(self, variables: dict[str, Any] | None, context: Any) -> ExecutionResult | None:
         """The answer, or None when the variables do not coerce (Strawberry then says why)."""
@@ -248,6 +249,7 @@ class Compiler:
     def __init__(self, schema: GraphQLSchema, document: DocumentNode,
                  operation_name: str | None) -> None:
         self.schema = schema
+        self.resolved: set[tuple[str, str]] = set()
         self.fragments: dict[str, FragmentDefinitionNode] = {}
         operation: OperationDefinitionNode | None = None
         for definition in document.definitions:
@@ -274,7 +276,7 @@ class Compiler:
         root = self.schema.query_type
         assert root is not None
         fields = self.fields(root, [self.operation.selection_set])
-        return Plan(self.schema, self.operation, self.fragments, fields)
+        return Plan(self.schema, self.operation, self.fragments, fields, frozenset(self.resolved))
 
     def fields(self, parent: GraphQLObjectType,
                selection_sets: Sequence[SelectionSetNode]) -> tuple[_Field, ...]:
@@ -319,6 +321,8 @@ class Compiler:
         basic = (getattr(definition.resolve, "_is_default", False) and strawberry_field is not None
                  and _reads_attribute(strawberry_field))
         static: dict[str, Any] | None = None
+        if not basic:
+            self.resolved.add((parent.name, name))
         if not basic and not _uses_variables(nodes[0]):
             static = get_argument_values(definition, nodes[0], None)
         f = _Field(key, name, nodes, definition, parent, definition.type,

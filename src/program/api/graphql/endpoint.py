@@ -142,7 +142,7 @@ async def answer_post(schema: BaseSchema, request: Request[Any, Any, Any]) -> Re
 
         await shadow.compare(gql, body, lambda: again(False), lambda: again(True))
     if ticket is not None and not result.errors:
-        results.store(ticket, body)
+        results.store(ticket, body, _reads(plan, context))
     if result.errors and any((e.extensions or {}).get("code") == UNAVAILABLE for e in result.errors):
         return _unavailable(body, result.data)
     return json_response(body)
@@ -187,6 +187,26 @@ async def run_plan(schema: BaseSchema, plan: _compiled.Plan, gql: GraphQLRequest
             for error in result.errors:
                 _errors.label(error)
     return result
+
+
+# Fields whose resolvers read only through the request's loaders, which record what they
+# read (``Loaders.reads``). An answer that resolved any other field (a list, a field added
+# later, anything Strawberry answered) is kept as depending on every read model.
+RECORDED_READS = frozenset({
+    ("Query", "me"), ("Query", "cohort"), ("Query", "programme"), ("Query", "facilitator"),
+    ("Query", "participant"), ("Cohort", "programme"), ("CohortFacilitator", "facilitator"),
+    ("CohortMember", "participant"), ("Absence", "participant"), ("Facilitator", "cohort"),
+    ("Participant", "cohort"), ("Participant", "name"), ("Participant", "email"),
+    ("Participant", "phone"), ("Participant", "referralSource"),
+})
+
+
+def _reads(plan: _compiled.Plan | None, context: GraphQLContext) -> _cache.Reads | None:
+    """What an answer read, when every field it resolved records it; else None."""
+    if plan is None or not plan.resolved <= RECORDED_READS:
+        return None
+    loaders = context.__dict__.get("loaders")  # built on first use: none means none read
+    return {} if loaders is None else loaders.read_sets()
 
 
 _PLANS: dict[int, tuple[BaseSchema, _compiled.Plans | None]] = {}

@@ -237,6 +237,7 @@ class CohortDashboardProjection(Projection):
 
     name = "cohort_dashboard"
     version = 2
+    publishes_changes = True  # rows keyed by cohort (or programme) id, all through Rows
     handles = frozenset(HANDLERS)
     tables = (COHORTS, FACILITATORS, PROGRAMMES)
     indexes = (

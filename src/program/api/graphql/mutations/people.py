@@ -120,5 +120,5 @@ class ParticipantMutations:
     @strawberry.mutation(description="Erase a person's personal data for good (admins).")
     async def erase_participant(self, info: Info, input: ParticipantIdInput) -> ParticipantPayload:
         result = await run(info, input,
-                           lambda app, ctx: app.erase_participant(ctx, input.id))
+                           lambda app, ctx: app.erase_participant(ctx, input.id), shreds_keys=True)
         return build(ParticipantPayload, result)
