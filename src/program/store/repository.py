@@ -32,6 +32,10 @@ class Repository:
     are not stored yet) and put back by ``save`` once its events are committed, or
     by ``release`` when it was only read. Sharing one object between concurrent
     commands would let a command build on another's events that then fail.
+
+    Other processes append to the same log, so a cached aggregate is brought up to
+    date (the events after its version, one indexed read) before a command decides on
+    it; what still lands between that read and the append is a version conflict.
     """
 
     def __init__(
@@ -62,6 +66,10 @@ class Repository:
     ) -> A:
         latest = version is None and as_of is None
         aggregate = self._cache.pop(originator_id, None) if latest else None
+        if aggregate is not None:
+            newer = await self.store.read_aggregate(originator_id, after_version=aggregate.version)
+            if newer:
+                aggregate = self._replay(newer, aggregate)
         if aggregate is None:
             aggregate = await self._load(originator_id, version, as_of)
         if cls is not None and not isinstance(aggregate, cls):
