@@ -103,10 +103,10 @@ class ParticipantCommands(Handlers):
         async def decide(uow: UnitOfWork) -> dict[str, Any]:
             cohort = await uow.get(cid, Cohort)
             participant = await uow.get(pid, Participant)
-            head = cohort.waitlist[0] if cohort.waitlist else None
+            head = next(iter(cohort.waitlist_head(1)), None)
             cohort.withdraw(pid, reason)
             participant.leave_cohort(cid)
-            promoted = head if head is not None and head in cohort.enrolled else None
+            promoted = head if head is not None and cohort.is_enrolled(head) else None
             return ids(cohort_id=cid, participant_id=pid, promoted_participant_id=promoted)
 
         return await self._run(ctx, "withdrawParticipant", decide,

@@ -36,13 +36,19 @@ class Repository:
     Other processes append to the same log, so a cached aggregate is brought up to
     date (the events after its version, one indexed read) before a command decides on
     it; what still lands between that read and the append is a version conflict.
+
+    The cache keeps the most recently used aggregates: the hot ones (programmes,
+    cohorts, facilitators) and the people a run of commands is working on. Every
+    registration adds two aggregates, so a cache sized for "all of them" (it was
+    50,000) only grows a busy server's memory until it fills; a few thousand hold
+    the hot set.
     """
 
     def __init__(
         self,
         store: EventStore,
         mapper: Mapper,
-        cache_size: int = 50_000,
+        cache_size: int = 4_096,
         snapshot_every: int = 100,
     ) -> None:
         self.store = store
@@ -126,12 +132,25 @@ class Repository:
             await self._snapshot_long_streams(aggregates, events)
         return result
 
+    def snapshot_interval(self, aggregate: Aggregate) -> int:
+        """Every ``snapshot_every`` events, or, for an aggregate whose state holds many
+        items (``state_size``: a cohort's members), every power-of-two multiple of it at
+        least that large. A snapshot serialises the whole state, so this keeps its cost
+        per event the same however large the state grows, and a load replays no more
+        events than the snapshot holds items."""
+        interval = self.snapshot_every
+        size = getattr(aggregate, "state_size", 0)
+        while interval < size:
+            interval *= 2
+        return interval
+
     async def _snapshot_long_streams(self, aggregates: tuple[Aggregate, ...], events: list[NewEvent]) -> None:
-        crossed = {
-            e.originator_id for e in events if e.originator_version % self.snapshot_every == 0
-        }
+        versions: dict[UUID, list[int]] = {}
+        for e in events:
+            versions.setdefault(e.originator_id, []).append(e.originator_version)
         for aggregate in aggregates:
-            if aggregate.id in crossed:
+            interval = self.snapshot_interval(aggregate)
+            if any(v % interval == 0 for v in versions.get(aggregate.id, ())):
                 stored = self.mapper.to_stored_event(Snapshot.take(aggregate))
                 await self.store.write_snapshot(
                     aggregate.id, stored.originator_version, stored.topic, stored.state

@@ -194,7 +194,8 @@ async def run_plan(schema: BaseSchema, plan: _compiled.Plan, gql: GraphQLRequest
 # later, anything Strawberry answered) is kept as depending on every read model.
 RECORDED_READS = frozenset({
     ("Query", "me"), ("Query", "cohort"), ("Query", "programme"), ("Query", "facilitator"),
-    ("Query", "participant"), ("Cohort", "programme"), ("CohortFacilitator", "facilitator"),
+    ("Query", "participant"), ("Cohort", "programme"), ("Cohort", "enrolled"),
+    ("Cohort", "waitlist"), ("CohortFacilitator", "facilitator"),
     ("CohortMember", "participant"), ("Absence", "participant"), ("Facilitator", "cohort"),
     ("Participant", "cohort"), ("Participant", "name"), ("Participant", "email"),
     ("Participant", "phone"), ("Participant", "referralSource"),
