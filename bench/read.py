@@ -180,7 +180,7 @@ def generate(target: int, seed: int = 7, programmes: int = 20, per_programme: in
             f = Facilitator.register(f"Volunteer {p}-{i}", f"v{p}.{i}@example.org", 2)
             f.begin_training()
             for kind in KINDS:
-                f.record_credential(kind, date(2030, 1, 1))
+                f.record_credential(kind, date(2099, 1, 1))  # long runs span years
             f.activate(START)
             h.record("registerFacilitator", f)
             leads[programme.id].append(f)
