@@ -58,6 +58,9 @@ SAMPLE_INPUTS: dict[str, dict[str, Any]] = {
     "recordOutcome": {"participantId": X, "cohortId": X, "measure": "HHI",
                       "timepoint": "BASELINE", "score": 30},
     "eraseParticipant": {"id": X},
+    "eraseFacilitator": {"id": X},
+    "issueCheckpoint": {},
+    "exportSubjectData": {"id": X},
 }
 assert set(SAMPLE_INPUTS) == set(INPUT_TYPES)
 

@@ -97,6 +97,9 @@ INPUT_TYPES = {
     "recordAttendance": "RecordAttendanceInput",
     "recordOutcome": "RecordOutcomeInput",
     "eraseParticipant": "ParticipantIdInput",
+    "eraseFacilitator": "FacilitatorIdInput",
+    "issueCheckpoint": "IssueCheckpointInput",
+    "exportSubjectData": "ParticipantIdInput",
 }
 
 

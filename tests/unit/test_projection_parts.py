@@ -27,7 +27,7 @@ def every_kind_of_event() -> list[Any]:
     """Domain events of every aggregate, as the commands would produce them."""
     programme = Programme.create("Hope", "weekly", None, ["HHI"], 2)
     programme.activate()
-    f = Facilitator.register("Sam", "sam@example.org", 2)
+    f = Facilitator.register(uuid.uuid4(), "aesgcm1:eA==", 2)
     f.begin_training()
     for kind in ("PEER_SUPPORT_TRAINING", "SAFEGUARDING", "BACKGROUND_CHECK"):
         f.record_credential(kind, date(2030, 1, 1))

@@ -36,6 +36,7 @@ from program.domain.cohort import Cohort
 from program.domain.facilitator import (
     Facilitator,
     FacilitatorAtCapacity,
+    FacilitatorErased,
     FacilitatorNotEligible,
     FacilitatorRetired,
 )
@@ -97,6 +98,7 @@ __all__ = [
     "NotEnrolled",
     "SessionNotFound",
     "FacilitatorAtCapacity",
+    "FacilitatorErased",
     "FacilitatorNotEligible",
     "FacilitatorRetired",
     "OutcomeAlreadyRecorded",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import strawberry
 
+from program.api.graphql.ledger import LedgerMutations
+from program.api.graphql.subject import SubjectAccessMutations
 from program.api.graphql.mutations.people import FacilitatorMutations, ParticipantMutations
 from program.api.graphql.mutations.programmes import CohortMutations, ProgrammeMutations
 from program.api.graphql.mutations.sessions import SessionMutations
@@ -16,6 +18,8 @@ class Mutation(
     FacilitatorMutations,
     ParticipantMutations,
     SessionMutations,
+    LedgerMutations,
+    SubjectAccessMutations,
 ):
     """Every command of the programme; each returns the ids it touched and the new position."""
 
