@@ -303,7 +303,8 @@ class ProjectionRunner:
             if self.stuck.skips_changed(name):
                 self._skips[name] = await skips.skipped(self.store, self.repository.mapper, name)
             position = await apply_rows(self.pool, projection, self.decoder, rows, position,
-                                        self._skips.get(name, frozenset()), self._decoded)
+                                        self._skips.get(name, frozenset()), self._decoded,
+                                        heard=self.changes.record)
             self.applied[name] += len(rows)
             await self.stuck.recovered(name, position)
             self._advanced(name, position)
