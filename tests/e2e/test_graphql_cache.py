@@ -7,6 +7,7 @@ and miss counters show whether an answer came from the cache.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -398,6 +399,17 @@ async def test_an_answer_outlives_writes_to_what_it_did_not_read(
     assert watched.moved() == Counts(hits=1, misses=0)
     await admin.data("{ me { subject } }")
     assert watched.moved() == Counts(hits=1, misses=0)
+
+
+async def test_a_crowd_asking_at_once_is_answered_by_one_computation(
+    admin: Gql, world: World, services: Services, watched: Watched
+) -> None:
+    """Many callers polling one dashboard the moment its answer expired: one of them
+    computes it, the others are served that answer."""
+    await settled(services)
+    answers = await asyncio.gather(*(admin.data(DASHBOARD, dashboard(world)) for _ in range(10)))
+    assert all(a == answers[0] for a in answers)
+    assert watched.moved() == Counts(hits=9, misses=1)
 
 
 async def test_an_answer_that_read_a_whole_list_goes_with_any_change_to_its_read_model(

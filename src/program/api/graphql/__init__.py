@@ -62,6 +62,8 @@ never changes what a caller sees beyond what eventual consistency already allows
   because some fields depend on the clock (``nextSession``, ``daysToExpiry``). A
   ``consistentWith`` request is served from the cache only when the read models had
   already reached that position.
+- Identical requests arriving while the first of them is being answered wait for that
+  answer and are served it (under the same rules) rather than each computing it again.
 - Nothing is cached when no runner watches the read models in this process (or its
   LISTEN connection is lost) or while a read model is being rebuilt.
 - ``PROGRAM_GRAPHQL_CACHE=0`` turns it off. It keeps at most 1024 answers of up to

@@ -14,6 +14,7 @@ not known stays valid only while every read model stands still.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import time
@@ -92,6 +93,7 @@ class ResultCache:
         self.bytes = 0
         self.generation = 0
         self._entries: OrderedDict[Key, _Entry] = OrderedDict()
+        self._computing: dict[Key, asyncio.Future[None]] = {}
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> ResultCache:
@@ -129,6 +131,37 @@ class ResultCache:
             self._drop(ticket.key)
         self.misses += 1
         return None
+
+    async def after_the_same(self, ticket: Ticket) -> bytes | None:
+        """When the same request (same key) is being answered already, wait for that
+        answer and serve it if it may be served to this ticket: one computation for a
+        crowd asking at once, instead of one each (a dashboard many poll, the moment its
+        answer expired). The caller computes its own answer otherwise."""
+        computing = self._computing.get(ticket.key)
+        if computing is None:
+            return None
+        await asyncio.shield(computing)
+        entry = self._entries.get(ticket.key)
+        if (entry is None or entry.runner is not ticket.runner
+                or entry.generation != self.generation or ticket.started >= entry.expires
+                or not _unchanged(entry, ticket)):
+            return None
+        self._entries.move_to_end(ticket.key)
+        self.misses -= 1  # counted by ``lookup``; served after all
+        self.hits += 1
+        return entry.body
+
+    def computing(self, ticket: Ticket) -> Callable[[], None]:
+        """Mark the ticket's key as being answered; call what it returns when done."""
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._computing.setdefault(ticket.key, future)
+
+        def done() -> None:
+            if self._computing.get(ticket.key) is future:
+                del self._computing[ticket.key]
+            future.set_result(None)
+
+        return done
 
     def store(self, ticket: Ticket, body: bytes, reads: Reads | None = None) -> None:
         """Keep a successful answer under the positions read before it was computed.

@@ -118,8 +118,24 @@ async def answer_post(schema: BaseSchema, request: Request[Any, Any, Any]) -> Re
     context = build_context(request)
     results = _cache.results
     ticket = _ticket(results, context, gql)
-    if ticket is not None and (hit := results.lookup(ticket)) is not None:
-        return json_response(hit)
+    done = None
+    if ticket is not None:
+        if (hit := results.lookup(ticket)) is not None:
+            return json_response(hit)
+        if (hit := await results.after_the_same(ticket)) is not None:
+            return json_response(hit)
+        done = results.computing(ticket)
+    try:
+        return await _answer(schema, request, gql, context, results, ticket)
+    finally:
+        if done is not None:
+            done()
+
+
+async def _answer(schema: BaseSchema, request: Request[Any, Any, Any], gql: GraphQLRequest,
+                  context: GraphQLContext, results: _cache.ResultCache,
+                  ticket: _cache.Ticket | None) -> Response[bytes]:
+    """Answer a request no cached answer served (and keep the answer when it may be)."""
     plan = plan_for(schema, gql)
     result = None
     if plan is not None:
