@@ -39,6 +39,9 @@ EXPECTED_CODES = {
     "UnknownMeasure": "UNKNOWN_MEASURE",
     "OutcomeAlreadyRecorded": "OUTCOME_ALREADY_RECORDED",
     "ParticipantErased": "PARTICIPANT_ERASED",
+    "PartnerRetired": "PARTNER_RETIRED",
+    "TooManyEndpoints": "TOO_MANY_ENDPOINTS",
+    "UnknownEndpoint": "UNKNOWN_WEBHOOK_ENDPOINT",
     "EventAlreadySkipped": "EVENT_ALREADY_SKIPPED",
 }
 

@@ -57,6 +57,14 @@ from program.domain.consent import (
     ConsentRequired,
     InvalidConsentChange,
 )
+from program.domain.partner import (
+    PUBLIC_EVENT_TYPES,
+    Partner,
+    PartnerRetired,
+    PartnerStatus,
+    TooManyEndpoints,
+    UnknownEndpoint,
+)
 
 __all__ = [
     # aggregates
@@ -65,6 +73,7 @@ __all__ = [
     "Facilitator",
     "Participant",
     "Consent",
+    "Partner",
     "ProjectionMaintenance",
     # values
     "DEFAULT_CONSENT_PURPOSE",
@@ -81,6 +90,8 @@ __all__ = [
     "LawfulBasis",
     "ProgrammeStatus",
     "Timepoint",
+    "PartnerStatus",
+    "PUBLIC_EVENT_TYPES",
     # errors
     "DomainError",
     "InvalidInput",
@@ -106,5 +117,8 @@ __all__ = [
     "UnknownMeasure",
     "ConsentRequired",
     "InvalidConsentChange",
+    "PartnerRetired",
+    "TooManyEndpoints",
+    "UnknownEndpoint",
     "EventAlreadySkipped",
 ]
