@@ -5,10 +5,11 @@ from __future__ import annotations
 import contextlib
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import asyncpg
 
+from program.application.context import Clock
 from program.application.receipts import DATA_CATEGORIES, ConsentReceipts
 from program.feeds.runtime import FeedService, start_feeds
 from program.settings import Settings
@@ -69,7 +70,7 @@ async def open_services(
     *,
     database: Database | None = None,
     run_projections: bool | None = None,
-    clock: Any = None,
+    clock: Clock | None = None,
     run_feeds: bool | None = None,
     checkpoints: bool = False,
 ) -> Services:

@@ -7,16 +7,17 @@ from typing import Any
 from uuid import UUID
 
 from program.application.context import Clock, CommandContext, SystemClock
+from program.application.ports import Aggregates, PersonalDataKeys
 from program.application.unit import Authorise, CommandResult, CommandRunner, Decide
 from program.domain.errors import InvalidInput
-from program.store.keys import KeyStore
-from program.store.repository import Repository
 
 
 class Handlers:
     """Base of the command-handler mixins that make up ``Application``."""
 
-    def __init__(self, repository: Repository, keys: KeyStore, clock: Clock | None = None) -> None:
+    def __init__(
+        self, repository: Aggregates, keys: PersonalDataKeys, clock: Clock | None = None
+    ) -> None:
         self.repository = repository
         self.keys = keys
         self.clock: Clock = clock or SystemClock()

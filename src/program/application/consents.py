@@ -12,11 +12,11 @@ from program.application.base import Handlers, as_uuid, ids
 from program.application.context import CommandContext
 from program.application.membership import leave_cohort
 from program.application.policy import Act
+from program.application.ports import event_id
 from program.application.unit import Authorise, CommandResult, UnitOfWork
 from program.domain.consent import Consent
 from program.domain.participant import Participant
 from program.domain.programme import Programme
-from program.store.repository import event_id
 
 
 

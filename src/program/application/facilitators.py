@@ -11,9 +11,9 @@ from program.application import policy, targets
 from program.application.base import Handlers, as_uuid, ids
 from program.application.context import CommandContext
 from program.application.policy import Act
+from program.application.ports import encrypt
 from program.application.unit import CommandResult, UnitOfWork, authorised_before_running
 from program.domain.facilitator import Facilitator, contact_details
-from program.store.keys import encrypt
 
 
 class FacilitatorCommands(Handlers):

@@ -11,6 +11,7 @@ from program.application.base import Handlers, as_uuid, ids
 from program.application.context import CommandContext
 from program.application.membership import leave_cohort
 from program.application.policy import Act
+from program.application.ports import KeyErased, decrypt, encrypt
 from program.application.unit import Authorise, CommandResult, UnitOfWork, authorised_before_running
 from program.domain.cohort import Cohort
 from program.domain.cohort_errors import NotEnrolled
@@ -18,7 +19,6 @@ from program.domain.consent import Consent, ConsentRequired
 from program.domain.participant import Participant
 from program.domain.programme import Programme
 from program.domain.values import CohortFormat, optional_text, require_text
-from program.store.keys import KeyErased, decrypt, encrypt
 
 
 def may_enrol(ctx: CommandContext, cohort_id: UUID, participant_id: UUID) -> Authorise:

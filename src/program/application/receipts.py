@@ -18,10 +18,9 @@ from uuid import UUID
 from program.application import policy
 from program.application.context import Actor, Clock, SystemClock
 from program.application.policy import Act
+from program.application.ports import Aggregates, Ledger
 from program.domain.consent import Consent
 from program.domain.participant import Participant
-from program.store.checkpoints import CheckpointLog
-from program.store.repository import Repository
 from program.transparency import receipt as receipts
 from program.transparency.receipt import ConsentChangeFacts, Controller
 
@@ -60,7 +59,7 @@ class IssuedReceipt:
 class ConsentReceipts:
     """Issues signed consent receipts to those the access policy lets read them."""
 
-    def __init__(self, repository: Repository, ledger: CheckpointLog, controller: Controller,
+    def __init__(self, repository: Aggregates, ledger: Ledger, controller: Controller,
                  clock: Clock | None = None) -> None:
         self.repository = repository
         self.ledger = ledger

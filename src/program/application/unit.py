@@ -16,10 +16,13 @@ from eventsourcing.domain import Aggregate
 
 from program.application.context import CommandContext
 from program.application.idempotency import IdempotencyKeyReused, scoped_key
-from program.store.errors import AggregateNotFound, VersionConflict
-from program.store.eventstore import Idempotency
-from program.store.records import AppendResult
-from program.store.repository import Repository
+from program.application.ports import (
+    AggregateNotFound,
+    Aggregates,
+    AppendResult,
+    Idempotency,
+    VersionConflict,
+)
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +47,7 @@ class CommandResult:
 class UnitOfWork:
     """The aggregates one attempt loaded or created, saved together or not at all."""
 
-    repository: Repository
+    repository: Aggregates
     loaded: dict[UUID, tuple[Aggregate, int]] = field(default_factory=dict)
     added: list[Aggregate] = field(default_factory=list)
     metadata_for: dict[UUID, dict[str, Any]] = field(default_factory=dict)
@@ -131,7 +134,7 @@ class AggregateLocks:
 class CommandRunner:
     """Runs commands against one repository with bounded retries."""
 
-    def __init__(self, repository: Repository) -> None:
+    def __init__(self, repository: Aggregates) -> None:
         self.repository = repository
         self.locks = AggregateLocks()
 

@@ -55,7 +55,7 @@ async def _caught_up(services: Services, position: int) -> None:
     from program.projections.queries import projection_status
 
     runner = services.projections
-    if runner is not None and hasattr(runner, "wait_for"):
+    if runner is not None:
         if await runner.wait_for(position, CATCH_UP_TIMEOUT):
             return
     else:

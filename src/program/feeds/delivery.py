@@ -21,19 +21,21 @@ import logging
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from uuid import UUID
 
 import asyncpg
+import httpx
 
-from program.application.context import Actor, CommandContext
+from program.application.context import Actor, Clock, CommandContext
+from program.application.services import Application
 from program.feeds import disclose, webhooks
 from program.feeds.envelope import batch
+from program.feeds.listen import FeedListener
 from program.feeds.metrics import FEED_METRICS
+from program.feeds.secrets import SecretBox
+from program.feeds.settings import FeedSettings
 from program.store.schema import EVENTS_TABLE
-
-if TYPE_CHECKING:
-    from program.feeds.dispatcher import Dispatcher
 
 log = logging.getLogger(__name__)
 
@@ -95,10 +97,31 @@ class Request:
         return [r.body for r in self.judged.disclosed]
 
 
+class Dispatching(Protocol):
+    """What a delivery shares with the others of its process (``dispatcher.Dispatcher``)."""
+
+    @property
+    def pool(self) -> asyncpg.Pool: ...
+    @property
+    def listener(self) -> FeedListener: ...
+    @property
+    def application(self) -> Application: ...
+    @property
+    def secrets(self) -> SecretBox: ...
+    @property
+    def settings(self) -> FeedSettings: ...
+    @property
+    def clock(self) -> Clock: ...
+    @property
+    def client(self) -> httpx.AsyncClient: ...
+    @property
+    def slots(self) -> asyncio.Semaphore: ...
+
+
 class Delivery:
     """The loop that delivers one endpoint while this process holds its lock."""
 
-    def __init__(self, dispatcher: Dispatcher, endpoint_id: UUID, lost: asyncio.Event) -> None:
+    def __init__(self, dispatcher: Dispatching, endpoint_id: UUID, lost: asyncio.Event) -> None:
         self.d = dispatcher
         self.endpoint_id = endpoint_id
         self.lost = lost  # the lock is gone: another dispatcher may be sending

@@ -11,12 +11,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import Any
 from uuid import UUID
 
 import asyncpg
 import httpx
 
+from program.application.context import Clock
+from program.application.services import Application
 from program.feeds.delivery import Delivery
 from program.feeds.listen import FeedListener
 from program.feeds.locks import LockSet
@@ -33,8 +34,9 @@ def lock_name(endpoint_id: UUID) -> str:
 class Dispatcher:
     """Runs one delivery task per endpoint whose lock this process holds."""
 
-    def __init__(self, pool: asyncpg.Pool, url: str, listener: FeedListener, application: Any,
-                 secrets: SecretBox, settings: FeedSettings, clock: Any) -> None:
+    def __init__(self, pool: asyncpg.Pool, url: str, listener: FeedListener,
+                 application: Application, secrets: SecretBox, settings: FeedSettings,
+                 clock: Clock) -> None:
         self.pool = pool
         self.listener = listener
         self.application = application

@@ -7,9 +7,13 @@ import asyncio
 import contextlib
 import logging
 from datetime import timedelta
-from typing import Any
+from typing import Protocol
 from uuid import UUID
 
+import asyncpg
+
+from program.application.context import Clock
+from program.application.services import Application
 from program.domain.errors import InvalidInput
 from program.feeds import tables
 from program.feeds.builder import FeedBuilder, StaleCheckpoint
@@ -20,6 +24,11 @@ from program.feeds.metrics import FEED_METRICS
 from program.feeds.pseudonyms import Pseudonyms, resolve_master_key
 from program.feeds.secrets import SecretBox
 from program.feeds.urls import UnsafeUrl, check
+from program.settings import Settings
+from program.store.database import Database
+from program.store.keys import KeyStore
+from program.store.repository import Repository
+from program.store.subscription import LogListener
 
 log = logging.getLogger(__name__)
 BUILDER_LOCK = "program.feeds:builder"
@@ -46,10 +55,29 @@ class FeedTools:
         await self.secrets.keys.destroy(endpoint_id)
 
 
+class FeedHost(Protocol):
+    """What feeds use of the running program (``bootstrap.Services`` is one)."""
+
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def pool(self) -> asyncpg.Pool: ...
+    @property
+    def database(self) -> Database: ...
+    @property
+    def keys(self) -> KeyStore: ...
+    @property
+    def repository(self) -> Repository: ...
+    @property
+    def application(self) -> Application: ...
+    @property
+    def listener(self) -> LogListener: ...
+
+
 class FeedService:
     """Starts and stops feeds in a process (``run``: build and deliver here too)."""
 
-    def __init__(self, services: Any, *, run: bool) -> None:
+    def __init__(self, services: FeedHost, *, run: bool) -> None:
         settings = services.settings
         self.services = services
         self.settings = settings.feeds
@@ -71,7 +99,7 @@ class FeedService:
         return await FEED_METRICS.render(self.pool)
 
     @property
-    def clock(self) -> Any:
+    def clock(self) -> Clock:
         return self.services.application.clock
 
     async def start(self) -> None:
@@ -131,7 +159,7 @@ class FeedService:
                     await asyncio.wait_for(waiter.wait(), 1.0)
 
 
-async def start_feeds(services: Any, *, run: bool) -> FeedService:
+async def start_feeds(services: FeedHost, *, run: bool) -> FeedService:
     feeds = FeedService(services, run=run)
     await feeds.start()
     return feeds

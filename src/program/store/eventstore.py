@@ -16,6 +16,7 @@ from program.store.outage import is_outage
 from program.store.records import (
     GENESIS_HASH,
     AppendResult,
+    Idempotency,
     NewEvent,
     Recorded,
     canonical_json,
@@ -48,16 +49,6 @@ SELECT pg_notify($12, $13)
 """
 _SELECT = f"""SELECT notification_id, originator_id, originator_version, topic, state,
                      recorded_at, metadata, hash FROM {EVENTS_TABLE}"""
-
-
-@dataclass
-class Idempotency:
-    """A command's idempotency key and the result to replay when it is used again."""
-
-    key: str
-    command: str
-    result: Any = None
-    fingerprint: str | None = None  # of the command's input; a reuse must match it
 
 
 @dataclass

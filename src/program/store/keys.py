@@ -1,22 +1,15 @@
-"""Per-person data keys, and AES-GCM encryption of personal data under them."""
+"""Per-person data keys in PostgreSQL (the sealing itself is ``store.sealing``)."""
 
 from __future__ import annotations
 
-import base64
-import json
-import os
-from typing import Any
 from uuid import UUID
 
 import asyncpg
-from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-_PREFIX = "aesgcm1:"
+from program.store.sealing import KeyErased, decrypt, encrypt
 
-
-class KeyErased(Exception):
-    """The person's data key was destroyed: their personal data is gone for good."""
+__all__ = ["KeyErased", "KeyStore", "decrypt", "encrypt"]
 
 
 class KeyStore:
@@ -61,24 +54,3 @@ class KeyStore:
                 "DO UPDATE SET key = NULL, destroyed_at = coalesce(personal_data_keys.destroyed_at, now())",
                 subject_id,
             )
-
-
-def encrypt(key: bytes, subject_id: UUID, data: dict[str, Any]) -> str:
-    """Ciphertext as text, bound to the person's id so it cannot be moved to another."""
-    nonce = os.urandom(12)
-    plaintext = json.dumps(data, sort_keys=True).encode()
-    sealed = AESGCM(key).encrypt(nonce, plaintext, subject_id.bytes)
-    return _PREFIX + base64.b64encode(nonce + sealed).decode()
-
-
-def decrypt(key: bytes | None, subject_id: UUID, ciphertext: str) -> dict[str, Any]:
-    if key is None:
-        raise KeyErased(f"personal data of {subject_id} was erased")
-    if not ciphertext.startswith(_PREFIX):
-        raise ValueError("not personal-data ciphertext")
-    raw = base64.b64decode(ciphertext[len(_PREFIX):])
-    try:
-        plaintext = AESGCM(key).decrypt(raw[:12], raw[12:], subject_id.bytes)
-    except InvalidTag as exc:
-        raise KeyErased(f"personal data of {subject_id} cannot be decrypted") from exc
-    return json.loads(plaintext)

@@ -1,4 +1,6 @@
-"""What the event store writes and reads, and the hash that chains its rows."""
+"""What the event store writes and reads, and the hash that chains its rows: the store's
+vocabulary, free of asyncpg, shared by every implementation of the store and by the
+application's ports."""
 
 from __future__ import annotations
 
@@ -8,9 +10,16 @@ import struct
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid5
 
 GENESIS_HASH = bytes(32)
+
+_EVENT_NS = UUID("6f1c1f0e-4a43-4f2b-9a55-0d1f6f0c2b7e")
+
+
+def event_id(originator_id: UUID, originator_version: int) -> UUID:
+    """A stable id for an event (used in causation and CloudEvents ids)."""
+    return uuid5(_EVENT_NS, f"{originator_id}:{originator_version}")
 
 
 @dataclass(frozen=True)
@@ -36,6 +45,16 @@ class Recorded:
     recorded_at: datetime
     metadata: dict[str, Any]
     hash: bytes
+
+
+@dataclass
+class Idempotency:
+    """A command's idempotency key and the result to replay when it is used again."""
+
+    key: str
+    command: str
+    result: Any = None
+    fingerprint: str | None = None  # of the command's input; a reuse must match it
 
 
 @dataclass(frozen=True)

@@ -4,24 +4,52 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from datetime import datetime
-from typing import Any, TypeVar
-from uuid import UUID, uuid5
+from typing import Any, Protocol, TypeVar
+from uuid import UUID
 
 from eventsourcing.domain import Aggregate, Snapshot
 from eventsourcing.persistence import Mapper, StoredEvent
 
 from program.store.errors import AggregateNotFound, VersionConflict
-from program.store.eventstore import EventStore, Idempotency
-from program.store.records import AppendResult, NewEvent, Recorded
+from program.store.records import AppendResult, Idempotency, NewEvent, Recorded, event_id
 
 A = TypeVar("A", bound=Aggregate)
 
-_EVENT_NS = UUID("6f1c1f0e-4a43-4f2b-9a55-0d1f6f0c2b7e")
 
+class EventLog(Protocol):
+    """What the repository (and, through it, the application) needs of an event store:
+    ``store.eventstore.EventStore`` on PostgreSQL, ``store.memory.MemoryEventStore`` in
+    memory. ``tests/integration/test_store_contract.py`` holds both to the same rules."""
 
-def event_id(originator_id: UUID, originator_version: int) -> UUID:
-    """A stable id for an event (used in causation and CloudEvents ids)."""
-    return uuid5(_EVENT_NS, f"{originator_id}:{originator_version}")
+    async def append(
+        self,
+        events: list[NewEvent],
+        idempotency: Idempotency | None = None,
+        expect: dict[UUID, int] | None = None,
+    ) -> AppendResult: ...
+
+    async def idempotent_result(self, key: str) -> AppendResult | None: ...
+
+    async def read_aggregate(
+        self,
+        originator_id: UUID,
+        *,
+        after_version: int = 0,
+        to_version: int | None = None,
+        as_of: datetime | None = None,
+    ) -> list[Recorded]: ...
+
+    async def read_position(self, position: int) -> Recorded | None: ...
+
+    async def positions_of(self, originator_id: UUID) -> list[tuple[int, int]]: ...
+
+    async def write_snapshot(
+        self, originator_id: UUID, version: int, topic: str, state: bytes
+    ) -> None: ...
+
+    async def read_snapshot(
+        self, originator_id: UUID, to_version: int | None = None
+    ) -> tuple[int, str, bytes] | None: ...
 
 
 class Repository:
@@ -46,7 +74,7 @@ class Repository:
 
     def __init__(
         self,
-        store: EventStore,
+        store: EventLog,
         mapper: Mapper,
         cache_size: int = 4_096,
         snapshot_every: int = 100,
@@ -171,4 +199,4 @@ class Repository:
             self._cache.popitem(last=False)
 
 
-__all__ = ["Repository", "VersionConflict", "AggregateNotFound", "event_id"]
+__all__ = ["AggregateNotFound", "EventLog", "Repository", "VersionConflict", "event_id"]

@@ -21,11 +21,15 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from graphql import OperationType
 
 from program.application.context import Actor
+
+if TYPE_CHECKING:
+    from program.bootstrap import Services
+    from program.projections.runner import ProjectionRunner
 
 ENV_SWITCH = "PROGRAM_GRAPHQL_CACHE"
 _ON, _OFF = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
@@ -107,7 +111,7 @@ class ResultCache:
         return len(self._entries)
 
     def ticket(
-        self, services: Any, actor: Actor, operation: OperationType | None, query: str,
+        self, services: Services, actor: Actor, operation: OperationType | None, query: str,
         operation_name: str | None, variables: dict[str, Any] | None,
     ) -> Ticket | None:
         """A ticket when this request may be answered from (and into) the cache, else None."""
@@ -202,7 +206,7 @@ def _unchanged(entry: _Entry, ticket: Ticket) -> bool:
     if entry.positions == ticket.positions:
         return True
     reads = entry.reads
-    log = getattr(ticket.runner, "changes", None)
+    log = ticket.runner.changes if ticket.runner is not None else None
     if reads is None or log is None or entry.positions.keys() != ticket.positions.keys():
         return False
     for name, now in ticket.positions.items():
@@ -212,14 +216,14 @@ def _unchanged(entry: _Entry, ticket: Ticket) -> bool:
     return True
 
 
-def _knows_positions(runner: Any) -> bool:
+def _knows_positions(runner: ProjectionRunner | None) -> bool:
     """Whether this process's runner learns of every read-model change as it commits.
 
     Without a runner, or when it cannot LISTEN for other projectors' checkpoints (it
     then only polls, and only while someone waits), an unchanged position proves nothing.
     A read model being rebuilt changes without its position moving.
     """
-    if runner is None or not hasattr(runner, "positions"):
+    if runner is None:
         return False
     # TODO: ask the runner for a public ``listening`` flag instead of its connection.
     watch = getattr(runner, "_watch", None)

@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any
+from typing import TYPE_CHECKING
 
 from program.api.graphql.errors import BadInput, NotCaughtUp
+
+if TYPE_CHECKING:
+    from program.bootstrap import Services
 
 WAIT_TIMEOUT = 5.0
 _POLL = 0.05
 
 
-async def wait_until_consistent(services: Any, position: int | None, timeout: float | None = None) -> None:
+async def wait_until_consistent(services: Services, position: int | None, timeout: float | None = None) -> None:
     """Return once every projection reached ``position``; ``NotCaughtUp`` after ``timeout``."""
     if position is None:
         return
@@ -33,9 +36,9 @@ async def wait_until_consistent(services: Any, position: int | None, timeout: fl
         raise NotCaughtUp(position, timeout)
 
 
-async def _reached(services: Any, position: int, timeout: float) -> bool:
+async def _reached(services: Services, position: int, timeout: float) -> bool:
     runner = services.projections
-    if runner is not None and hasattr(runner, "wait_for"):
+    if runner is not None:
         return bool(await runner.wait_for(position, timeout))
     # No runner in this process: poll the checkpoints the projector writes.
     from program.projections.queries import projection_status

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Hashable, Mapping
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
 
 from strawberry.dataloader import DataLoader
@@ -20,6 +20,9 @@ from program.projections.views import (
     ParticipantView,
     ProgrammeView,
 )
+
+if TYPE_CHECKING:
+    from program.bootstrap import Services
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -40,7 +43,7 @@ class Loaders:
     (a cohort dashboard reads its cohort's rows and its programme's), or None for any
     row of it."""
 
-    def __init__(self, services: Any, now: datetime) -> None:
+    def __init__(self, services: Services, now: datetime) -> None:
         self.services = services
         self.now = now
         self.today: date = now.date()

@@ -1,7 +1,8 @@
 """Load one record through the request's DataLoaders and ask the access policy whether the
-caller may read it.
+caller may read it: the view comes back only if they may.
 
-Root query fields and nested fields both come here, so each read asks the policy once.
+Root query fields and nested fields both come here, so each read asks the policy once;
+each type module builds its own GraphQL objects from the views (``types.registry``).
 """
 
 from __future__ import annotations
@@ -13,24 +14,21 @@ from strawberry.types import Info
 
 from program.api.graphql.context import context_of
 from program.api.graphql.errors import NotFound
-from program.api.graphql.types.cohort import Cohort
-from program.api.graphql.types.facilitator import Facilitator
-from program.api.graphql.types.participant import Participant
-from program.api.graphql.types.programme import Programme
 from program.application import policy
 from program.application.policy import Act
+from program.projections.views import CohortView, FacilitatorView, ParticipantView, ProgrammeView
 
 
-async def programme(info: Info, programme_id: UUID) -> Programme:
+async def programme(info: Info, programme_id: UUID) -> ProgrammeView:
     ctx = context_of(info)
     policy.require(ctx.actor, Act.READ_PROGRAMME, policy.programme(programme_id))
     view = await ctx.loaders.programmes.load(programme_id)
     if view is None:
         raise NotFound("programme", programme_id)
-    return Programme.from_view(view)
+    return view
 
 
-async def cohort(info: Info, cohort_id: UUID, *, missing_ok: bool = False) -> Cohort | None:
+async def cohort(info: Info, cohort_id: UUID, *, missing_ok: bool = False) -> CohortView | None:
     ctx = context_of(info)
     policy.require_role_may(ctx.actor, Act.READ_COHORT)
     view = await ctx.loaders.cohorts.load(cohort_id)
@@ -40,12 +38,12 @@ async def cohort(info: Info, cohort_id: UUID, *, missing_ok: bool = False) -> Co
         raise NotFound("cohort", cohort_id)
     policy.require(ctx.actor, Act.READ_COHORT, policy.cohort(
         view.programme_id, (f.facilitator_id for f in view.facilitators)))
-    return Cohort.from_view(view, info)
+    return view
 
 
 async def facilitator(
     info: Info, facilitator_id: UUID, *, of_cohort: Iterable[UUID] | None = None
-) -> Facilitator | None:
+) -> FacilitatorView | None:
     """A facilitator's record; ``of_cohort`` (the facilitators of a cohort the caller
     read) lets a facilitator read their co-facilitators there."""
     ctx = context_of(info)
@@ -56,10 +54,10 @@ async def facilitator(
         if of_cohort is not None:
             return None
         raise NotFound("facilitator", facilitator_id)
-    return Facilitator.from_view(view, info)
+    return view
 
 
-async def participant(info: Info, participant_id: UUID, *, missing_ok: bool = False) -> Participant | None:
+async def participant(info: Info, participant_id: UUID, *, missing_ok: bool = False) -> ParticipantView | None:
     ctx = context_of(info)
     policy.require_role_may(ctx.actor, Act.READ_PERSON)
     view = await ctx.loaders.participants.load(participant_id)
@@ -68,4 +66,4 @@ async def participant(info: Info, participant_id: UUID, *, missing_ok: bool = Fa
             return None
         raise NotFound("participant", participant_id)
     policy.require(ctx.actor, Act.READ_PERSON, policy.person(view.programme_ids))
-    return Participant.from_view(view, info)
+    return view

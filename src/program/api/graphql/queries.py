@@ -75,7 +75,7 @@ class Query(LedgerQueries):
     async def programme(self, info: Info, id: UUID,
                         consistent_with: ConsistentWith = None) -> Programme:
         await _ready(info, consistent_with, Act.READ_PROGRAMME)
-        return await lookups.programme(info, id)
+        return Programme.from_view(await lookups.programme(info, id))
 
     @strawberry.field(description="Programmes by name (a manager sees their own).")
     async def programmes(
@@ -91,7 +91,9 @@ class Query(LedgerQueries):
     @strawberry.field(description="A cohort's dashboard.")
     async def cohort(self, info: Info, id: UUID, consistent_with: ConsistentWith = None) -> Cohort:
         await _ready(info, consistent_with, Act.READ_COHORT)
-        return await lookups.cohort(info, id)  # type: ignore[return-value]
+        view = await lookups.cohort(info, id)
+        assert view is not None  # missing raises NotFound
+        return Cohort.from_view(view, info)
 
     @strawberry.field(description=(
         "Cohorts by start date. Managers see their programmes' cohorts, facilitators "
@@ -123,7 +125,9 @@ class Query(LedgerQueries):
     async def facilitator(self, info: Info, id: UUID,
                           consistent_with: ConsistentWith = None) -> Facilitator:
         await _ready(info, consistent_with, Act.READ_FACILITATOR)
-        return await lookups.facilitator(info, id)  # type: ignore[return-value]
+        view = await lookups.facilitator(info, id)
+        assert view is not None  # missing raises NotFound
+        return Facilitator.from_view(view, info)
 
     @strawberry.field(description="Facilitators in the order they registered (names are stored encrypted).")
     async def facilitators(
@@ -141,7 +145,9 @@ class Query(LedgerQueries):
     async def participant(self, info: Info, id: UUID,
                           consistent_with: ConsistentWith = None) -> Participant:
         await _ready(info, consistent_with, Act.READ_PERSON)
-        return await lookups.participant(info, id)  # type: ignore[return-value]
+        view = await lookups.participant(info, id)
+        assert view is not None  # missing raises NotFound
+        return Participant.from_view(view, info)
 
     @strawberry.field(description="Every consent change of a person, and the state as of a time.")
     async def consent_history(

@@ -3,29 +3,26 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 from uuid import UUID
 
 import strawberry
 from strawberry.types import Info
 
+from program.api.graphql import lookups
 from program.api.graphql.context import context_of
 from program.api.graphql.disclosure import cell
 from program.api.graphql.enums import CohortFormat, CohortStatus, FacilitatorRole, to_enum
 from program.api.graphql.types.common import Attendance
+from program.api.graphql.types.programme import Programme
+from program.api.graphql.types.registry import register, wrap
 from program.application.context import Actor
 from program.projections.queries import InvalidQuery
 from program.projections.queries.cohorts import ENROLLED, WAITLISTED
 from program.projections.views import CohortView, OutcomeView
 
-if TYPE_CHECKING:
-    from program.api.graphql.types.facilitator import Facilitator
-    from program.api.graphql.types.participant import Participant
-    from program.api.graphql.types.programme import Programme
-
 _FACILITATOR = strawberry.lazy("program.api.graphql.types.facilitator")
 _PARTICIPANT = strawberry.lazy("program.api.graphql.types.participant")
-_PROGRAMME = strawberry.lazy("program.api.graphql.types.programme")
 
 
 @strawberry.type
@@ -40,10 +37,9 @@ class CohortMember:
     place: int = strawberry.field(description="1-based place in the enrolment or waitlist order.")
 
     @strawberry.field(description="The person's record (FORBIDDEN for roles that may not read people).")
-    async def participant(self, info: Info) -> Annotated[Participant, _PARTICIPANT] | None:
-        from program.api.graphql import lookups
-
-        return await lookups.participant(info, self.participant_id, missing_ok=True)
+    async def participant(self, info: Info) -> Annotated["Participant", _PARTICIPANT] | None:
+        view = await lookups.participant(info, self.participant_id, missing_ok=True)
+        return wrap(view, info)  # type: ignore[return-value]
 
 
 async def _members(info: Info, cohort_id: UUID, standing: str, first: int | None) -> list[CohortMember]:
@@ -59,10 +55,9 @@ class Absence:
     consecutive: int = strawberry.field(description="Absences in a row up to the latest session.")
 
     @strawberry.field(description="The person's record (FORBIDDEN for roles that may not read people).")
-    async def participant(self, info: Info) -> Annotated[Participant, _PARTICIPANT] | None:
-        from program.api.graphql import lookups
-
-        return await lookups.participant(info, self.participant_id, missing_ok=True)
+    async def participant(self, info: Info) -> Annotated["Participant", _PARTICIPANT] | None:
+        view = await lookups.participant(info, self.participant_id, missing_ok=True)
+        return wrap(view, info)  # type: ignore[return-value]
 
 
 @strawberry.type
@@ -73,10 +68,9 @@ class CohortFacilitator:
     team: strawberry.Private[tuple[UUID, ...]]  # the cohort's facilitators
 
     @strawberry.field
-    async def facilitator(self, info: Info) -> Annotated[Facilitator, _FACILITATOR] | None:
-        from program.api.graphql import lookups
-
-        return await lookups.facilitator(info, self.facilitator_id, of_cohort=self.team)
+    async def facilitator(self, info: Info) -> Annotated["Facilitator", _FACILITATOR] | None:
+        view = await lookups.facilitator(info, self.facilitator_id, of_cohort=self.team)
+        return wrap(view, info)  # type: ignore[return-value]
 
 
 @strawberry.type(description=(
@@ -141,10 +135,8 @@ class Cohort:
     outcomes: list[OutcomeSummary]
 
     @strawberry.field
-    async def programme(self, info: Info) -> Annotated[Programme, _PROGRAMME]:
-        from program.api.graphql import lookups
-
-        return await lookups.programme(info, self.programme_id)
+    async def programme(self, info: Info) -> Programme:
+        return Programme.from_view(await lookups.programme(info, self.programme_id))
 
     @classmethod
     def from_view(cls, v: CohortView, info: Info) -> Cohort:
@@ -175,3 +167,6 @@ class Cohort:
                                   for a in v.consecutive_absences],
             outcomes=[OutcomeSummary.from_view(o, actor) for o in v.outcomes],
         )
+
+
+register(CohortView, Cohort.from_view)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 from uuid import UUID
 
 import strawberry
 from strawberry.types import Info
 
+from program.api.graphql import lookups
 from program.api.graphql.context import context_of
 from program.api.graphql.enums import (
     CohortStatus,
@@ -17,11 +18,9 @@ from program.api.graphql.enums import (
     FacilitatorStatus,
     to_enum,
 )
+from program.api.graphql.types.registry import register, wrap
 from program.application.policy import may_see_staff_contact, may_see_staff_name
 from program.projections.views import FacilitatorView
-
-if TYPE_CHECKING:
-    from program.api.graphql.types.cohort import Cohort
 
 _COHORT = strawberry.lazy("program.api.graphql.types.cohort")
 
@@ -43,10 +42,9 @@ class FacilitatorAssignment:
     upcoming_sessions: int
 
     @strawberry.field
-    async def cohort(self, info: Info) -> Annotated[Cohort, _COHORT] | None:
-        from program.api.graphql import lookups
-
-        return await lookups.cohort(info, self.cohort_id, missing_ok=True)
+    async def cohort(self, info: Info) -> Annotated["Cohort", _COHORT] | None:
+        view = await lookups.cohort(info, self.cohort_id, missing_ok=True)
+        return wrap(view, info)  # type: ignore[return-value]
 
 
 @strawberry.type(description=(
@@ -118,3 +116,6 @@ class Facilitator:
                 for c in v.credentials
             ],
         )
+
+
+register(FacilitatorView, Facilitator.from_view)

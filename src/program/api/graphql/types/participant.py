@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 from uuid import UUID
 
 import strawberry
 from strawberry.types import Info
 
+from program.api.graphql import lookups
 from program.api.graphql.context import context_of
 from program.api.graphql.enums import EnrolmentStatus, to_enum
 from program.api.graphql.types.consent import Consent
+from program.api.graphql.types.registry import register, wrap
 from program.application import policy
 from program.projections.views import ParticipantView
-
-if TYPE_CHECKING:
-    from program.api.graphql.types.cohort import Cohort
 
 _COHORT = strawberry.lazy("program.api.graphql.types.cohort")
 
@@ -29,10 +28,9 @@ class ParticipantCohort:
     since: datetime
 
     @strawberry.field
-    async def cohort(self, info: Info) -> Annotated[Cohort, _COHORT] | None:
-        from program.api.graphql import lookups
-
-        return await lookups.cohort(info, self.cohort_id, missing_ok=True)
+    async def cohort(self, info: Info) -> Annotated["Cohort", _COHORT] | None:
+        view = await lookups.cohort(info, self.cohort_id, missing_ok=True)
+        return wrap(view, info)  # type: ignore[return-value]
 
 
 @strawberry.type(description=(
@@ -97,3 +95,6 @@ class Participant:
             ),
             ciphertext=v.personal_data,
         )
+
+
+register(ParticipantView, Participant.from_view)
