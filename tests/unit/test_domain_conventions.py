@@ -39,6 +39,15 @@ EXPECTED_CODES = {
     "OutcomeAlreadyRecorded": "OUTCOME_ALREADY_RECORDED",
     "ParticipantErased": "PARTICIPANT_ERASED",
     "EventAlreadySkipped": "EVENT_ALREADY_SKIPPED",
+    "CohortNotYetDue": "BEFORE_START_DATE",
+    "SessionNotStarted": "SESSION_NOT_STARTED",
+    "SessionCancelled": "SESSION_CANCELLED",
+    "AttendanceNotRecorded": "ATTENDANCE_NOT_RECORDED",
+    "TrainingRequired": "TRAINING_REQUIRED",
+    "ScoreOutOfRange": "SCORE_OUT_OF_RANGE",
+    "UnknownPurpose": "UNKNOWN_PURPOSE",
+    "OutcomeNotRecorded": "OUTCOME_NOT_RECORDED",
+    "ConsentNotGiven": "CONSENT_NOT_GIVEN",
 }
 
 

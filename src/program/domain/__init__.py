@@ -31,6 +31,10 @@ from program.domain.cohort_errors import (
     NotEnoughFacilitators,
     NotEnrolled,
     SessionNotFound,
+    CohortNotYetDue,
+    SessionNotStarted,
+    SessionCancelled,
+    AttendanceNotRecorded,
 )
 from program.domain.cohort import Cohort
 from program.domain.facilitator import (
@@ -38,12 +42,14 @@ from program.domain.facilitator import (
     FacilitatorAtCapacity,
     FacilitatorNotEligible,
     FacilitatorRetired,
+    TrainingRequired,
 )
+from program.domain.catalogue import ScoreOutOfRange, UnknownMeasure, UnknownPurpose
 from program.domain.participant import (
     OutcomeAlreadyRecorded,
+    OutcomeNotRecorded,
     Participant,
     ParticipantErased,
-    UnknownMeasure,
 )
 from program.domain.maintenance import (
     MAINTENANCE_NAMESPACE,
@@ -53,6 +59,7 @@ from program.domain.maintenance import (
 from program.domain.consent import (
     CONSENT_NAMESPACE,
     Consent,
+    ConsentNotGiven,
     ConsentRequired,
     InvalidConsentChange,
 )
@@ -105,4 +112,13 @@ __all__ = [
     "ConsentRequired",
     "InvalidConsentChange",
     "EventAlreadySkipped",
+    "CohortNotYetDue",
+    "SessionNotStarted",
+    "SessionCancelled",
+    "AttendanceNotRecorded",
+    "TrainingRequired",
+    "ScoreOutOfRange",
+    "UnknownPurpose",
+    "OutcomeNotRecorded",
+    "ConsentNotGiven",
 ]

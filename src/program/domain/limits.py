@@ -62,6 +62,12 @@ TEXTS: dict[str, TextLimit] = {
     "phone": PHONE,
     "after": CURSOR,
     "personal_data": CIPHERTEXT,
+    "reason_ciphertext": CIPHERTEXT,
+    "optional_consent_purposes": CODE,  # each item
+    "custom_measures": CODE,  # each item's code
+    "code": CODE,
+    "search": NAME,
+    "chosen_name": NAME,
 }
 
 DEFAULT_LIST = 100
@@ -69,6 +75,8 @@ LISTS: dict[str, int] = {
     "recipients": 100,
     "required_consent_purposes": 20,
     "outcome_measures": 20,
+    "optional_consent_purposes": 20,
+    "custom_measures": 20,
 }
 
 # (minimum, maximum). The API's boundary checks only the maximum: the minimums are
