@@ -9,6 +9,7 @@ from uuid import UUID, uuid4
 import pytest
 import pytest_asyncio
 
+from program.application.sealing import open_reasons
 from program.projections import queries as q
 from program.projections.runner import ProjectionRunner
 from test_projection_support import (  # noqa: F401  (fixtures)
@@ -155,7 +156,10 @@ async def test_cohorts_list_by_start_date_with_filters_and_cursor(pool, store, r
     assert sorted(v.id for v in first.items + rest.items) == sorted(cohorts)
     cancelled = await q.list_cohorts(pool, scope=None, programme_id=programme, status="CANCELLED",
                                      first=10, now=NOW)
-    assert [(v.id, v.cancel_reason) for v in cancelled.items] == [(cohorts[1], "venue closed")]
+    assert [v.id for v in cancelled.items] == [cohorts[1]]
+    sealed = cancelled.items[0].cancel_reason  # free text is sealed under the cohort's key
+    assert "venue" not in sealed
+    assert await open_reasons(story.app.keys, [(cohorts[1], sealed)]) == ["venue closed"]
     assert (await q.list_cohorts(pool, scope=set(), first=10, now=NOW)).items == ()
     with pytest.raises(q.InvalidQuery):
         await q.list_cohorts(pool, scope=None, first=1, after="not-a-cursor", now=NOW)
@@ -191,7 +195,9 @@ async def test_facilitator_load_counts_active_cohorts_upcoming_sessions_and_expi
     await story.app.suspend_facilitator(admin(), sam, "complaint under review")
     await settled(runner, store)
     view = (await q.get_facilitators(pool, [sam], today=TODAY, now=NOW))[sam]
-    assert (view.status, view.status_reason) == ("SUSPENDED", "complaint under review")
+    assert view.status == "SUSPENDED" and "complaint" not in view.status_reason
+    assert await open_reasons(story.app.keys, [(sam, view.status_reason)]) == [
+        "complaint under review"]
 
 
 async def test_facilitators_list_by_name_page_by_page(pool, store, runner, story):
@@ -233,7 +239,9 @@ async def test_consent_history_answers_as_of_any_time_and_erasure_drops_the_ciph
     assert [(c.state, c.method, c.recorded_by, c.at) for c in history.changes] == [
         ("GIVEN", "paper-form", "admin-1", given_at),
         ("WITHDRAWN", "phone", "manager-7", withdrawn_at)]
-    assert history.changes[1].reason == "feels better"
+    assert "better" not in history.changes[1].reason  # sealed under the person's key
+    assert await open_reasons(story.app.keys, [(alex, history.changes[1].reason)]) == [
+        "feels better"]
     assert history.changes[1].notice_id == "notice-1"  # the consent it ended
     assert history.changes[0].recipients == ("evaluator-a",)
     assert [s.state for s in history.states_as_of] == ["WITHDRAWN"]

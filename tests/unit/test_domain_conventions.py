@@ -48,6 +48,7 @@ EXPECTED_CODES = {
     "UnknownPurpose": "UNKNOWN_PURPOSE",
     "OutcomeNotRecorded": "OUTCOME_NOT_RECORDED",
     "ConsentNotGiven": "CONSENT_NOT_GIVEN",
+    "FacilitatorNotAssigned": "FACILITATOR_NOT_ASSIGNED",
 }
 
 

@@ -35,6 +35,7 @@ from program.domain.cohort_errors import (
     SessionNotStarted,
     SessionCancelled,
     AttendanceNotRecorded,
+    FacilitatorNotAssigned,
 )
 from program.domain.cohort import Cohort
 from program.domain.facilitator import (
@@ -121,4 +122,5 @@ __all__ = [
     "UnknownPurpose",
     "OutcomeNotRecorded",
     "ConsentNotGiven",
+    "FacilitatorNotAssigned",
 ]

@@ -84,3 +84,8 @@ class SessionCancelled(DomainError):
 class AttendanceNotRecorded(DomainError):
     code = "ATTENDANCE_NOT_RECORDED"
     template = "No attendance of {participant_id} at session {session_id} to correct."
+
+
+class FacilitatorNotAssigned(DomainError):
+    code = "FACILITATOR_NOT_ASSIGNED"
+    template = "Facilitator {facilitator_id} is not assigned to cohort {cohort_id}."

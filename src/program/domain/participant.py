@@ -52,8 +52,9 @@ class Participant(Aggregate):
     """Tracks the programmes a person is or was in, cohort memberships and outcome
     scores; refuses everything once erased."""
 
-    # v2 keeps ``_programmes`` (every programme the person is or was in).
-    class_version = 2
+    # v2 keeps ``_programmes`` (every programme the person is or was in); v3 the current
+    # ciphertext, onto which a rectification of some fields is merged.
+    class_version = 3
 
     class Registered(Aggregate.Created):
         """v2 names the programme the person was registered into."""
@@ -70,6 +71,10 @@ class Participant(Aggregate):
     def upcast_v1_v2(state: dict[str, Any]) -> None:
         """A v1 snapshot knows only the programmes of cohorts not yet left."""
         state["_programmes"] = sorted({str(p) for p in state["_cohorts"].values()})
+
+    @staticmethod
+    def upcast_v2_v3(state: dict[str, Any]) -> None:
+        state["_personal_data"] = None  # an older snapshot: a rectification replaces it whole
 
     @classmethod
     def register(cls, participant_id: UUID, personal_data: str, programme_id: UUID) -> Participant:
@@ -89,10 +94,16 @@ class Participant(Aggregate):
         self._cohorts: dict[str, UUID] = {}
         self._outcomes: dict[str, float] = {}
         self._programmes: list[str] = [str(programme_id)] if programme_id else []
+        self._personal_data: str | None = personal_data
 
     @property
     def erased(self) -> bool:
         return self._erased
+
+    @property
+    def personal_data(self) -> str | None:
+        """The current ciphertext (None once erased)."""
+        return None if self._erased else self._personal_data
 
     @property
     def cohorts(self) -> dict[UUID, UUID]:
@@ -196,7 +207,7 @@ class Participant(Aggregate):
 
     @event("PersonalDataUpdated")
     def _update_personal_data(self, personal_data: str) -> None:
-        pass  # Ciphertext is for read models; no decision needs it.
+        self._personal_data = personal_data
 
     @event("JoinedCohort")
     def _join_cohort(self, cohort_id: UUID, programme_id: UUID) -> None:
@@ -224,3 +235,4 @@ class Participant(Aggregate):
     @event("Erased")
     def _erase(self) -> None:
         self._erased = True
+        self._personal_data = None
