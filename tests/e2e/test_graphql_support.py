@@ -97,6 +97,15 @@ INPUT_TYPES = {
     "recordAttendance": "RecordAttendanceInput",
     "recordOutcome": "RecordOutcomeInput",
     "eraseParticipant": "ParticipantIdInput",
+    "updateProgramme": "UpdateProgrammeInput",
+    "updateParticipant": "UpdateParticipantInput",
+    "refuseConsent": "RefuseConsentInput",
+    "revokeConsent": "RevokeConsentInput",
+    "unassignFacilitator": "UnassignFacilitatorInput",
+    "rescheduleSession": "RescheduleSessionInput",
+    "cancelSession": "CancelSessionInput",
+    "correctAttendance": "CorrectAttendanceInput",
+    "amendOutcome": "AmendOutcomeInput",
 }
 
 
@@ -148,6 +157,7 @@ async def build_world(admin: Gql, *, people: int = 0, capacity: int = 10, open: 
     """A programme (ACTIVE), a cohort (OPEN) with assigned facilitators, consenting people enrolled."""
     pid = (await admin.mutate("createProgramme",
                               {"name": name, "outcomeMeasures": ["HHI"],
+                               "optionalConsentPurposes": ["research"],
                                "minFacilitatorsPerCohort": 2}, "programmeId"))["programmeId"]
     await admin.mutate("activateProgramme", {"id": pid})
     planned = await admin.mutate("planCohort",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
+from program.api.graphql.mutations.corrections import CorrectionMutations
 from program.api.graphql.mutations.people import FacilitatorMutations, ParticipantMutations
 from program.api.graphql.mutations.programmes import CohortMutations, ProgrammeMutations
 from program.api.graphql.mutations.sessions import SessionMutations
@@ -16,6 +17,7 @@ class Mutation(
     FacilitatorMutations,
     ParticipantMutations,
     SessionMutations,
+    CorrectionMutations,
 ):
     """Every command of the programme; each returns the ids it touched and the new position."""
 
