@@ -85,4 +85,7 @@ async def _confirmed(ctx: GraphQLContext, people: list[ParticipantView], search:
     """Only people whose decrypted name or email really holds the fragment."""
     plain: dict[UUID, Any] = await ctx.services.application.personal_data(
         [v.id for v in people], {v.id: v.personal_data for v in people})
+    for v in people:  # the name and email fields read these, not the keys again
+        if v.personal_data:
+            ctx.loaders.personal_data.prime((v.id, v.personal_data), plain.get(v.id))
     return [v for v in people if matches(plain.get(v.id), search)]
