@@ -162,7 +162,7 @@ async def build_world(admin: Gql, *, people: int = 0, capacity: int = 10, open: 
     await admin.mutate("activateProgramme", {"id": pid})
     planned = await admin.mutate("planCohort",
                                  {"programmeId": pid, "name": f"{name} cohort", "format": "ENROLLED",
-                                  "capacity": capacity, "startsOn": days(0), "venue": "Hall"},
+                                  "capacity": capacity, "startsOn": days(-7), "venue": "Hall"},
                                  "cohortId position")
     cid, position = planned["cohortId"], planned["position"]
     fids = []

@@ -321,7 +321,7 @@ async def test_audit_trail_filters_by_aggregate_actor_type_and_time_with_keyset_
 async def test_projection_status_reports_every_read_model(pool, store, runner):
     await settled(runner, store)
     statuses = await q.projection_status(pool)
-    assert len(statuses) == 6 and all(s.lag_events == 0 for s in statuses)
+    assert len(statuses) == 7 and all(s.lag_events == 0 for s in statuses)
 
 
 async def test_programmes_list_by_name_within_scope_and_status(pool, store, runner, story):

@@ -168,7 +168,7 @@ def test_absence_streak_counts_from_the_latest_recorded_session_back() -> None:
 
 def test_every_read_model_lives_in_its_own_schema_with_a_version() -> None:
     projections = all_projections()
-    assert len({p.schema for p in projections}) == len(projections) == 6
+    assert len({p.schema for p in projections}) == len(projections) == 7
     assert all(p.schema == f"rm_{p.name}" for p in projections)
     assert all(p.schema_version().startswith(f"{p.version}:") for p in projections)
 
