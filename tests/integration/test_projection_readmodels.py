@@ -267,7 +267,7 @@ async def test_consent_given_again_under_a_new_notice_is_the_current_state(
     await story.app.give_consent(admin(), alex, PURPOSE, "notice-2", "v2", "explicit-consent",
                                  "online", ["evaluator-b", "referrer-c"], TODAY + timedelta(90))
     await settled(runner, store)
-    (consent,) = (await q.get_participants(pool, [alex]))[alex].consents
+    (consent,) = (await q.get_participants(pool, [alex], today=TODAY))[alex].consents
     assert (consent.state, consent.notice_id, consent.notice_version) == ("GIVEN", "notice-2", "v2")
     assert consent.recipients == ("evaluator-b", "referrer-c")
     assert consent.valid_until == TODAY + timedelta(90)
@@ -339,3 +339,32 @@ async def test_programmes_list_by_name_within_scope_and_status(pool, store, runn
     assert view.outcome_measures == ("HHI", "WEMWBS")
     assert view.required_consent_purposes == (PURPOSE,)
     assert view.min_facilitators_per_cohort == 2 and view.attendance_rate is None
+
+
+async def test_a_given_consent_past_its_valid_until_reads_expired_in_the_read_models(
+    pool, store, runner, story, clock  # noqa: F811
+):
+    person = await story.person("Expiring", valid_until=TODAY + timedelta(days=3))
+    await settled(runner, store)
+
+    on_time = (await q.get_participants(pool, [person], today=TODAY))[person]
+    later = (await q.get_participants(pool, [person], today=TODAY + timedelta(days=4)))[person]
+    history = await q.consent_history(pool, person, as_of=NOW + timedelta(days=4))
+
+    assert [c.state for c in on_time.consents] == ["GIVEN"]
+    assert [c.state for c in later.consents] == ["EXPIRED"]
+    assert [s.state for s in history.states_as_of] == ["EXPIRED"]
+
+
+async def test_enrol_when_required_consent_expired_is_refused_like_a_withdrawn_one(
+    story, clock  # noqa: F811
+):
+    from program.domain import ConsentRequired
+
+    programme = await story.programme()
+    cohort = await story.cohort(programme)
+    person = await story.person("Lapsed", valid_until=TODAY + timedelta(days=1),
+                                programme_id=programme)
+    clock.at = NOW + timedelta(days=2)
+    with pytest.raises(ConsentRequired):
+        await story.app.enrol_participant(admin(), cohort, person)

@@ -44,7 +44,7 @@ class Loaders:
         self.facilitators: DataLoader[UUID, FacilitatorView | None] = _loader(
             lambda ids: queries.get_facilitators(pool, ids, today=self.today, now=now))
         self.participants: DataLoader[UUID, ParticipantView | None] = _loader(
-            lambda ids: queries.get_participants(pool, ids))
+            lambda ids: queries.get_participants(pool, ids, today=self.today))
         self.personal_data: DataLoader[tuple[UUID, str], dict[str, Any] | None] = _loader(
             self._decrypt)
 
