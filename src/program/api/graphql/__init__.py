@@ -137,9 +137,10 @@ def graphiql_assets() -> Any:
     """GraphiQL's scripts and styles, from the package itself (cached by browsers for a day)."""
     from litestar import get
     from litestar.exceptions import NotFoundException
+    from litestar.params import FromPath
 
     @get("/graphql/assets/{name:str}", include_in_schema=False, cache=False)
-    async def asset(name: str) -> Response[bytes]:
+    async def asset(name: FromPath[str]) -> Response[bytes]:
         path = ASSETS / name
         if "/" in name or path.suffix not in _ASSET_TYPES or not path.is_file():
             raise NotFoundException()
