@@ -77,3 +77,24 @@ async def test_long_stream_loads_from_snapshot_equal_to_full_replay(
     assert latest.version == 26 and latest.sessions == cohort.sessions
     at_15 = await fresh.get(cohort.id, Cohort, version=15)
     assert at_15.version == 15 and len(at_15.sessions) == 14
+
+
+async def test_a_large_cohort_is_snapshotted_less_often_as_it_grows(
+    store: EventStore, pool: asyncpg.Pool
+) -> None:
+    repository = Repository(store, create_mapper(), snapshot_every=10)
+    programme = Programme.create("Hope", "", None, None, 1)
+    programme.activate()
+    cohort = Cohort.plan(programme.id, "Tuesdays", "ENROLLED", 5, date(2026, 12, 1), None, 1)
+    cohort.open_enrolment()
+    await repository.save(programme, cohort, metadata={"actor": "t"})
+    for _ in range(60):
+        cohort.enrol(uuid.uuid4())
+        await repository.save(cohort, metadata={"actor": "t"})
+    async with pool.acquire() as conn:
+        versions = [r[0] for r in await conn.fetch(
+            "SELECT originator_version FROM snapshots WHERE originator_id = $1 ORDER BY 1", cohort.id)]
+    # Up to 10 members every 10 events, then every 20 up to 20 members, then every 40.
+    assert versions == [10, 20, 40]
+    fresh = await Repository(store, create_mapper()).get(cohort.id, Cohort)
+    assert fresh.version == 62 and fresh.waitlist == cohort.waitlist

@@ -636,3 +636,23 @@ def test_snapshot_round_trips_through_the_store_mapper(snapshot_round_trip) -> N
     assert restored.sessions == {SESSION: SESSION_AT}
     restored.withdraw(ANA, "Moved away")
     assert restored.enrolled == [BEN]
+
+
+def test_snapshot_of_version_1_state_loads_with_its_order_and_keeps_deciding(mapper) -> None:
+    # Snapshots written before class_version 2 hold the members as lists of UUIDs.
+    cohort = a_cohort(S.OPEN, capacity=1, enrolled=[ANA], waitlisted=[BEN, CAL])
+    snapshot = Cohort.Snapshot.take(cohort)
+    old = dict(snapshot.state)
+    del old["class_version"]
+    old["_enrolled"], old["_waitlist"] = [ANA], [BEN, CAL]
+    stored = mapper.to_stored_event(Cohort.Snapshot(
+        originator_id=cohort.id, originator_version=cohort.version,
+        timestamp=snapshot.timestamp, topic=snapshot.topic, state=old))
+
+    restored = mapper.to_domain_event(stored).mutate(None)
+
+    assert restored.enrolled == [ANA] and restored.waitlist == [BEN, CAL]
+    with rejected(restored, AlreadyEnrolled):
+        restored.enrol(CAL)
+    restored.withdraw(ANA)
+    assert restored.enrolled == [BEN] and restored.waitlist_head(5) == [CAL]

@@ -16,6 +16,7 @@ from litestar import Litestar, MediaType, get
 from litestar.datastructures import State
 from litestar.response import Response
 
+from program.api.allocator import fix_mmap_threshold
 from program.api.auth import resolve_secret
 from program.api.ledger import ledger_route_handlers
 from program.api.logs import quiet_loop_errors
@@ -150,6 +151,7 @@ def _settle_garbage_collector() -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(50_000, 20, 20)
+    fix_mmap_threshold()  # and keep freed memory from piling up in the C heap
 
 
 def create_app(settings: Settings, services: Services | None = None) -> Litestar:

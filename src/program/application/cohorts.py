@@ -120,9 +120,11 @@ class CohortCommands(Handlers):
 
         async def decide(uow: UnitOfWork) -> dict[str, Any]:
             cohort = await uow.get(cid, Cohort)
-            waiting = list(cohort.waitlist)
+            # Only the head of the waitlist can move up: as many as the new places.
+            room = capacity - cohort.enrolled_count if isinstance(capacity, int) else 0
+            waiting = cohort.waitlist_head(room)
             cohort.change_capacity(capacity)
-            promoted = [p for p in waiting if p in cohort.enrolled]
+            promoted = [p for p in waiting if cohort.is_enrolled(p)]
             return {**ids(cohort_id=cid), "promoted": [str(p) for p in promoted]}
 
         return await self._run(ctx, "changeCohortCapacity", decide,

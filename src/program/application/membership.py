@@ -17,7 +17,7 @@ async def leave_cohort(
     cohort = await uow.get(cohort_id, Cohort)
     if cohort.status in (CohortStatus.COMPLETED, CohortStatus.CANCELLED):
         return False
-    if participant.id in cohort.enrolled or participant.id in cohort.waitlist:
+    if cohort.is_member(participant.id):
         cohort.withdraw(participant.id, reason)
         if cause:
             uow.caused_by(cohort, cause)

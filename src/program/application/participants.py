@@ -161,10 +161,10 @@ class ParticipantCommands(Handlers):
             cohort = await uow.get(cid, Cohort)
             participant = await uow.get(pid, Participant)
             participant.require_not_erased("withdraw them")
-            head = cohort.waitlist[0] if cohort.waitlist else None
+            head = next(iter(cohort.waitlist_head(1)), None)
             cohort.withdraw(pid, await seal_reason(self.keys, pid, reason))
             participant.leave_cohort(cid)
-            promoted = head if head is not None and head in cohort.enrolled else None
+            promoted = head if head is not None and cohort.is_enrolled(head) else None
             return ids(cohort_id=cid, participant_id=pid, promoted_participant_id=promoted)
 
         return await self._run(ctx, "withdrawParticipant", decide,
@@ -190,7 +190,7 @@ class ParticipantCommands(Handlers):
             programme = await uow.get(cohort.programme_id, Programme)
             participant = await uow.get(pid, Participant)
             member = (participant.is_member_of(cid) if cohort.format is CohortFormat.DROP_IN
-                      else pid in cohort.enrolled)
+                      else cohort.is_enrolled(pid))
             if not member:
                 raise NotEnrolled(cohort_id=cid, participant_id=pid)
             participant.record_outcome(cid, measure, timepoint, score, programme.measure_ranges)

@@ -48,6 +48,11 @@ from program.store.subscription import LogListener, follow
 log = logging.getLogger(__name__)
 
 
+# Decoded events shared between read models: kept only until every read model has
+# passed them, and never more than this many (a read model far behind others).
+DECODED_LIMIT = 10_000
+
+
 class ProjectionRunner:
     """Keeps the read models up to date in this process and answers how far they are."""
 
@@ -287,7 +292,7 @@ class ProjectionRunner:
         await self.stuck.recovered(name, position, starting=True)
         async for rows in follow(self.log, self.listener, position,  # type: ignore[arg-type]
                                  batch_size=self.batch_size, poll_interval=self.poll_interval):
-            if len(self._decoded) > 50_000:
+            if len(self._decoded) > DECODED_LIMIT:
                 self._decoded = {}
             if self.stuck.skips_changed(name):
                 self._skips[name] = await skips.skipped(self.store, self.repository.mapper, name)
@@ -296,7 +301,18 @@ class ProjectionRunner:
             self.applied[name] += len(rows)
             await self.stuck.recovered(name, position)
             self._advanced(name, position)
+            self._forget_decoded()
             self._signal()
+
+    def _forget_decoded(self) -> None:
+        """Drop decoded events every running read model has passed: nobody will ask again.
+
+        Without this the shared cache only emptied at its limit, so a busy server's
+        memory grew by its whole size (tens of megabytes) before falling back.
+        """
+        floor = min((self._positions.get(n, 0) for n in self.running), default=0)
+        if self._decoded and next(iter(self._decoded)) <= floor:
+            self._decoded = {p: e for p, e in self._decoded.items() if p > floor}
 
 
 def runner_for(services: Any, **options: Any) -> ProjectionRunner:

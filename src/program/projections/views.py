@@ -89,8 +89,9 @@ class CohortView:
     cancel_reason: str | None
     planned_at: datetime
     updated_at: datetime
-    enrolled: tuple[UUID, ...]  # in enrolment order
-    waitlist: tuple[UUID, ...]  # head first
+    # The people themselves: ``queries.cohort_members`` (a page of them, in order).
+    enrolled_count: int
+    waitlist_count: int
     places_left: int | None
     facilitators: tuple[CohortFacilitatorView, ...]
     sessions: tuple[SessionView, ...]  # by start time
@@ -100,14 +101,6 @@ class CohortView:
     attendance_rate: float | None
     consecutive_absences: tuple[AbsenceView, ...]  # 3 or more absences in a row, most first
     outcomes: tuple[OutcomeView, ...]
-
-    @property
-    def enrolled_count(self) -> int:
-        return len(self.enrolled)
-
-    @property
-    def waitlist_count(self) -> int:
-        return len(self.waitlist)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import os
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -16,12 +17,12 @@ from pathlib import Path
 import asyncpg
 
 from program.store import tree
-from program.store.schema import EVENTS_TABLE
 from program.transparency.checkpoint import Checkpoint, InclusionProof
 from program.transparency.merkle import ProofError, verify_consistency
 from program.transparency.note import Signer, Verifier
 
 KEY_FILE = "ledger-key"
+LATEST_TTL_S = 1.0
 
 
 class LedgerError(Exception):
@@ -88,6 +89,7 @@ class CheckpointLog:
     def __init__(self, pool: asyncpg.Pool, signer: Signer) -> None:
         self.pool = pool
         self.signer = signer
+        self._latest: tuple[KeptCheckpoint, float] | None = None
 
     @property
     def origin(self) -> str:
@@ -98,8 +100,15 @@ class CheckpointLog:
         return self.signer.verifier
 
     async def latest(self) -> KeptCheckpoint | None:
+        """The largest kept checkpoint, remembered for up to a second: kept checkpoints
+        never change, and a proof against one a moment old is as valid."""
+        remembered = self._latest
+        if remembered is not None and time.monotonic() - remembered[1] < LATEST_TTL_S:
+            return remembered[0]
         async with self.pool.acquire() as conn:
-            return _kept(await conn.fetchrow(f"{_SELECT} ORDER BY size DESC LIMIT 1"))
+            kept = _kept(await conn.fetchrow(f"{_SELECT} ORDER BY size DESC LIMIT 1"))
+        self._latest = None if kept is None else (kept, time.monotonic())
+        return kept
 
     async def at(self, size: int) -> KeptCheckpoint:
         async with self.pool.acquire() as conn:
@@ -117,7 +126,10 @@ class CheckpointLog:
                 return previous
             if head == 0:
                 raise LedgerError("the log is empty: nothing to sign yet")
-            root = await tree.root(conn, head)
+            try:
+                root = await tree.root(conn, head)
+            except ProofError as exc:  # a stored subtree is missing
+                raise LedgerInconsistent(f"the stored tree is incomplete: {exc}") from None
             if previous is not None:
                 proof = await tree.consistency_proof(conn, previous.size, head)
                 try:
@@ -136,6 +148,7 @@ class CheckpointLog:
         assert kept is not None
         if kept.root != root:
             raise LedgerInconsistent(f"checkpoint {head} was already signed with another root")
+        self._latest = (kept, time.monotonic())
         return kept
 
     async def current(self, size: int | None = None) -> KeptCheckpoint:
@@ -151,17 +164,14 @@ class CheckpointLog:
         if not 1 <= position <= checkpoint.size:
             raise LedgerError(f"position {position} is not in checkpoint {checkpoint.size}")
         async with self.pool.acquire() as conn:
-            hashes = await tree.inclusion_proof(conn, position - 1, checkpoint.size)
-            leaf = await conn.fetchval(
-                f"SELECT hash FROM {EVENTS_TABLE} WHERE notification_id = $1", position
-            )
+            hashes, leaf = await tree.inclusion_proof_and_leaf(conn, position, checkpoint.size)
         if leaf is None:
             raise LedgerInconsistent(f"the row at position {position} is missing")
-        return InclusionProof(position - 1, hashes, checkpoint.note, extra=bytes(leaf)), bytes(leaf)
+        return InclusionProof(position - 1, hashes, checkpoint.note, extra=leaf), leaf
 
     async def consistency_proof(self, old: int, new: int) -> list[bytes]:
         async with self.pool.acquire() as conn:
-            size = await tree.tree_size(conn)
-            if not 0 < old <= new <= size:
-                raise LedgerError(f"no consistency proof from size {old} to {new} (the tree has {size})")
-            return await tree.consistency_proof(conn, old, new)
+            try:
+                return await tree.consistency_proof(conn, old, new)
+            except ProofError as exc:
+                raise LedgerError(f"no consistency proof from size {old} to {new}: {exc}") from None

@@ -28,13 +28,21 @@ log = logging.getLogger(__name__)
 
 MAX_BATCH = 512
 
+# The rows, the Merkle subtrees they complete and the notification go in one round
+# trip (data-modifying CTEs run whether or not anything reads them).
 _INSERT = f"""
-INSERT INTO {EVENTS_TABLE}
-    (originator_id, originator_version, topic, state, notification_id,
-     recorded_at, metadata, hash)
-SELECT i, v, t, s, n, r, m::jsonb, h
-FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::bytea[], $5::bigint[],
-            $6::timestamptz[], $7::text[], $8::bytea[]) AS x(i, v, t, s, n, r, m, h)
+WITH e AS (
+    INSERT INTO {EVENTS_TABLE}
+        (originator_id, originator_version, topic, state, notification_id,
+         recorded_at, metadata, hash)
+    SELECT i, v, t, s, n, r, m::jsonb, h
+    FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::bytea[], $5::bigint[],
+                $6::timestamptz[], $7::text[], $8::bytea[]) AS x(i, v, t, s, n, r, m, h)
+), t AS (
+    INSERT INTO {tree.NODES_TABLE} (level, idx, hash)
+    SELECT * FROM unnest($9::smallint[], $10::bigint[], $11::bytea[])
+)
+SELECT pg_notify($12, $13)
 """
 _SELECT = f"""SELECT notification_id, originator_id, originator_version, topic, state,
                      recorded_at, metadata, hash FROM {EVENTS_TABLE}"""
@@ -87,6 +95,7 @@ class EventStore:
         self.pool = pool
         # Off only to measure what the tree costs; it catches up when next switched on.
         self.merkle_tree = merkle_tree
+        self._frontier = tree.Frontier()
         self._queue: asyncio.Queue[_Request] = asyncio.Queue()
         self._writer: asyncio.Task[None] | None = None
         self._closed = False
@@ -217,17 +226,22 @@ class EventStore:
                         fingerprint=req.idempotency.fingerprint,
                     )
                 outcomes.append((req, result))
+            frontier: dict[Any, bytes] | None = None
             if rows:
-                await conn.execute(_INSERT, *map(list, zip(*rows, strict=True)))
+                nodes: dict[Any, bytes] = {}
                 if self.merkle_tree:
-                    await tree.extend(conn, size_before, [r[7] for r in rows])
-                await conn.execute("SELECT pg_notify($1, $2)", NOTIFY_CHANNEL, str(position))
+                    frontier = await self._frontier.at(conn, size_before)
+                    nodes = tree.new_nodes(size_before, [r[7] for r in rows], frontier)
+                await conn.execute(_INSERT, *map(list, zip(*rows, strict=True)),
+                                   *tree.as_columns(nodes), NOTIFY_CHANNEL, str(position))
             if keys:
                 await conn.executemany(
                     "INSERT INTO idempotency_keys (key, command, result, position, fingerprint) "
                     "VALUES ($1, $2, $3::jsonb, $4, $5)",
                     keys,
                 )
+        if frontier is not None:
+            self._frontier.committed(position, frontier)
         for req, outcome in outcomes:
             if req.future.done():
                 continue

@@ -32,13 +32,19 @@ class Repository:
     are not stored yet) and put back by ``save`` once its events are committed, or
     by ``release`` when it was only read. Sharing one object between concurrent
     commands would let a command build on another's events that then fail.
+
+    The cache keeps the most recently used aggregates: the hot ones (programmes,
+    cohorts, facilitators) and the people a run of commands is working on. Every
+    registration adds two aggregates, so a cache sized for "all of them" (it was
+    50,000) only grows a busy server's memory until it fills; a few thousand hold
+    the hot set.
     """
 
     def __init__(
         self,
         store: EventStore,
         mapper: Mapper,
-        cache_size: int = 50_000,
+        cache_size: int = 4_096,
         snapshot_every: int = 100,
     ) -> None:
         self.store = store
@@ -118,12 +124,25 @@ class Repository:
             await self._snapshot_long_streams(aggregates, events)
         return result
 
+    def snapshot_interval(self, aggregate: Aggregate) -> int:
+        """Every ``snapshot_every`` events, or, for an aggregate whose state holds many
+        items (``state_size``: a cohort's members), every power-of-two multiple of it at
+        least that large. A snapshot serialises the whole state, so this keeps its cost
+        per event the same however large the state grows, and a load replays no more
+        events than the snapshot holds items."""
+        interval = self.snapshot_every
+        size = getattr(aggregate, "state_size", 0)
+        while interval < size:
+            interval *= 2
+        return interval
+
     async def _snapshot_long_streams(self, aggregates: tuple[Aggregate, ...], events: list[NewEvent]) -> None:
-        crossed = {
-            e.originator_id for e in events if e.originator_version % self.snapshot_every == 0
-        }
+        versions: dict[UUID, list[int]] = {}
+        for e in events:
+            versions.setdefault(e.originator_id, []).append(e.originator_version)
         for aggregate in aggregates:
-            if aggregate.id in crossed:
+            interval = self.snapshot_interval(aggregate)
+            if any(v % interval == 0 for v in versions.get(aggregate.id, ())):
                 stored = self.mapper.to_stored_event(Snapshot.take(aggregate))
                 await self.store.write_snapshot(
                     aggregate.id, stored.originator_version, stored.topic, stored.state

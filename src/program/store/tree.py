@@ -14,6 +14,7 @@ import asyncpg
 from program.store.schema import EVENTS_TABLE
 from program.transparency.merkle import (
     Node,
+    ProofError,
     Range,
     append_leaves,
     consistency_ranges,
@@ -52,17 +53,41 @@ async def tree_size(conn: asyncpg.Connection) -> int:
     return 0 if value is None else int(value) + 1
 
 
-async def extend(conn: asyncpg.Connection, size: int, chain_hashes: list[bytes]) -> None:
-    """Add the leaves for the rows at positions ``size + 1 …``; call under the table lock.
+class Frontier:
+    """The right edge of the tree as this process last committed it, so the next batch
+    need not read it back. Trusted only for the exact size it was left at: a head read
+    under the table lock that differs means another writer came between."""
 
-    A tree behind the log (rows written before the tree existed, or with it switched
-    off) is first brought up to ``size`` from the stored rows.
-    """
-    needed = frontier(size)
-    known = await fetch_nodes(conn, needed)
-    if len(known) != len(needed):
-        known = await _catch_up(conn, size)
-    await _insert(conn, append_leaves(size, [leaf_hash(h) for h in chain_hashes], known))
+    def __init__(self) -> None:
+        self.size = -1
+        self.nodes: dict[Node, bytes] = {}
+
+    async def at(self, conn: asyncpg.Connection, size: int) -> dict[Node, bytes]:
+        """The frontier of the stored tree at ``size`` (catching the tree up first)."""
+        if size == self.size:
+            return dict(self.nodes)
+        needed = frontier(size)
+        known = await fetch_nodes(conn, needed)
+        if len(known) != len(needed):
+            known = await _catch_up(conn, size)
+        return known
+
+    def committed(self, size: int, known: dict[Node, bytes]) -> None:
+        self.size = size
+        self.nodes = {n: known[n] for n in frontier(size)}
+
+    def forget(self) -> None:
+        self.size = -1
+
+
+def new_nodes(size: int, chain_hashes: list[bytes], known: dict[Node, bytes]) -> dict[Node, bytes]:
+    """The subtrees the rows at ``size + 1 …`` complete; ``known`` grows to match."""
+    return append_leaves(size, [leaf_hash(h) for h in chain_hashes], known)
+
+
+def as_columns(nodes: dict[Node, bytes]) -> tuple[list[int], list[int], list[bytes]]:
+    keys = list(nodes)
+    return [k[0] for k in keys], [k[1] for k in keys], [nodes[k] for k in keys]
 
 
 async def _catch_up(conn: asyncpg.Connection, size: int) -> dict[Node, bytes]:
@@ -113,5 +138,41 @@ async def inclusion_proof(conn: asyncpg.Connection, index: int, size: int) -> li
     return await _hashes(conn, inclusion_ranges(index, size))
 
 
+_FETCH_WITH_LEAF = f"""
+SELECT level, idx, hash FROM {NODES_TABLE}
+WHERE (level, idx) IN (SELECT * FROM unnest($1::smallint[], $2::bigint[]))
+UNION ALL
+SELECT -1, notification_id, hash FROM {EVENTS_TABLE} WHERE notification_id = $3
+"""
+
+
+async def inclusion_proof_and_leaf(
+    conn: asyncpg.Connection, position: int, size: int
+) -> tuple[list[bytes], bytes | None]:
+    """The proof for the row at ``position`` and that row's chain hash, in one round trip."""
+    ranges = inclusion_ranges(position - 1, size)
+    wanted = list(nodes_for(ranges))
+    rows = await conn.fetch(_FETCH_WITH_LEAF, [n[0] for n in wanted], [n[1] for n in wanted], position)
+    nodes = {(r[0], r[1]): bytes(r[2]) for r in rows if r[0] >= 0}
+    leaf = next((bytes(r[2]) for r in rows if r[0] < 0), None)
+    return [range_hash(lo, hi, nodes) for lo, hi in ranges], leaf
+
+
+_FETCH_WITH_SIZE = f"""
+SELECT level, idx, hash FROM {NODES_TABLE}
+WHERE (level, idx) IN (SELECT * FROM unnest($1::smallint[], $2::bigint[]))
+UNION ALL
+SELECT -1, (SELECT coalesce(max(idx) + 1, 0) FROM {NODES_TABLE} WHERE level = 0), NULL
+"""
+
+
 async def consistency_proof(conn: asyncpg.Connection, old: int, new: int) -> list[bytes]:
-    return await _hashes(conn, consistency_ranges(old, new))
+    """PROOF(old, D[new]); raises ``ProofError`` unless 0 < old <= new <= the tree's size."""
+    ranges = consistency_ranges(old, new)
+    wanted = list(nodes_for(ranges))
+    rows = await conn.fetch(_FETCH_WITH_SIZE, [n[0] for n in wanted], [n[1] for n in wanted])
+    size = next(r[1] for r in rows if r[0] < 0)
+    if new > size:
+        raise ProofError(f"the tree has {size} leaves, fewer than {new}")
+    nodes = {(r[0], r[1]): bytes(r[2]) for r in rows if r[0] >= 0}
+    return [range_hash(lo, hi, nodes) for lo, hi in ranges]

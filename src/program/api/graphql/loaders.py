@@ -47,6 +47,20 @@ class Loaders:
             lambda ids: queries.get_participants(pool, ids, today=self.today))
         self.personal_data: DataLoader[tuple[UUID, str], dict[str, Any] | None] = _loader(
             self._decrypt)
+        # (cohort id, ENROLLED or WAITLISTED, first) -> those people in order.
+        self.members: DataLoader[tuple[UUID, str, int | None], tuple[UUID, ...] | None] = _loader(
+            self._members)
+
+    async def _members(
+        self, keys: list[tuple[UUID, str, int | None]]
+    ) -> dict[tuple[UUID, str, int | None], tuple[UUID, ...]]:
+        """One statement per distinct ``first`` (a query usually asks with one)."""
+        out: dict[tuple[UUID, str, int | None], tuple[UUID, ...]] = {}
+        for first in dict.fromkeys(k[2] for k in keys):
+            pairs = [(cid, standing) for cid, standing, f in keys if f == first]
+            found = await queries.cohort_members(self.services.pool, pairs, first)
+            out.update({(cid, standing, first): people for (cid, standing), people in found.items()})
+        return out
 
     async def _decrypt(self, keys: list[tuple[UUID, str]]) -> dict[tuple[UUID, str], Any]:
         ids = [pid for pid, _ in keys]

@@ -9,6 +9,7 @@ A cursor or page size that is not valid raises ``InvalidQuery`` (code BAD_USER_I
 from program.projections.queries.audit import audit_trail, projection_status
 from program.projections.queries.cohorts import (
     cohort_ids_for_facilitator,
+    cohort_members,
     get_cohorts,
     list_cohorts,
 )
@@ -24,7 +25,8 @@ from program.projections.views import *  # noqa: F403
 from program.projections.views import __all__ as _views
 
 __all__ = [
-    "InvalidQuery", "audit_trail", "cohort_ids_for_facilitator", "consent_history",
+    "InvalidQuery", "audit_trail", "cohort_ids_for_facilitator", "cohort_members",
+    "consent_history",
     "get_cohorts", "get_facilitators", "get_participants", "get_programmes", "list_cohorts",
     "list_facilitators", "list_programmes", "projection_status", *_views,
 ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -28,17 +28,35 @@ from program.projections.views import (
 
 S = "rm_cohort_dashboard"
 
-# Everything but the marks and scores the figures come from.
 _COLUMNS = """c.id, c.programme_id, c.name, c.status, c.format, c.capacity, c.starts_on, c.venue,
     c.min_facilitators, c.started_on, c.cancel_reason, c.planned_at, c.updated_at, c.enrolled,
-    c.waitlist, c.sessions, c.present, c.recorded, c.absentees, c.outcomes"""
+    c.waitlisted, c.sessions, c.present, c.recorded, c.outcomes"""
 
+# Only people with a run of absences are read (a partial index finds them), never the
+# whole membership: a dashboard costs the same however long the waitlist.
 _SELECT = f"""
 SELECT {_COLUMNS}, coalesce(p.measures, '[]'::jsonb) AS programme_measures,
        coalesce((SELECT jsonb_agg(jsonb_build_array(f.facilitator_id, f.role, f.assigned_at)
                                   ORDER BY f.assigned_at, f.facilitator_id)
-                 FROM {S}.facilitators f WHERE f.cohort_id = c.id), '[]'::jsonb) AS facilitators
+                 FROM {S}.facilitators f WHERE f.cohort_id = c.id), '[]'::jsonb) AS facilitators,
+       coalesce((SELECT jsonb_agg(jsonb_build_array(m.participant_id, m.streak)
+                                  ORDER BY m.streak DESC, m.participant_id)
+                 FROM {S}.members m WHERE m.cohort_id = c.id AND m.streak >= 3), '[]'::jsonb)
+           AS absentees
 FROM {S}.cohorts c LEFT JOIN {S}.programmes p ON p.id = c.programme_id"""
+
+# Members of one standing, in the order they took it, at most ``first`` (NULL: all).
+_MEMBERS = f"""
+SELECT k.n, m.participant_id
+FROM unnest($1::uuid[], $2::text[]) WITH ORDINALITY AS k(cohort_id, standing, n)
+CROSS JOIN LATERAL (
+    SELECT participant_id, since FROM {S}.members
+    WHERE cohort_id = k.cohort_id AND standing = k.standing
+    ORDER BY since LIMIT $3
+) m
+ORDER BY k.n, m.since"""
+
+ENROLLED, WAITLISTED = "ENROLLED", "WAITLISTED"
 
 
 def _outcomes(measures: list[str], stats: dict[str, dict[str, Any]]) -> tuple[OutcomeView, ...]:
@@ -59,15 +77,14 @@ def _view(r: asyncpg.Record, now: datetime) -> CohortView:
     sessions = tuple(sorted((SessionView(UUID(sid), datetime.fromisoformat(at))
                              for sid, at in r["sessions"]), key=lambda s: (s.starts_at, s.id)))
     upcoming = next((s for s in sessions if s.starts_at > now), None)
-    enrolled = tuple(UUID(p) for p in r["enrolled"])
-    absences = sorted(r["absentees"].items(), key=lambda kv: (-kv[1], kv[0]))
+    enrolled = r["enrolled"]
     return CohortView(
         id=r["id"], programme_id=r["programme_id"], name=r["name"], status=r["status"],
         format=r["format"], capacity=r["capacity"], starts_on=r["starts_on"], venue=r["venue"],
         min_facilitators=r["min_facilitators"], started_on=r["started_on"],
         cancel_reason=r["cancel_reason"], planned_at=r["planned_at"], updated_at=r["updated_at"],
-        enrolled=enrolled, waitlist=tuple(UUID(p) for p in r["waitlist"]),
-        places_left=max(r["capacity"] - len(enrolled), 0) if r["capacity"] is not None else None,
+        enrolled_count=enrolled, waitlist_count=r["waitlisted"],
+        places_left=max(r["capacity"] - enrolled, 0) if r["capacity"] is not None else None,
         facilitators=tuple(
             CohortFacilitatorView(UUID(fid), role, datetime.fromisoformat(at))
             for fid, role, at in r["facilitators"]
@@ -75,7 +92,7 @@ def _view(r: asyncpg.Record, now: datetime) -> CohortView:
         sessions=sessions, next_session=upcoming, attendance_present=r["present"],
         attendance_recorded=r["recorded"],
         attendance_rate=r["present"] / r["recorded"] if r["recorded"] else None,
-        consecutive_absences=tuple(AbsenceView(UUID(p), n) for p, n in absences),
+        consecutive_absences=tuple(AbsenceView(UUID(p), n) for p, n in r["absentees"]),
         outcomes=_outcomes(r["programme_measures"], r["outcomes"]),
     )
 
@@ -86,6 +103,22 @@ async def get_cohorts(
     """Cohort dashboards by id, in one statement (for a DataLoader)."""
     rows = await pool.fetch(f"{_SELECT} WHERE c.id = ANY($1::uuid[])", list(ids))
     return {r["id"]: _view(r, now) for r in rows}
+
+
+async def cohort_members(
+    pool: asyncpg.Pool | asyncpg.Connection,
+    keys: Sequence[tuple[UUID, str]],
+    first: int | None = None,
+) -> dict[tuple[UUID, str], tuple[UUID, ...]]:
+    """Per (cohort id, ENROLLED or WAITLISTED): its people in order (enrolment order, or
+    head of the waitlist first), at most ``first`` of them; one statement (for a DataLoader)."""
+    if first is not None and first < 0:
+        raise InvalidQuery("first must not be negative")
+    rows = await pool.fetch(_MEMBERS, [k[0] for k in keys], [k[1] for k in keys], first)
+    found: dict[int, list[UUID]] = {}
+    for r in rows:
+        found.setdefault(r["n"], []).append(r["participant_id"])
+    return {key: tuple(found.get(i + 1, ())) for i, key in enumerate(keys)}
 
 
 async def list_cohorts(

@@ -1,13 +1,16 @@
 """Cohort dashboard: occupancy, waitlist, facilitators, sessions, attendance and outcomes.
 
-One row per cohort holds what its dashboard shows: the lists in order, the figures
-(kept up to date by difference), and the marks and scores they come from. A cohort
-has tens of people and sessions, so its row stays small, and a batch of thousands
-of attendance marks rewrites only the hundred-odd cohorts they belong to.
+One row per cohort holds what every dashboard shows: counts, sessions and figures
+(kept up to date by difference). Each person in a cohort has a row of their own in
+``members``: their standing (ENROLLED, WAITLISTED, WITHDRAWN, or none for a drop-in
+attendee), when they took it (the event's position, which orders the lists), their
+attendance marks, current run of absences and outcome scores. An event about one
+person reads and writes that person's row and the cohort's small row, so its cost does
+not grow with the cohort: a waitlist of thousands is never loaded to add one more.
 
-Marks are kept compact: per person, one character per session in the order the
-sessions were scheduled (``P`` present, ``E`` absent excused, ``U`` absent
-unexcused, ``-`` not recorded), so a cohort's row stays under a kilobyte or two.
+Marks are kept compact: one character per session in the order the sessions were
+scheduled (``P`` present, ``E`` absent excused, ``U`` absent unexcused, ``-`` not
+recorded).
 """
 
 from __future__ import annotations
@@ -25,10 +28,15 @@ COHORTS = Table.define(
     "cohorts",
     """id uuid, programme_id uuid, name text, status text, format text, capacity int,
     starts_on date, venue text, min_facilitators int, started_on date, cancel_reason text,
-    planned_at timestamptz, updated_at timestamptz, enrolled jsonb, waitlist jsonb,
-    withdrawn jsonb, sessions jsonb, marks jsonb, present int, recorded int, absentees jsonb,
-    scores jsonb, outcomes jsonb""",
+    planned_at timestamptz, updated_at timestamptz, enrolled int, waitlisted int,
+    sessions jsonb, present int, recorded int, outcomes jsonb""",
     key="id",
+)
+MEMBERS = Table.define(
+    "members",
+    """cohort_id uuid, participant_id uuid, standing text, since bigint, marks text,
+    streak int, scores jsonb""",
+    key="cohort_id, participant_id",
 )
 FACILITATORS = Table.define(
     "facilitators",
@@ -41,7 +49,9 @@ ABSENCE_STREAK = 3
 PRESENT = "PRESENT"
 CODES = {"PRESENT": "P", "ABSENT_EXCUSED": "E", "ABSENT_UNEXCUSED": "U"}
 NONE = "-"
-_PEOPLE_EVENTS = frozenset({
+ENROLLED, WAITLISTED, WITHDRAWN = "ENROLLED", "WAITLISTED", "WITHDRAWN"
+_COUNTED = {ENROLLED: "enrolled", WAITLISTED: "waitlisted"}
+_PERSON_EVENTS = frozenset({
     "Cohort.ParticipantEnrolled", "Cohort.ParticipantWaitlisted", "Cohort.ParticipantPromoted",
     "Cohort.ParticipantWithdrawn", "Cohort.AttendanceRecorded",
 })
@@ -52,9 +62,10 @@ class _Batch:
 
     def __init__(self) -> None:
         self.cohorts = Rows(COHORTS)
+        self.members = Rows(MEMBERS)
         self.facilitators = Rows(FACILITATORS)
         self.programmes = Rows(PROGRAMMES)
-        self.touched: set[tuple[UUID, str]] = set()
+        self.touched: set[tuple[UUID, UUID]] = set()
         self._slots: dict[UUID, dict[str, int]] = {}
 
     def slot(self, cohort_id: UUID, row: dict[str, Any], session_id: str) -> int | None:
@@ -72,6 +83,16 @@ class _Batch:
             self.cohorts.changed(key)
         return row
 
+    def member(self, cohort_id: UUID, participant_id: UUID) -> dict[str, Any]:
+        """The person's row in the cohort (a new one without standing if there is none)."""
+        key = (cohort_id, participant_id)
+        row = self.members.get(key)
+        if row is None:
+            return self.members.put({"cohort_id": cohort_id, "participant_id": participant_id,
+                                     "marks": "", "streak": 0, "scores": {}})
+        self.members.changed(key)
+        return row
+
 
 def _planned(b: _Batch, e: Envelope) -> None:
     ev = e.event
@@ -79,9 +100,8 @@ def _planned(b: _Batch, e: Envelope) -> None:
         "id": e.originator_id, "programme_id": ev.programme_id, "name": ev.name,
         "status": "PLANNED", "format": ev.format, "capacity": ev.capacity,
         "starts_on": ev.starts_on, "venue": ev.venue, "min_facilitators": ev.min_facilitators,
-        "planned_at": ev.timestamp, "updated_at": e.recorded_at, "enrolled": [], "waitlist": [],
-        "withdrawn": [], "sessions": [], "marks": {}, "present": 0, "recorded": 0,
-        "absentees": {}, "scores": {}, "outcomes": {},
+        "planned_at": ev.timestamp, "updated_at": e.recorded_at, "enrolled": 0,
+        "waitlisted": 0, "sessions": [], "present": 0, "recorded": 0, "outcomes": {},
     })
 
 
@@ -100,15 +120,17 @@ def _capacity(b: _Batch, e: Envelope) -> None:
         row["capacity"] = e.event.capacity
 
 
-def _membership(where: str) -> Callable[[_Batch, Envelope], None]:
+def _membership(standing: str) -> Callable[[_Batch, Envelope], None]:
     def handle(b: _Batch, e: Envelope) -> None:
         if (row := b.cohort(e)) is None:
             return
-        pid = str(e.event.participant_id)
-        for place in ("enrolled", "waitlist", "withdrawn"):
-            if pid in row[place]:
-                row[place].remove(pid)
-        row[where].append(pid)
+        pid = e.event.participant_id
+        member = b.member(e.originator_id, pid)
+        if (before := _COUNTED.get(member["standing"])) is not None:
+            row[before] -= 1
+        if (after := _COUNTED.get(standing)) is not None:
+            row[after] += 1
+        member["standing"], member["since"] = standing, e.position
         b.touched.add((e.originator_id, pid))
     return handle
 
@@ -139,21 +161,20 @@ def _attendance(b: _Batch, e: Envelope) -> None:
     slot = b.slot(e.originator_id, row, str(ev.session_id))
     if slot is None:
         return
-    pid = str(ev.participant_id)
-    marks = row["marks"].get(pid, "").ljust(slot + 1, NONE)
+    member = b.member(e.originator_id, ev.participant_id)
+    marks = member["marks"].ljust(slot + 1, NONE)
     previous, code = marks[slot], CODES[ev.status]
-    row["marks"][pid] = marks[:slot] + code + marks[slot + 1:]
+    member["marks"] = marks[:slot] + code + marks[slot + 1:]
     row["recorded"] += previous == NONE
     row["present"] += (code == "P") - (previous == "P")
-    b.touched.add((e.originator_id, pid))
+    b.touched.add((e.originator_id, ev.participant_id))
 
 
 def _outcome(b: _Batch, e: Envelope) -> None:
     ev = e.event
     if (row := b.cohort(e, ev.cohort_id)) is None:
         return
-    people = row["scores"].setdefault(ev.measure, {})
-    scores = people.setdefault(str(e.originator_id), {})
+    scores = b.member(ev.cohort_id, e.originator_id)["scores"].setdefault(ev.measure, {})
     before = dict(scores)
     scores[ev.timepoint] = ev.score
     stats = row["outcomes"].setdefault(
@@ -184,10 +205,10 @@ HANDLERS: dict[str, Callable[[_Batch, Envelope], None]] = {
     "Cohort.Completed": _status("COMPLETED"),
     "Cohort.Cancelled": _status("CANCELLED", cancel_reason=lambda ev: ev.reason),
     "Cohort.CapacityChanged": _capacity,
-    "Cohort.ParticipantEnrolled": _membership("enrolled"),
-    "Cohort.ParticipantWaitlisted": _membership("waitlist"),
-    "Cohort.ParticipantPromoted": _membership("enrolled"),
-    "Cohort.ParticipantWithdrawn": _membership("withdrawn"),
+    "Cohort.ParticipantEnrolled": _membership(ENROLLED),
+    "Cohort.ParticipantWaitlisted": _membership(WAITLISTED),
+    "Cohort.ParticipantPromoted": _membership(ENROLLED),
+    "Cohort.ParticipantWithdrawn": _membership(WITHDRAWN),
     "Cohort.FacilitatorAssigned": _assigned,
     "Cohort.FacilitatorUnassigned": _unassigned,
     "Cohort.SessionScheduled": _scheduled,
@@ -219,29 +240,40 @@ def _recount_absences(b: _Batch) -> None:
     orders: dict[UUID, list[int]] = {}
     for cohort_id, pid in b.touched:
         row = b.cohorts.get(cohort_id)
-        if row is None:
+        member = b.members.get((cohort_id, pid))
+        if row is None or member is None:
             continue
         order = orders.get(cohort_id)
         if order is None:
             order = orders[cohort_id] = latest_first(row["sessions"])
-        counts = row["format"] == "DROP_IN" or pid in row["enrolled"]
-        streak = absence_streak(row["marks"].get(pid, ""), order) if counts else 0
-        if streak >= ABSENCE_STREAK:
-            row["absentees"][pid] = streak
-        else:
-            row["absentees"].pop(pid, None)
+        counts = row["format"] == "DROP_IN" or member["standing"] == ENROLLED
+        streak = absence_streak(member["marks"], order) if counts else 0
+        member["streak"] = streak if streak >= ABSENCE_STREAK else 0
+
+
+def _person_keys(batch: Sequence[Envelope]) -> set[tuple[UUID, UUID]]:
+    """(cohort, person) of every event about one person in one cohort."""
+    keys = set()
+    for e in batch:
+        if e.kind in _PERSON_EVENTS:
+            keys.add((e.originator_id, e.event.participant_id))
+        elif e.kind == "Participant.OutcomeRecorded":
+            keys.add((e.event.cohort_id, e.originator_id))
+    return keys
 
 
 class CohortDashboardProjection(Projection):
-    """Keeps each cohort's dashboard: lists in order, and its figures by difference."""
+    """Keeps each cohort's dashboard: its counts and figures by difference, a row per person."""
 
     name = "cohort_dashboard"
-    version = 2
+    version = 3
     handles = frozenset(HANDLERS)
-    tables = (COHORTS, FACILITATORS, PROGRAMMES)
+    tables = (COHORTS, MEMBERS, FACILITATORS, PROGRAMMES)
     indexes = (
         "CREATE INDEX ON {schema}.cohorts (programme_id, starts_on, id)",
         "CREATE INDEX ON {schema}.cohorts (starts_on, id)",
+        "CREATE INDEX ON {schema}.members (cohort_id, standing, since)",
+        "CREATE INDEX ON {schema}.members (cohort_id, streak) WHERE streak >= 3",
         "CREATE INDEX ON {schema}.facilitators (facilitator_id)",
     )
 
@@ -252,8 +284,9 @@ class CohortDashboardProjection(Projection):
         cohort_ids = {e.event.cohort_id if e.kind == "Participant.OutcomeRecorded"
                       else e.originator_id for e in batch if e.kind != "Programme.Created"}
         await b.cohorts.load(conn, schema, cohort_ids)
+        await b.members.load(conn, schema, _person_keys(batch))
         for e in batch:
             HANDLERS[e.kind](b, e)
         _recount_absences(b)
-        for rows in (b.cohorts, b.facilitators, b.programmes):
+        for rows in (b.cohorts, b.members, b.facilitators, b.programmes):
             await rows.flush(conn, schema)

@@ -14,6 +14,8 @@ from program.api.graphql.disclosure import cell
 from program.api.graphql.enums import CohortFormat, CohortStatus, FacilitatorRole, to_enum
 from program.api.graphql.types.common import Attendance
 from program.application.context import Actor
+from program.projections.queries import InvalidQuery
+from program.projections.queries.cohorts import ENROLLED, WAITLISTED
 from program.projections.views import CohortView, OutcomeView
 
 if TYPE_CHECKING:
@@ -42,6 +44,13 @@ class CohortMember:
         from program.api.graphql import lookups
 
         return await lookups.participant(info, self.participant_id, missing_ok=True)
+
+
+async def _members(info: Info, cohort_id: UUID, standing: str, first: int | None) -> list[CohortMember]:
+    if first is not None and first < 0:
+        raise InvalidQuery("first must not be negative")
+    people = await context_of(info).loaders.members.load((cohort_id, standing, first))
+    return [CohortMember(participant_id=p, place=i + 1) for i, p in enumerate(people or ())]
 
 
 @strawberry.type
@@ -113,8 +122,15 @@ class Cohort:
     enrolled_count: int
     waitlist_count: int
     places_left: int | None
-    enrolled: list[CohortMember] = strawberry.field(description="In enrolment order.")
-    waitlist: list[CohortMember] = strawberry.field(description="Head first.")
+
+    @strawberry.field(description="In enrolment order; the first ``first`` of them when given.")
+    async def enrolled(self, info: Info, first: int | None = None) -> list[CohortMember]:
+        return await _members(info, self.id, ENROLLED, first)
+
+    @strawberry.field(description="Head first; the first ``first`` of them when given.")
+    async def waitlist(self, info: Info, first: int | None = None) -> list[CohortMember]:
+        return await _members(info, self.id, WAITLISTED, first)
+
     facilitators: list[CohortFacilitator]
     sessions: list[Session] = strawberry.field(description="By start time.")
     next_session: Session | None
@@ -143,8 +159,6 @@ class Cohort:
             cancel_reason=v.cancel_reason, planned_at=v.planned_at, updated_at=v.updated_at,
             enrolled_count=v.enrolled_count, waitlist_count=v.waitlist_count,
             places_left=v.places_left,
-            enrolled=[CohortMember(participant_id=p, place=i + 1) for i, p in enumerate(v.enrolled)],
-            waitlist=[CohortMember(participant_id=p, place=i + 1) for i, p in enumerate(v.waitlist)],
             facilitators=[
                 CohortFacilitator(facilitator_id=f.facilitator_id,
                                   role=to_enum(FacilitatorRole, f.role),  # type: ignore[arg-type]
