@@ -378,3 +378,25 @@ async def test_enrol_when_required_consent_expired_is_refused_like_a_withdrawn_o
     clock.at = NOW + timedelta(days=2)
     with pytest.raises(ConsentRequired):
         await story.app.enrol_participant(admin(), cohort, person)
+
+
+async def test_corrections_show_in_the_dashboards(pool, store, runner, story, clock):  # noqa: F811
+    programme = await story.programme()
+    cohort, (a, *_), sessions = await story.running_cohort(programme, people=2, capacity=2)
+    await story.attend(cohort, sessions[0], {a: "ABSENT_UNEXCUSED"})
+    await story.app.record_outcome(admin(), a, cohort, "HHI", "BASELINE", 20)
+    clock.at = NOW + timedelta(days=400)
+    await story.app.correct_attendance(admin(), cohort, sessions[0], a, "PRESENT", "was late")
+    await story.app.amend_outcome(admin(), a, cohort, "HHI", "BASELINE", 22, "typo")
+    moved = NOW + timedelta(days=500)
+    await story.app.reschedule_session(admin(), cohort, sessions[1], moved)
+    await story.app.cancel_session(admin(), cohort, sessions[2], "room flooded")
+    await story.app.update_programme(admin(), programme, "Fortnightly now")
+    clock.at = NOW
+
+    view = await cohort_view(pool, runner, store, cohort)
+    assert (view.attendance_present, view.attendance_recorded) == (1, 1)
+    assert [s.id for s in view.sessions] == [sessions[0], sessions[1]]  # the cancelled one gone
+    assert view.sessions[1].starts_at == moved
+    (programme_view,) = (await q.get_programmes(pool, [programme])).values()
+    assert programme_view.description == "Fortnightly now"
