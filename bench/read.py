@@ -179,7 +179,10 @@ def generate(target: int, seed: int = 7, programmes: int = 20, per_programme: in
         progs.append(programme)
         leads[programme.id] = []
         for i in range(2 * per_programme):
-            f = Facilitator.register(f"Volunteer {p}-{i}", f"v{p}.{i}@example.org", 2)
+            # Names are ciphertext under a data key the service would create; a generated
+            # history has no keys, so its facilitators read as erased (names null).
+            sealed = "aesgcm1:" + base64.b64encode(os.urandom(48)).decode()
+            f = Facilitator.register(uuid.uuid4(), sealed, 2)
             f.begin_training()
             for kind in KINDS:
                 f.record_credential(kind, date(2030, 1, 1))

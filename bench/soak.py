@@ -132,6 +132,7 @@ class Connection:
 class Round:
     reads: list[float] = field(default_factory=list)
     writes: list[float] = field(default_factory=list)
+    health: list[float] = field(default_factory=list)
 
 
 @dataclass
@@ -187,6 +188,19 @@ async def client(load: Load, conn: Connection, rng: random.Random) -> None:
                 person, consented = None, False
     finally:
         conn.close()
+
+
+async def health_probe(load: Load, base: str) -> None:
+    """GET /health ten times a second on its own connection: how long a liveness probe
+    waits behind the load (the loop is shared; nothing may hold it)."""
+    async with httpx.AsyncClient(base_url=base, timeout=30) as http:
+        while not load.stop:
+            started = time.perf_counter()
+            response = await http.get("/health")
+            if response.status_code != 200:
+                load.error("health", response.status_code, response.content)
+            load.current.health.append((time.perf_counter() - started) * 1000)
+            await asyncio.sleep(0.1)
 
 
 def p99(values: list[float]) -> float:
@@ -312,6 +326,7 @@ async def soak(url: str, pgdata: Path, args: argparse.Namespace) -> dict[str, An
                                            random.Random(rng.random())))
                 for _ in range(args.clients)
             ]
+            tasks.append(asyncio.create_task(health_probe(load, base)))
             rounds = await _rounds(load, process, cpu, args)
             load.stop = True
             await asyncio.gather(*tasks)
@@ -348,6 +363,7 @@ async def _rounds(
             "rps": round(requests / elapsed, 1),
             "read_p99_ms": round(p99(done.reads), 1),
             "write_p99_ms": round(p99(done.writes), 1),
+            "health_p99_ms": round(p99(done.health), 1),
             "rss_mb": round(process.memory_info().rss / 2**20, 1),
             "writes": len(done.writes),
             "api_cpu_ms": round((cpu.api_seconds() - api_before) * 1000 / requests, 2),
@@ -355,7 +371,7 @@ async def _rounds(
         }
         rounds.append(figures)
         say(f"  round {n}: {figures['rps']:.0f} req/s, read p99 {figures['read_p99_ms']:.0f} ms, "
-            f"write p99 {figures['write_p99_ms']:.0f} ms, server RSS {figures['rss_mb']:.0f} MB, "
+            f"write p99 {figures['write_p99_ms']:.0f} ms, /health p99 {figures['health_p99_ms']:.0f} ms, server RSS {figures['rss_mb']:.0f} MB, "
             f"CPU/request {figures['api_cpu_ms']:.2f} ms API + {figures['db_cpu_ms']:.2f} ms DB, "
             f"{load.people} people so far, {load.errors} errors")
     return rounds

@@ -9,6 +9,7 @@ from typing import Any
 
 import asyncpg
 
+from program.application.receipts import DATA_CATEGORIES, ConsentReceipts
 from program.settings import Settings
 from program.store.checkpointer import Checkpointer
 from program.store.checkpoints import CheckpointLog, load_signer
@@ -19,6 +20,7 @@ from program.store.mapping import create_mapper
 from program.store.repository import Repository
 from program.store.schema import migrate
 from program.store.subscription import LogListener
+from program.transparency.receipt import Controller
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +38,7 @@ class Services:
     keys: KeyStore
     application: Any
     ledger: CheckpointLog
+    receipts: Any = None
     checkpointer: Checkpointer | None = None
     projections: Any = None
     extras: dict[str, Any] = field(default_factory=dict)
@@ -80,7 +83,9 @@ async def open_services(
     signer = load_signer(settings.ledger_origin, settings.data_dir, settings.ledger_key)
     assert signer is not None
     ledger = CheckpointLog(pool, signer)
-    services = Services(settings, database, pool, store, listener, repository, keys, application, ledger)
+    services = Services(settings, database, pool, store, listener, repository, keys, application,
+                        ledger, receipts=ConsentReceipts(repository, ledger, controller_of(settings),
+                                                         clock=clock))
     if checkpoints and settings.checkpoint_every > 0:
         services.checkpointer = Checkpointer(
             ledger, store, listener,
@@ -90,6 +95,16 @@ async def open_services(
     apply = run_projections if run_projections is not None else settings.run_projections
     services.projections = await start_projections(services, apply=apply)
     return services
+
+
+def controller_of(settings: Settings) -> Controller:
+    """What receipts and subject-access exports say about the data controller."""
+    return Controller(
+        name=settings.controller_name, contact=settings.controller_contact,
+        jurisdiction=settings.jurisdiction, policy_url=settings.privacy_policy_url,
+        retention=settings.retention, withdrawal=settings.withdrawal,
+        data_categories=DATA_CATEGORIES,
+    )
 
 
 async def start_projections(services: Services, *, apply: bool = True) -> Any:

@@ -57,6 +57,21 @@ class Settings:
     ledger_key: str | None = field(default=None, repr=False)
     checkpoint_every: int = 1000
     checkpoint_interval: float = 60.0
+    # What consent receipts and subject-access exports say about the controller.
+    controller_name: str = "The organisation running this peer support programme"
+    controller_contact: str = "the programme's data protection officer"
+    jurisdiction: str = "GB"
+    privacy_policy_url: str | None = None
+    retention: str = (
+        "Kept while the person takes part and as long as the programme's records must be "
+        "kept; on erasure the person's data key is destroyed, so their name, contact details "
+        "and free text are gone, while the pseudonymous record of what happened stays."
+    )
+    withdrawal: str = (
+        "Tell the programme's staff or the controller's contact, in person, by phone or in "
+        "writing, at any time; the withdrawal is recorded at once and ends every use that "
+        "needed this consent."
+    )
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -77,6 +92,14 @@ class Settings:
             ledger_key=_env("LEDGER_KEY"),
             checkpoint_every=_int("CHECKPOINT_EVERY", 1000),
             checkpoint_interval=float(_int("CHECKPOINT_INTERVAL", 60)),
+            **{name: value for name, value in (
+                ("controller_name", _env("CONTROLLER_NAME")),
+                ("controller_contact", _env("CONTROLLER_CONTACT")),
+                ("jurisdiction", _env("JURISDICTION")),
+                ("privacy_policy_url", _env("PRIVACY_POLICY_URL")),
+                ("retention", _env("RETENTION")),
+                ("withdrawal", _env("WITHDRAWAL")),
+            ) if value is not None},
         )
 
     def with_(self, **changes: object) -> Settings:

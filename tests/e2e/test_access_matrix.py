@@ -73,6 +73,9 @@ ALLOWED: dict[str, set[str]] = {
     "cancelSession": MANAGERS_IN | {FAC_IN},
     "correctAttendance": MANAGERS_IN | {FAC_IN},
     "amendOutcome": MANAGERS_IN,
+    "eraseFacilitator": {ADMIN},
+    "issueCheckpoint": {ADMIN},
+    "exportSubjectData": {ADMIN},
     # queries
     "me": set(ROLES) - {ANONYMOUS},
     "programme": MANAGERS_IN | {AUDITOR},
@@ -87,6 +90,11 @@ ALLOWED: dict[str, set[str]] = {
     "consentHistory": MANAGERS_IN | {AUDITOR},
     "auditTrail": {ADMIN, AUDITOR},
     "projections": ANY_MANAGER | {AUDITOR},
+    "ledgerCheckpoint": {ADMIN, AUDITOR},
+    "ledgerKey": {ADMIN, AUDITOR},
+    "ledgerInclusionProof": {ADMIN, AUDITOR},
+    "ledgerConsistencyProof": {ADMIN, AUDITOR},
+    "consentReceipt": MANAGERS_IN | {AUDITOR},
 }
 
 
@@ -114,6 +122,7 @@ class Scene:
     spare_programme: str  # A's manager also runs this one (closed by the matrix)
     spare_cohort: str  # of A, no facilitators (cancelled and completed by the matrix)
     session: str
+    spare_facilitator: str  # registered only (erased by the matrix)
     gql: dict[str, Gql]
 
 
@@ -182,6 +191,9 @@ for _name, _build in {
     "amendOutcome": lambda s: {"participantId": s.a.participant_ids[0],
                                "cohortId": s.a.cohort_id, "measure": "HHI",
                                "timepoint": "BASELINE", "score": 31, "reason": "typo"},
+    "eraseFacilitator": lambda s: {"id": s.spare_facilitator},
+    "issueCheckpoint": lambda s: {},
+    "exportSubjectData": lambda s: {"id": s.a.participant_ids[0]},
 }.items():
     _mutation(_name, _build)
 
@@ -199,6 +211,13 @@ for _name, _build in {
                                 "{ changes { state } } }",
     "auditTrail": lambda s: "{ auditTrail(first: 1) { edges { node { position } } } }",
     "projections": lambda s: "{ projections { name } }",
+    "ledgerCheckpoint": lambda s: "{ ledgerCheckpoint { size note } }",
+    "ledgerKey": lambda s: "{ ledgerKey }",
+    "ledgerInclusionProof": lambda s: "{ ledgerInclusionProof(position: 1) { proof } }",
+    "ledgerConsistencyProof": lambda s: "{ ledgerConsistencyProof(fromSize: 1, toSize: 2) "
+                                        "{ text } }",
+    "consentReceipt": lambda s: f'{{ consentReceipt(participantId: "{s.a.participant_ids[0]}", '
+                                'purpose: "programme-participation") { receiptId document } }',
 }.items():
     _query(_name, _build)
 
@@ -217,6 +236,8 @@ async def scene(http: httpx.AsyncClient, token: TokenFactory) -> Scene:
         "programmeId": a.programme_id, "name": "Spare", "format": "ENROLLED", "capacity": 3,
         "startsOn": days(9)}, "cohortId"))["cohortId"]
     await consenting_person(admin, "Settled", a.programme_id)  # consent history exists
+    spare_facilitator = (await admin.mutate("registerFacilitator", {
+        "displayName": "Spare", "email": "spare@example.org"}, "facilitatorId"))["facilitatorId"]
 
     def pm(*programmes: str) -> str:
         return token("PROGRAMME_MANAGER", programme_ids=list(programmes))
@@ -232,7 +253,7 @@ async def scene(http: httpx.AsyncClient, token: TokenFactory) -> Scene:
         PARTNER: token("PARTNER", partner_id="evaluator-a"),
     }
     gql = {role: Gql(http, tokens.get(role)) for role in ROLES}
-    return Scene(a, b, spare, spare_cohort, session, gql)
+    return Scene(a, b, spare, spare_cohort, session, spare_facilitator, gql)
 
 
 def _order(role: str) -> int:

@@ -70,6 +70,9 @@ SAMPLE_INPUTS: dict[str, dict[str, Any]] = {
                           "status": "PRESENT"},
     "amendOutcome": {"participantId": X, "cohortId": X, "measure": "HHI",
                      "timepoint": "BASELINE", "score": 30, "reason": "r"},
+    "eraseFacilitator": {"id": X},
+    "issueCheckpoint": {},
+    "exportSubjectData": {"id": X},
 }
 assert set(SAMPLE_INPUTS) == set(INPUT_TYPES)
 

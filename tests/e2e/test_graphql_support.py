@@ -106,6 +106,9 @@ INPUT_TYPES = {
     "cancelSession": "CancelSessionInput",
     "correctAttendance": "CorrectAttendanceInput",
     "amendOutcome": "AmendOutcomeInput",
+    "eraseFacilitator": "FacilitatorIdInput",
+    "issueCheckpoint": "IssueCheckpointInput",
+    "exportSubjectData": "ParticipantIdInput",
 }
 
 

@@ -210,19 +210,22 @@ async def test_facilitator_load_counts_active_cohorts_upcoming_sessions_and_expi
         "complaint under review"]
 
 
-async def test_facilitators_list_by_name_page_by_page(pool, store, runner, story):
-    await story.facilitator("Zoe")
+async def test_facilitators_list_in_registration_order_page_by_page(pool, store, runner, story):
+    zoe = await story.facilitator("Zoe")
     await settled(runner, store)
-    seen, after = [], None
+    seen, after, ciphertexts = [], None, {}
     while True:
         page = await q.list_facilitators(pool, first=2, after=after, today=TODAY, now=NOW)
-        seen += [(v.display_name, v.id) for v in page.items]
+        seen += [(v.registered_at, v.id) for v in page.items]
+        ciphertexts.update({v.id: v.personal_data for v in page.items})
         if not page.has_next:
             break
         after = page.end_cursor
     everyone = await pool.fetchval("SELECT count(*) FROM rm_facilitator_load.facilitators")
     assert seen == sorted(seen) and len(set(seen)) == len(seen) == everyone
-    assert "Zoe" in {name for name, _ in seen}
+    zoe_id = UUID(str(zoe))
+    plain = await story.app.personal_data([zoe_id], ciphertexts)
+    assert plain[zoe_id]["display_name"] == "Zoe"
 
 
 # -- participants and consent ---------------------------------------------------------

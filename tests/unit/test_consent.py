@@ -99,6 +99,7 @@ def test_give_when_not_yet_recorded_records_given_with_full_change_record() -> N
             {
                 "notice_id": "intake-notice",
                 "notice_version": "3",
+                "notice_hash": None,
                 "language": "en-GB",
                 "lawful_basis": "explicit-consent",
                 "recipients": ["evaluator-uni", "referrer-nhs-trust"],
@@ -183,7 +184,7 @@ def test_refuse_when_not_given_records_refused(state: ConsentState | None) -> No
 
     consent.refuse(**REFUSING)
 
-    assert then(consent) == [("Refused", REFUSING)]
+    assert then(consent) == [("Refused", {**REFUSING, "notice_hash": None})]
     assert consent.state is C.REFUSED and consent.recipients == []
 
 
@@ -367,3 +368,42 @@ def test_snapshot_round_trips_through_the_store_mapper(snapshot_round_trip) -> N
     assert restored.state is C.GIVEN and restored.covers("evaluator-uni", date(2025, 6, 1))
     restored.withdraw("email", "manager:alex", None, AT)
     assert restored.state is C.WITHDRAWN
+
+
+# --- the notice's digest ----------------------------------------------------------
+
+NOTICE_SHA256 = "9F86D081884C7D659A2FEAA0C55AD015A3BF4F1B2B0B822CD15D6C15B0F00A08"
+
+
+def test_give_when_notice_hash_given_records_it_in_lower_case() -> None:
+    consent = a_consent(None)
+
+    consent.give(**giving(), notice_hash=NOTICE_SHA256)
+
+    assert then(consent)[0][1]["notice_hash"] == NOTICE_SHA256.lower()
+
+
+@pytest.mark.parametrize("bad", ["abc", "g" * 64, NOTICE_SHA256 + "0"])
+def test_give_when_notice_hash_is_not_a_sha256_raises_invalid_input(bad: str) -> None:
+    consent = a_consent(None)
+
+    with rejected(consent, InvalidInput) as error:
+        consent.give(**giving(), notice_hash=bad)
+    assert "notice_hash" in str(error.value)
+
+
+def test_given_v1_event_when_read_upcasts_without_a_notice_hash(round_trip) -> None:
+    from program.store.mapping import create_mapper
+    from eventsourcing.persistence import StoredEvent
+
+    consent = a_consent(None)
+    consent.give(**giving())
+    mapper = create_mapper()
+    stored = mapper.to_stored_event(consent.collect_events()[-1])
+    state = mapper.transcoder.decode(stored.state)
+    del state["notice_hash"], state["class_version"]
+
+    event = mapper.to_domain_event(StoredEvent(stored.originator_id, stored.originator_version,
+                                               stored.topic, mapper.transcoder.encode(state)))
+
+    assert event.notice_hash is None and event.notice_id == "intake-notice"

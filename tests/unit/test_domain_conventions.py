@@ -33,6 +33,7 @@ EXPECTED_CODES = {
     "FacilitatorNotEligible": "FACILITATOR_NOT_ELIGIBLE",
     "FacilitatorAtCapacity": "FACILITATOR_AT_CAPACITY",
     "FacilitatorRetired": "FACILITATOR_RETIRED",
+    "FacilitatorErased": "FACILITATOR_ERASED",
     "ConsentRequired": "CONSENT_REQUIRED",
     "InvalidConsentChange": "INVALID_CONSENT_CHANGE",
     "UnknownMeasure": "UNKNOWN_MEASURE",

@@ -11,12 +11,15 @@ from program.domain import (
     Facilitator,
     FacilitatorAlreadyAssigned,
     FacilitatorAtCapacity,
+    FacilitatorErased,
     FacilitatorNotEligible,
     FacilitatorRetired,
     FacilitatorStatus,
     InvalidInput,
     InvalidTransition,
 )
+
+from program.domain.facilitator import contact_details
 
 from .gwt import event_classes, given, names, rejected, then
 
@@ -25,6 +28,7 @@ TODAY = date(2025, 3, 4)
 NEXT_YEAR = date(2026, 3, 4)
 COHORT_A, COHORT_B, COHORT_C = uuid4(), uuid4(), uuid4()
 ALL_KINDS = [kind.value for kind in CredentialKind]
+SEALED = "aesgcm1:c2VhbGVk"  # ciphertext stand-in: the domain never sees plaintext
 
 
 def a_facilitator(
@@ -35,7 +39,7 @@ def a_facilitator(
     max_cohorts: int = 2,
     cohorts: Sequence[UUID] = (),
 ) -> Facilitator:
-    facilitator = Facilitator.register("Fay", "fay@example.org", max_cohorts)
+    facilitator = Facilitator.register(uuid4(), SEALED, max_cohorts)
     for kind in credentials:
         facilitator.record_credential(kind, valid_until)
     if status in (S.IN_TRAINING, S.ACTIVE, S.SUSPENDED):
@@ -52,25 +56,57 @@ def a_facilitator(
     return given(facilitator)
 
 
-def test_register_when_valid_records_registered_as_applied() -> None:
-    facilitator = Facilitator.register(" Fay ", "fay@example.org", 3)
+def test_register_when_valid_records_registered_with_ciphertext_only() -> None:
+    fid = uuid4()
+    facilitator = Facilitator.register(fid, SEALED, 3)
 
     assert then(facilitator) == [
-        ("Registered", {"display_name": "Fay", "email": "fay@example.org", "max_cohorts": 3})
+        ("Registered", {"personal_data": SEALED, "display_name": None,
+                        "email": None, "max_cohorts": 3})
     ]
+    assert facilitator.id == fid
     assert facilitator.status is S.APPLIED
     assert facilitator.max_cohorts == 3
 
 
+def test_contact_details_when_valid_are_trimmed_for_encryption() -> None:
+    assert contact_details(" Fay ", "fay@example.org", " 07700 900123 ") == {
+        "display_name": "Fay", "email": "fay@example.org", "phone": "07700 900123"}
+
+
 @pytest.mark.parametrize("email", ["fay.example.org", "@example.org", "fay@", "fay @x.org", ""])
-def test_register_when_email_malformed_raises_invalid_input(email: str) -> None:
+def test_contact_details_when_email_malformed_raises_invalid_input(email: str) -> None:
     with pytest.raises(InvalidInput, match="email"):
-        Facilitator.register("Fay", email, 2)
+        contact_details("Fay", email)
 
 
-def test_register_when_display_name_blank_raises_invalid_input() -> None:
+def test_contact_details_when_display_name_blank_raises_invalid_input() -> None:
     with pytest.raises(InvalidInput, match="display_name"):
-        Facilitator.register(" ", "fay@example.org", 2)
+        contact_details(" ", "fay@example.org")
+
+
+def test_register_when_v1_event_with_plaintext_is_read_upcasts_keeping_it(round_trip) -> None:
+    from eventsourcing.persistence import StoredEvent
+
+    from program.store.mapping import create_mapper
+
+    mapper = create_mapper()
+    current = mapper.to_stored_event(Facilitator.register(uuid4(), SEALED, 2).collect_events()[0])
+    state = mapper.transcoder.decode(current.state)
+    for gone in ("personal_data", "display_name", "email"):
+        del state[gone]
+    state.update(display_name="Old Fay", email="old@example.org")
+    state["originator_topic"] = state.get("originator_topic")
+    v1 = StoredEvent(current.originator_id, 1, current.topic,
+                     mapper.transcoder.encode({k: v for k, v in state.items()
+                                               if k != "class_version"}))
+
+    event = mapper.to_domain_event(v1)
+    facilitator = event.mutate(None)
+
+    assert (event.personal_data, event.display_name, event.email) == (
+        None, "Old Fay", "old@example.org")
+    assert facilitator.status is S.APPLIED and not facilitator.erased
 
 
 @pytest.mark.parametrize("max_cohorts", [0, -1, 1.5])
@@ -78,7 +114,7 @@ def test_register_when_max_cohorts_not_positive_whole_number_raises_invalid_inpu
     max_cohorts: int,
 ) -> None:
     with pytest.raises(InvalidInput, match="max_cohorts"):
-        Facilitator.register("Fay", "fay@example.org", max_cohorts)
+        Facilitator.register(uuid4(), SEALED, max_cohorts)
 
 
 # --- lifecycle ---------------------------------------------------------------
@@ -293,7 +329,7 @@ def test_release_from_cohort_when_not_assigned_records_nothing() -> None:
 
 
 def test_every_event_round_trips_through_the_store_mapper(round_trip) -> None:
-    facilitator = Facilitator.register("Fay", "fay@example.org", 2)
+    facilitator = Facilitator.register(uuid4(), SEALED, 2)
     for kind in ALL_KINDS:
         facilitator.record_credential(kind, NEXT_YEAR)
     facilitator.begin_training()
@@ -302,6 +338,7 @@ def test_every_event_round_trips_through_the_store_mapper(round_trip) -> None:
     facilitator.release_from_cohort(COHORT_A)
     facilitator.suspend("Review")
     facilitator.retire()
+    facilitator.erase()
     events = facilitator.collect_events()
 
     for domain_event in events:
@@ -317,3 +354,57 @@ def test_snapshot_round_trips_through_the_store_mapper(snapshot_round_trip) -> N
     assert restored.status is S.ACTIVE and restored.cohort_ids == [COHORT_A]
     assert restored.is_eligible_on(TODAY)
     assert restored.credentials[CredentialKind.BACKGROUND_CHECK] == NEXT_YEAR
+
+
+# --- erasure ---------------------------------------------------------------------
+
+
+def test_erase_when_active_retires_then_records_erased() -> None:
+    facilitator = a_facilitator(cohorts=[COHORT_A])
+
+    facilitator.erase()
+
+    assert names_of(then(facilitator)) == ["Retired", "Erased"]
+    assert facilitator.erased and facilitator.status is S.RETIRED
+
+
+def test_erase_when_retired_records_erased_only() -> None:
+    facilitator = a_facilitator(S.RETIRED)
+
+    facilitator.erase()
+
+    assert names_of(then(facilitator)) == ["Erased"]
+
+
+def test_erase_when_already_erased_raises_facilitator_erased() -> None:
+    facilitator = a_facilitator()
+    facilitator.erase()
+    given(facilitator)
+
+    with rejected(facilitator, FacilitatorErased):
+        facilitator.erase()
+
+
+@pytest.mark.parametrize("command", [
+    lambda f: f.activate(TODAY), lambda f: f.record_credential("SAFEGUARDING", NEXT_YEAR),
+    lambda f: f.suspend("x"), lambda f: f.retire(),
+])
+def test_any_command_when_erased_raises_facilitator_erased(command) -> None:
+    facilitator = a_facilitator()
+    facilitator.erase()
+    given(facilitator)
+
+    with rejected(facilitator, FacilitatorErased):
+        command(facilitator)
+
+
+def test_snapshot_when_v1_is_upcast_is_not_erased(snapshot_round_trip) -> None:
+    facilitator = a_facilitator(cohorts=[COHORT_A])
+    state = {k: v for k, v in vars(facilitator).items() if k != "_erased"}
+    Facilitator.upcast_v1_v2(state)
+
+    assert state["_erased"] is False
+
+
+def names_of(events: list[tuple[str, dict]]) -> list[str]:
+    return [name for name, _ in events]

@@ -125,8 +125,10 @@ def test_cancel_cohort_when_reason_is_too_long_raises_invalid_input() -> None:
 
 
 def test_register_facilitator_when_display_name_has_nul_raises_invalid_input() -> None:
+    from program.domain.facilitator import contact_details
+
     with pytest.raises(InvalidInput) as error:
-        Facilitator.register(NUL, "a@example.org", 2)
+        contact_details(NUL, "a@example.org")
     assert field_of(error) == "display_name"
 
 
@@ -194,7 +196,7 @@ def test_withdraw_consent_when_reason_has_nul_raises_invalid_input() -> None:
 
 
 def test_suspend_facilitator_when_reason_has_nul_raises_invalid_input() -> None:
-    facilitator = given(Facilitator.register("Fay", "fay@example.org", 2))
+    facilitator = given(Facilitator.register(uuid4(), "aesgcm1:eA==", 2))
     with rejected(facilitator, InvalidInput) as error:
         facilitator.suspend(NUL)
     assert field_of(error) == "reason_ciphertext"
@@ -247,7 +249,7 @@ def test_change_capacity_when_past_maximum_raises_invalid_input() -> None:
 
 def test_register_facilitator_when_max_cohorts_past_maximum_raises_invalid_input() -> None:
     with pytest.raises(InvalidInput) as error:
-        Facilitator.register("Fay", "fay@example.org", 51)
+        Facilitator.register(uuid4(), "aesgcm1:eA==", 51)
     assert field_of(error) == "max_cohorts"
 
 
@@ -288,7 +290,7 @@ def test_schedule_session_when_starts_at_outside_sane_range_raises_invalid_input
 
 
 def test_record_credential_when_valid_until_in_year_9999_raises_invalid_input() -> None:
-    facilitator = given(Facilitator.register("Fay", "fay@example.org", 2))
+    facilitator = given(Facilitator.register(uuid4(), "aesgcm1:eA==", 2))
     with rejected(facilitator, InvalidInput) as error:
         facilitator.record_credential("SAFEGUARDING", date(9999, 12, 31))
     assert field_of(error) == "valid_until"

@@ -260,6 +260,7 @@ def test_every_event_round_trips_through_the_store_mapper(round_trip) -> None:
     participant.amend_outcome(COHORT_A, "WEMWBS", "BASELINE", 48, MEASURES, CIPHERTEXT)
     participant.leave_cohort(COHORT_A)
     participant.erase()
+    participant.record_data_export("json")
     events = participant.collect_events()
 
     for domain_event in events:
@@ -276,3 +277,13 @@ def test_snapshot_round_trips_through_the_store_mapper(snapshot_round_trip) -> N
 
     assert restored.cohorts == {COHORT_A: PROGRAMME}
     assert restored.outcome(COHORT_A, "HHI", "BASELINE") == 30.0
+
+
+def test_record_data_export_when_erased_still_records_it() -> None:
+    participant = Participant.register(uuid4(), CIPHERTEXT, HOME)
+    participant.erase()
+    given(participant)
+
+    participant.record_data_export("html")
+
+    assert then(participant) == [("DataExported", {"format": "html"})]

@@ -113,3 +113,30 @@ def test_staff_contact_when_facilitator_is_their_own_only() -> None:
     assert policy.may_see_staff_contact(FACILITATOR, FAC)
     assert not policy.may_see_staff_contact(FACILITATOR, OTHER_FAC)
     assert not policy.may_see_staff_name(AUDITOR)
+
+
+# -- transparency, receipts and exports (issue 9) ------------------------------------------
+
+
+@pytest.mark.parametrize("actor", [MANAGER_AB, FACILITATOR, AUDITOR, PARTNER])
+def test_export_subject_data_when_not_an_admin_is_refused(actor: Actor) -> None:
+    assert not policy.allows(actor, Act.EXPORT_SUBJECT_DATA, PERSON_A)
+    assert policy.allows(ADMIN, Act.EXPORT_SUBJECT_DATA, PERSON_A)
+
+
+@pytest.mark.parametrize(("actor", "allowed"), [(ADMIN, True), (AUDITOR, True), (MANAGER_AB, False),
+                                               (FACILITATOR, False), (PARTNER, False)])
+def test_export_records_when_asked_is_for_auditors_and_admins(actor: Actor, allowed: bool) -> None:
+    assert policy.role_may(actor, Act.EXPORT_RECORDS) is allowed
+
+
+def test_consent_receipt_when_person_is_in_the_managers_programme_is_allowed() -> None:
+    assert policy.allows(MANAGER_A, Act.READ_CONSENT_RECEIPT, PERSON_A)
+    assert not policy.allows(MANAGER_A, Act.READ_CONSENT_RECEIPT, PERSON_B)
+    assert policy.allows(AUDITOR, Act.READ_CONSENT_RECEIPT, PERSON_B)
+    assert not policy.allows(FACILITATOR, Act.READ_CONSENT_RECEIPT, PERSON_A)
+
+
+@pytest.mark.parametrize("actor", [MANAGER_AB, FACILITATOR, AUDITOR, PARTNER])
+def test_issue_checkpoint_when_not_an_admin_is_refused(actor: Actor) -> None:
+    assert not policy.role_may(actor, Act.ISSUE_CHECKPOINT)

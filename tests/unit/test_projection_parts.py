@@ -28,7 +28,7 @@ def every_kind_of_event() -> list[Any]:
     programme = Programme.create("Hope", "weekly", None, ["HHI"], 2)
     programme.activate()
     programme.update("fortnightly", None, ["research"], ["HHI", "WEMWBS"])
-    f = Facilitator.register("Sam", "sam@example.org", 2)
+    f = Facilitator.register(uuid.uuid4(), "aesgcm1:eA==", 2)
     f.begin_training()
     for kind in ("PEER_SUPPORT_TRAINING", "SAFEGUARDING", "BACKGROUND_CHECK"):
         f.record_credential(kind, date(2030, 1, 1))

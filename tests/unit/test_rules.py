@@ -206,7 +206,7 @@ def test_reschedule_session_when_before_starts_on_raises_before_start_date() -> 
 
 
 def test_activate_when_no_training_credential_raises_training_required() -> None:
-    facilitator = Facilitator.register("Fay", "fay@example.org", 2)
+    facilitator = Facilitator.register(uuid4(), "aesgcm1:eA==", 2)
     facilitator.record_credential("SAFEGUARDING", date(2030, 1, 1))
     given(facilitator)
 
@@ -215,7 +215,7 @@ def test_activate_when_no_training_credential_raises_training_required() -> None
 
 
 def test_activate_when_training_expired_raises_training_required() -> None:
-    facilitator = Facilitator.register("Fay", "fay@example.org", 2)
+    facilitator = Facilitator.register(uuid4(), "aesgcm1:eA==", 2)
     facilitator.record_credential("PEER_SUPPORT_TRAINING", STARTS_ON - timedelta(days=1))
     given(facilitator)
 
@@ -224,7 +224,7 @@ def test_activate_when_training_expired_raises_training_required() -> None:
 
 
 def test_activate_when_training_valid_records_activated() -> None:
-    facilitator = Facilitator.register("Fay", "fay@example.org", 2)
+    facilitator = Facilitator.register(uuid4(), "aesgcm1:eA==", 2)
     facilitator.record_credential("PEER_SUPPORT_TRAINING", STARTS_ON)
     given(facilitator)
 

@@ -18,6 +18,7 @@ from litestar.response import Response
 
 from program.api.allocator import fix_mmap_threshold
 from program.api.auth import resolve_secret
+from program.api.exports import export_route_handlers
 from program.api.ledger import ledger_route_handlers
 from program.api.logs import quiet_loop_errors
 from program.api.observability import (
@@ -188,7 +189,8 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
                 await opened.close()
                 log.info("services closed")
 
-    handlers: list[object] = [health, ready, metrics, *ledger_route_handlers()]
+    handlers: list[object] = [health, ready, metrics, *ledger_route_handlers(),
+                              *export_route_handlers()]
     graphql = optional_import("program.api.graphql", "graphql_route_handlers")
     if graphql is not None:
         handlers.extend(graphql())

@@ -47,8 +47,10 @@ class ConsentCommands(Handlers):
         recipients: Iterable[str] = (),
         valid_until: date | None = None,
         language: str = "en",
+        notice_hash: str | None = None,
     ) -> CommandResult:
-        """Record that a person gave consent for a purpose under a notice."""
+        """Record that a person gave consent for a purpose under a notice; ``notice_hash``
+        is the SHA-256 of the notice's text as shown to them, when the caller has it."""
         policy.require_role_may(ctx.actor, Act.ACT_FOR_PERSON)
         pid = as_uuid(participant_id, "participant_id")
         at = self.clock.now()
@@ -57,7 +59,7 @@ class ConsentCommands(Handlers):
             consent = await self._consent(uow, pid, purpose)
             await self._check_purpose(uow, pid, purpose)
             consent.give(notice_id, notice_version, language, lawful_basis, list(recipients),
-                         method, ctx.actor.subject, valid_until, at)
+                         method, ctx.actor.subject, valid_until, at, notice_hash)
             return ids(consent_id=consent.id, participant_id=pid)
 
         return await self._run(ctx, "giveConsent", decide, authorise=may_act_for(ctx, pid), key=pid)

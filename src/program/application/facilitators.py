@@ -1,7 +1,8 @@
-"""Commands on facilitators: register, credentials, activate, suspend."""
+"""Commands on facilitators: register, credentials, activate, suspend, erase."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -12,18 +13,25 @@ from program.application.context import CommandContext
 from program.application.policy import Act
 from program.application.sealing import require_reason, seal_reason
 from program.application.unit import CommandResult, UnitOfWork, authorised_before_running
-from program.domain.facilitator import Facilitator
+from program.domain.facilitator import Facilitator, contact_details
+from program.store.keys import encrypt
 
 
 class FacilitatorCommands(Handlers):
     async def register_facilitator(
-        self, ctx: CommandContext, display_name: str, email: str, max_cohorts: int = 2
+        self, ctx: CommandContext, display_name: str, email: str, max_cohorts: int = 2,
+        phone: str | None = None,
     ) -> CommandResult:
-        """Register a volunteer facilitator (APPLIED)."""
+        """Register a volunteer facilitator (APPLIED); their name and contact details
+        are stored encrypted under their own data key, like a participant's."""
         policy.require(ctx.actor, Act.REGISTER_FACILITATOR)
+        personal = contact_details(display_name, email, phone)
+        facilitator_id = uuid.uuid4()
 
         async def decide(uow: UnitOfWork) -> dict[str, Any]:
-            facilitator = uow.add(Facilitator.register(display_name, email, max_cohorts))
+            key = await self.keys.create(facilitator_id)
+            ciphertext = encrypt(key, facilitator_id, personal)
+            facilitator = uow.add(Facilitator.register(facilitator_id, ciphertext, max_cohorts))
             return ids(facilitator_id=facilitator.id)
 
         return await self._run(ctx, "registerFacilitator", decide,
@@ -59,6 +67,20 @@ class FacilitatorCommands(Handlers):
     async def retire_facilitator(self, ctx: CommandContext, facilitator_id: UUID | str) -> CommandResult:
         """Retire a facilitator for good."""
         return await self._step(ctx, facilitator_id, "retireFacilitator", lambda f: f.retire())
+
+    async def erase_facilitator(self, ctx: CommandContext, facilitator_id: UUID | str) -> CommandResult:
+        """Erase a facilitator: retire them, destroy their data key (crypto-shredding)
+        and record the erasure."""
+        policy.require(ctx.actor, Act.ERASE_PERSON)
+        fid = as_uuid(facilitator_id, "facilitator_id")
+
+        async def decide(uow: UnitOfWork) -> dict[str, Any]:
+            (await uow.get(fid, Facilitator)).erase()
+            await self.keys.destroy(fid)
+            return ids(facilitator_id=fid)
+
+        return await self._run(ctx, "eraseFacilitator", decide,
+                               authorise=authorised_before_running, key=fid)
 
     async def _step(self, ctx: CommandContext, facilitator_id: UUID | str, command: str, step: Any) -> CommandResult:
         policy.require_role_may(ctx.actor, Act.ACT_ON_FACILITATOR)

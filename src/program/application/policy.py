@@ -45,6 +45,10 @@ class Act(StrEnum):
     READ_AUDIT_TRAIL = "read the audit trail"
     READ_PROJECTIONS = "read the projections' status"
     READ_LEDGER = "read the transparency log's checkpoints and proofs"
+    ISSUE_CHECKPOINT = "sign a checkpoint of the transparency log now"
+    READ_CONSENT_RECEIPT = "get a signed receipt of this person's consent changes"
+    EXPORT_SUBJECT_DATA = "export everything held about this person (subject access)"
+    EXPORT_RECORDS = "export consent histories and the audit trail in bulk"
     MAINTAIN_PROJECTIONS = "skip or retry an event a read model cannot apply"
 
 
@@ -114,6 +118,7 @@ RULES: dict[Role, dict[Act, Rule]] = {
         Act.READ_PERSONAL_DATA: in_scope,
         Act.FIND_PEOPLE: in_scope,
         Act.READ_REASONS: in_scope_or_unassigned,
+        Act.READ_CONSENT_RECEIPT: in_scope,
         Act.READ_FACILITATOR: anyone,
         Act.READ_STAFF_NAME: anyone,
         Act.READ_STAFF_CONTACT: anyone,
@@ -135,6 +140,8 @@ RULES: dict[Role, dict[Act, Rule]] = {
         Act.READ_AUDIT_TRAIL: anyone,
         Act.READ_PROJECTIONS: anyone,
         Act.READ_LEDGER: anyone,
+        Act.READ_CONSENT_RECEIPT: anyone,
+        Act.EXPORT_RECORDS: anyone,
     },
     Role.PARTNER: {},  # partners read only their feed
 }

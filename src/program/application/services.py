@@ -9,6 +9,7 @@ from program.application.maintenance import MaintenanceCommands
 from program.application.participants import ParticipantCommands
 from program.application.programmes import ProgrammeCommands
 from program.application.sessions import SessionCommands
+from program.application.subject_access import SubjectAccessCommands
 
 
 class Application(
@@ -19,5 +20,6 @@ class Application(
     ConsentCommands,
     SessionCommands,
     MaintenanceCommands,
+    SubjectAccessCommands,
 ):
     """Every command of the programme, behind one object the API and CLI share."""

@@ -45,9 +45,11 @@ def add_commands(subparsers: Any, open_services_cm: Any) -> None:
     )
     checkpoint.add_argument("--key", action="store_true", help="print the verifier key instead")
     checkpoint.set_defaults(handler=checkpoint_command)
-    from program.cli import ledger_verify
+    from program.cli import exports, ledger_verify, receipt_verify
 
     ledger_verify.add_commands(audit_sub)
+    receipt_verify.add_commands(audit_sub)
+    exports.add_audit_commands(audit_sub, open_services_cm)
 
 
 async def verify_command(args: argparse.Namespace) -> int:

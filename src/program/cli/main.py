@@ -100,7 +100,7 @@ def _redact(url: str) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from program.cli import audit, serve, token
+    from program.cli import audit, exports, serve, token
 
     parser = argparse.ArgumentParser(
         prog="program",
@@ -115,6 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_commands(subparsers, open_services_cm)
     token.add_commands(subparsers, open_services_cm)
     audit.add_commands(subparsers, open_services_cm)
+    exports.add_subject_commands(subparsers, open_services_cm)
     _add_db_commands(subparsers)
     try:
         projections = importlib.import_module("program.cli.projections")

@@ -41,6 +41,7 @@ from program.domain.cohort import Cohort
 from program.domain.facilitator import (
     Facilitator,
     FacilitatorAtCapacity,
+    FacilitatorErased,
     FacilitatorNotEligible,
     FacilitatorRetired,
     TrainingRequired,
@@ -105,6 +106,7 @@ __all__ = [
     "NotEnrolled",
     "SessionNotFound",
     "FacilitatorAtCapacity",
+    "FacilitatorErased",
     "FacilitatorNotEligible",
     "FacilitatorRetired",
     "OutcomeAlreadyRecorded",

@@ -4,6 +4,7 @@ GIVEN, REFUSED, WITHDRAWN (by the person), REVOKED (by someone else), EXPIRED.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any, NoReturn
@@ -56,15 +57,25 @@ def state_on(state: str | None, valid_until: date | None, on: date) -> str | Non
     if state == ConsentState.GIVEN and valid_until is not None and valid_until < on:
         return ConsentState.EXPIRED.value
     return None if state is None else str(state)
+def notice_digest(notice_hash: object) -> str | None:
+    """The SHA-256 of the notice's text as shown to the person: 64 hexadecimal digits
+    (lower case once stored), or None when it was not given."""
+    text = optional_text(notice_hash, "notice_hash")
+    if text is None:
+        return None
+    if not re.fullmatch(r"[0-9a-fA-F]{64}", text):
+        raise InvalidInput("notice_hash", "must be a SHA-256 digest: 64 hexadecimal digits")
+    return text.lower()
 
 
 def _notice_record(
     notice_id: str, notice_version: str, language: str, method: str, recorded_by: str,
-    at: datetime,
+    at: datetime, notice_hash: str | None = None,
 ) -> dict[str, Any]:
     return {
         "notice_id": require_text(notice_id, "notice_id"),
         "notice_version": require_text(notice_version, "notice_version"),
+        "notice_hash": notice_digest(notice_hash),
         "language": require_text(language, "language"),
         "method": require_text(method, "method"),
         "recorded_by": require_text(recorded_by, "recorded_by"),
@@ -72,8 +83,49 @@ def _notice_record(
     }
 
 
+def _no_notice_hash(state: dict[str, Any]) -> None:
+    state["notice_hash"] = None  # recorded before a notice's digest could be given
+
+
 class Consent(Aggregate):
     """The current consent of one person for one purpose, and its validity."""
+
+    # v2 keeps the notice's language and digest, for receipts of the changes that end it.
+    class_version = 2
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        state["_language"] = None
+        state["_notice_hash"] = None
+
+    class Given(Aggregate.Event):
+        """v2 may carry the SHA-256 of the notice's text (``notice_hash``)."""
+
+        class_version = 2
+        upcast_v1_v2 = staticmethod(_no_notice_hash)
+        notice_id: str
+        notice_version: str
+        notice_hash: str | None
+        language: str
+        lawful_basis: str
+        recipients: list[str]
+        method: str
+        recorded_by: str
+        valid_until: date | None
+        at: datetime
+
+    class Refused(Aggregate.Event):
+        """v2 may carry the SHA-256 of the notice's text (``notice_hash``)."""
+
+        class_version = 2
+        upcast_v1_v2 = staticmethod(_no_notice_hash)
+        notice_id: str
+        notice_version: str
+        notice_hash: str | None
+        language: str
+        method: str
+        recorded_by: str
+        at: datetime
 
     @staticmethod
     def create_id(participant_id: UUID, purpose: str) -> UUID:
@@ -94,6 +146,8 @@ class Consent(Aggregate):
         self._state: ConsentState | None = None
         self._notice_id: str | None = None
         self._notice_version: str | None = None
+        self._notice_hash: str | None = None
+        self._language: str | None = None
         self._lawful_basis: str | None = None
         self._recipients: list[str] = []
         self._valid_until: date | None = None
@@ -118,6 +172,15 @@ class Consent(Aggregate):
     @property
     def notice_version(self) -> str | None:
         return self._notice_version
+
+    @property
+    def notice_hash(self) -> str | None:
+        """SHA-256 (hex) of the notice's text, when it was given with the change."""
+        return self._notice_hash
+
+    @property
+    def language(self) -> str | None:
+        return self._language
 
     @property
     def lawful_basis(self) -> str | None:
@@ -161,9 +224,12 @@ class Consent(Aggregate):
         recorded_by: str,
         valid_until: date | None,
         at: datetime,
+        notice_hash: str | None = None,
     ) -> None:
-        """Allowed in any state: renewal, a new notice version, or consenting again."""
-        record = _notice_record(notice_id, notice_version, language, method, recorded_by, at)
+        """Allowed in any state: renewal, a new notice version, or consenting again.
+        ``notice_hash`` is the SHA-256 of the notice's text, when the caller has it."""
+        record = _notice_record(notice_id, notice_version, language, method, recorded_by, at,
+                                notice_hash)
         basis = parse_enum(LawfulBasis, lawful_basis, "lawful_basis")
         until = optional_date(valid_until, "valid_until")
         if until is not None and until < record["at"].date():
@@ -183,8 +249,10 @@ class Consent(Aggregate):
         method: str,
         recorded_by: str,
         at: datetime,
+        notice_hash: str | None = None,
     ) -> None:
-        record = _notice_record(notice_id, notice_version, language, method, recorded_by, at)
+        record = _notice_record(notice_id, notice_version, language, method, recorded_by, at,
+                                notice_hash)
         if self._state == ConsentState.GIVEN:
             self._reject("refused", "it is GIVEN; withdraw or revoke it instead")
         self._refuse(**record)
@@ -224,11 +292,12 @@ class Consent(Aggregate):
     def _reject(self, change: str, problem: str) -> NoReturn:
         raise InvalidConsentChange(purpose=self._purpose, change=change, problem=problem)
 
-    @event("Given")
+    @event(Given)
     def _give(
         self,
         notice_id: str,
         notice_version: str,
+        notice_hash: str | None,
         language: str,
         lawful_basis: str,
         recipients: list[str],
@@ -239,16 +308,18 @@ class Consent(Aggregate):
     ) -> None:
         self._state = ConsentState.GIVEN
         self._notice_id, self._notice_version = notice_id, notice_version
+        self._notice_hash, self._language = notice_hash, language
         self._lawful_basis = lawful_basis
         self._recipients = list(recipients)
         self._valid_until = valid_until
         self._changed_at = at
 
-    @event("Refused")
+    @event(Refused)
     def _refuse(
         self,
         notice_id: str,
         notice_version: str,
+        notice_hash: str | None,
         language: str,
         method: str,
         recorded_by: str,
@@ -256,6 +327,7 @@ class Consent(Aggregate):
     ) -> None:
         self._state = ConsentState.REFUSED
         self._notice_id, self._notice_version = notice_id, notice_version
+        self._notice_hash, self._language = notice_hash, language
         self._lawful_basis, self._recipients, self._valid_until = None, [], None
         self._changed_at = at
 

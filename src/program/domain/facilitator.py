@@ -5,6 +5,7 @@ SUSPENDED -> RETIRED) with expiring credentials and a cohort limit.
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
@@ -14,6 +15,7 @@ from program.domain.errors import DomainError, InvalidInput, InvalidTransition
 from program.domain.values import (
     CredentialKind,
     FacilitatorStatus,
+    optional_text,
     parse_enum,
     require_date,
     require_int,
@@ -50,6 +52,11 @@ class FacilitatorRetired(DomainError):
     template = "Facilitator {facilitator_id} is RETIRED: cannot {action}."
 
 
+class FacilitatorErased(DomainError):
+    code = "FACILITATOR_ERASED"
+    template = "Facilitator {facilitator_id} has been erased: cannot {action}."
+
+
 def _require_email(email: object) -> str:
     text = require_text(email, "email")
     local, _, domain = text.rpartition("@")
@@ -58,24 +65,73 @@ def _require_email(email: object) -> str:
     return text
 
 
+def contact_details(display_name: str, email: str, phone: str | None = None) -> dict[str, Any]:
+    """A facilitator's name and contact details, checked: what the service encrypts
+    under the facilitator's own data key before anything is recorded."""
+    return {
+        "display_name": require_text(display_name, "display_name"),
+        "email": _require_email(email),
+        "phone": optional_text(phone, "phone"),
+    }
+
+
 class Facilitator(Aggregate):
     """Decides whether a facilitator may take on a cohort on a given date."""
 
+    # v2 knows whether the facilitator was erased.
+    class_version = 2
+
+    class Registered(Aggregate.Created):
+        """v2 carries the name and contact details as ciphertext (``personal_data``).
+
+        A v1 event holds them in plaintext (``display_name``, ``email``): it is upcast
+        with ``personal_data`` None and its plaintext kept, because a stored row cannot
+        be rewritten without breaking the hash chain and every proof (README "Erasure").
+        """
+
+        class_version = 2
+        personal_data: str | None
+        display_name: str | None
+        email: str | None
+        max_cohorts: int
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["personal_data"] = None
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        """A v1 snapshot is of a facilitator never erased."""
+        state["_erased"] = False
+
     @classmethod
-    def register(cls, display_name: str, email: str, max_cohorts: int) -> Facilitator:
-        return cls(
-            display_name=require_text(display_name, "display_name"),
-            email=_require_email(email),
+    def register(cls, facilitator_id: UUID, personal_data: str, max_cohorts: int) -> Facilitator:
+        """The id comes from outside: the service needs it first, to create the
+        facilitator's data key and encrypt ``personal_data`` (``contact_details``) under it."""
+        return cls._create(
+            cls.Registered,
+            id=require_uuid(facilitator_id, "facilitator_id"),
+            personal_data=require_text(personal_data, "personal_data"),
+            display_name=None,
+            email=None,
             max_cohorts=require_int(max_cohorts, "max_cohorts"),
         )
 
-    @event("Registered")
-    def __init__(self, display_name: str, email: str, max_cohorts: int) -> None:
-        # Name and email are for read models; decisions need none of them.
+    @event(Registered)
+    def __init__(
+        self, personal_data: str | None, display_name: str | None, email: str | None,
+        max_cohorts: int,
+    ) -> None:
+        # Name and contact details are for read models; decisions need none of them.
         self._status = Status.APPLIED
         self._max_cohorts = max_cohorts
         self._credentials: dict[str, date] = {}
         self._cohort_ids: list[UUID] = []
+        self._erased = False
+
+    @property
+    def erased(self) -> bool:
+        return self._erased
 
     @property
     def status(self) -> FacilitatorStatus:
@@ -133,8 +189,9 @@ class Facilitator(Aggregate):
 
     def suspend(self, reason: str) -> None:
         """``reason`` is ciphertext under the facilitator's own key (it may hold health
-        information)."""
+        information), erased with them."""
         reason = require_text(reason, "reason_ciphertext")
+        self.require_not_erased("suspend")
         self._require_status_in((Status.ACTIVE,), Status.SUSPENDED)
         self._suspend(reason=reason)
 
@@ -143,7 +200,20 @@ class Facilitator(Aggregate):
         self._require_status_in(allowed, Status.RETIRED)
         self._retire()
 
+    def erase(self) -> None:
+        """Retires the facilitator (if not retired yet) and marks them erased; the
+        service destroys their data key, so their name and contact details are gone."""
+        self.require_not_erased("erase again")
+        if self._status != Status.RETIRED:
+            self._retire()
+        self._erase()
+
+    def require_not_erased(self, action: str) -> None:
+        if self._erased:
+            raise FacilitatorErased(facilitator_id=self.id, action=action)
+
     def _require_status_in(self, allowed: tuple[Status, ...], target: Status) -> None:
+        self.require_not_erased(f"become {target}")
         if self._status not in allowed:
             raise InvalidTransition("Facilitator", self._status, target)
 
@@ -163,12 +233,17 @@ class Facilitator(Aggregate):
     def _retire(self) -> None:
         self._status = Status.RETIRED
 
+    @event("Erased")
+    def _erase(self) -> None:
+        self._erased = True
+
     # --- credentials and cohorts ----------------------------------------------
 
     def record_credential(self, kind: str, valid_until: date) -> None:
         """The latest record of a kind replaces earlier ones."""
         credential = parse_enum(CredentialKind, kind, "kind")
         valid_until = require_date(valid_until, "valid_until")
+        self.require_not_erased("record credentials")
         if self._status == Status.RETIRED:
             raise FacilitatorRetired(facilitator_id=self.id, action="record credentials")
         self._record_credential(kind=credential.value, valid_until=valid_until)

@@ -50,6 +50,7 @@ TEXTS: dict[str, TextLimit] = {
     "measure": CODE,
     "notice_id": CODE,
     "notice_version": CODE,
+    "notice_hash": CODE,  # a SHA-256 in hex: 64
     "language": CODE,
     "method": CODE,
     "lawful_basis": CODE,
@@ -87,6 +88,9 @@ INTS: dict[str, tuple[int, int]] = {
     "capacity": (1, 10_000),
     "max_cohorts": (1, 50),
     "position": (1, 2**63 - 1),  # a position in the log (bigint)
+    "size": (1, 2**63 - 1),  # a size of the log (a checkpoint's)
+    "from_size": (1, 2**63 - 1),
+    "to_size": (1, 2**63 - 1),
 }
 
 # Outcome scales in use (Herth Hope Index 12–48, WEMWBS 14–70, CORE-10 0–40) sit far

@@ -200,6 +200,11 @@ class Participant(Aggregate):
         self.require_not_erased("erase again")
         self._erase()
 
+    def record_data_export(self, format: str) -> None:
+        """A subject-access export of everything held about the person was made (the
+        actor is in the event's metadata); allowed after erasure too."""
+        self._record_data_export(format=require_text(format, "format"))
+
     def require_not_erased(self, action: str = "record anything more about them") -> None:
         """Guard for services acting on other aggregates about this person."""
         if self._erased:
@@ -236,3 +241,7 @@ class Participant(Aggregate):
     def _erase(self) -> None:
         self._erased = True
         self._personal_data = None
+
+    @event("DataExported")
+    def _record_data_export(self, format: str) -> None:
+        pass  # only the audit trail needs it

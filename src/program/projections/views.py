@@ -122,9 +122,14 @@ class FacilitatorCohortView:
 
 @dataclass(frozen=True)
 class FacilitatorView:
+    """``personal_data`` is the ciphertext of the name and contact details (decrypted by
+    the API with the live key); ``legacy`` the plaintext of one registered before they
+    were encrypted; both None once erased."""
+
     id: UUID
-    display_name: str
-    email: str
+    personal_data: str | None
+    legacy: dict[str, str | None] | None
+    erased: bool
     status: str
     status_reason: str | None
     max_cohorts: int
@@ -194,6 +199,7 @@ class ConsentChangeView:
     reason: str | None
     at: datetime
     recorded_at: datetime
+    notice_hash: str | None = None  # SHA-256 (hex) of the notice's text, when given
 
 
 @dataclass(frozen=True)

@@ -300,6 +300,20 @@ class EventStore:
             value = await conn.fetchval(f"SELECT max(notification_id) FROM {EVENTS_TABLE}")
         return int(value or 0)
 
+    async def read_position(self, position: int) -> Recorded | None:
+        """The row at one global position, if there is one."""
+        async with self.pool.acquire() as conn:
+            row = await conn.fetchrow(f"{_SELECT} WHERE notification_id = $1", position)
+        return None if row is None else to_recorded(row)
+
+    async def positions_of(self, originator_id: UUID) -> list[tuple[int, int]]:
+        """(position, version) of each of one aggregate's rows, in version order."""
+        async with self.pool.acquire() as conn:
+            rows = await conn.fetch(
+                f"SELECT notification_id, originator_version FROM {EVENTS_TABLE} "
+                "WHERE originator_id = $1 ORDER BY originator_version", originator_id)
+        return [(r[0], r[1]) for r in rows]
+
     async def read_after(self, position: int, limit: int = 1000) -> list[Recorded]:
         """Rows with a position greater than ``position``, in order."""
         async with self.pool.acquire() as conn:

@@ -9,7 +9,7 @@ Decisions a client can rely on:
   facilitator's cohorts). Personal data (a participant's name, email, phone, referral
   source) resolves to ``null`` for callers who may not see it, with
   ``personalDataVisible: false``, so dashboards still answer; a facilitator's name is
-  ``null`` for auditors and their email for everyone but admins, managers and
+  ``null`` for auditors and their email and phone for everyone but admins, managers and
   themself. Outcome figures over fewer than 5 people are ``null`` with
   ``suppressed: true`` for every role but ADMIN.
 - Every mutation answers the ids it touched and the global ``position`` of its

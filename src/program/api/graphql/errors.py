@@ -12,6 +12,9 @@ from program.application.idempotency import IdempotencyKeyReused
 from program.application.policy import Forbidden
 from program.domain.errors import DomainError
 from program.projections.queries.paging import InvalidQuery
+from program.application.receipts import ReceiptNotFound
+from program.exports.subject import ReadModelsBehind
+from program.store.checkpoints import LedgerError, LedgerInconsistent
 from program.store.errors import AggregateNotFound, VersionConflict
 from program.store.outage import is_outage
 
@@ -53,7 +56,7 @@ class BadInput(Exception):
 
 _KNOWN: tuple[type[BaseException], ...] = (
     Unauthenticated, Forbidden, DomainError, NotFound, NotCaughtUp, BadInput, InvalidQuery,
-    IdempotencyKeyReused,
+    IdempotencyKeyReused, LedgerError, LedgerInconsistent, ReceiptNotFound, ReadModelsBehind,
 )
 
 

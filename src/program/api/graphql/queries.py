@@ -17,6 +17,7 @@ from strawberry.types import Info
 from program.api.graphql import lookups
 from program.api.graphql.consistency import wait_until_consistent
 from program.api.graphql.context import GraphQLContext, context_of
+from program.api.graphql.ledger import LedgerQueries
 from program.api.graphql.enums import CohortStatus, ProgrammeStatus, Role
 from program.api.graphql.errors import BadInput, NotFound
 from program.api.graphql.types.audit import AuditEntry, AuditTrailFilter, Projection
@@ -62,7 +63,7 @@ class Me:
 
 
 @strawberry.type
-class Query:
+class Query(LedgerQueries):
     @strawberry.field(description="Who the bearer token speaks for.")
     async def me(self, info: Info, consistent_with: ConsistentWith = None) -> Me:
         actor = (await _ready(info, consistent_with, None)).actor
@@ -124,7 +125,7 @@ class Query:
         await _ready(info, consistent_with, Act.READ_FACILITATOR)
         return await lookups.facilitator(info, id)  # type: ignore[return-value]
 
-    @strawberry.field(description="Facilitators by display name.")
+    @strawberry.field(description="Facilitators in the order they registered (names are stored encrypted).")
     async def facilitators(
         self, info: Info, first: int = DEFAULT_PAGE, after: str | None = None,
         consistent_with: ConsistentWith = None,

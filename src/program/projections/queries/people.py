@@ -58,7 +58,8 @@ def _facilitator(r: asyncpg.Record, today: date, now: datetime) -> FacilitatorVi
         days = (valid_until - today).days
         credentials.append(CredentialView(kind, valid_until, days, days < 0))
     return FacilitatorView(
-        id=r["id"], display_name=r["display_name"], email=r["email"], status=r["status"],
+        id=r["id"], personal_data=r["personal_data"], legacy=r["legacy"], erased=r["erased"],
+        status=r["status"],
         status_reason=r["status_reason"], max_cohorts=r["max_cohorts"],
         registered_at=r["registered_at"], cohorts=tuple(cohorts),
         active_cohort_count=sum(c.active for c in cohorts),
@@ -83,15 +84,26 @@ async def list_facilitators(
     today: date,
     now: datetime,
 ) -> Page[FacilitatorView]:
-    """Facilitators by display name."""
+    """Facilitators in the order they registered (names are ciphertext: the database
+    cannot sort by them)."""
     n = page_size(first)
     q = Sql(_FACILITATORS)
     if after is not None:
-        name, last = decode_cursor(after, 2)
-        q.where(f"(f.display_name, f.id) > ({q.arg(name)}::text, {q.arg(_uuid(last))}::uuid)")
-    rows = await pool.fetch(q.text("f.display_name, f.id", n + 1), *q.args)
+        at, last = decode_cursor(after, 2)
+        q.where(f"(f.registered_at, f.id) > ({q.arg(_moment(at))}::timestamptz, "
+                f"{q.arg(_uuid(last))}::uuid)")
+    rows = await pool.fetch(q.text("f.registered_at, f.id", n + 1), *q.args)
     return make_page([_facilitator(r, today, now) for r in rows], n,
-                     lambda v: encode_cursor(v.display_name, v.id))
+                     lambda v: encode_cursor(v.registered_at.isoformat(), v.id))
+
+
+def _moment(value: Any) -> datetime:
+    from program.projections.queries.paging import InvalidQuery
+
+    try:
+        return datetime.fromisoformat(str(value))
+    except ValueError:
+        raise InvalidQuery("cursor is not valid") from None
 
 
 def _uuid(value: Any) -> UUID:
@@ -155,7 +167,7 @@ def _change(r: asyncpg.Record) -> ConsentChangeView:
         notice_version=r["notice_version"], language=r["language"],
         lawful_basis=r["lawful_basis"], method=r["method"], recipients=tuple(r["recipients"] or ()),
         recorded_by=r["recorded_by"], valid_until=r["valid_until"], reason=r["reason"],
-        at=r["at"], recorded_at=r["recorded_at"],
+        at=r["at"], recorded_at=r["recorded_at"], notice_hash=r["notice_hash"],
     )
 
 

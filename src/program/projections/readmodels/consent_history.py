@@ -17,7 +17,7 @@ from program.projections.tables import Appends, Rows, Table
 CONSENTS = Table.define(
     "consents",
     """id uuid, participant_id uuid, purpose text, notice_id text, notice_version text,
-    language text, lawful_basis text, recipients jsonb, valid_until date""",
+    notice_hash text, language text, lawful_basis text, recipients jsonb, valid_until date""",
     key="id",
 )
 CHANGES = Table.define(
@@ -25,7 +25,7 @@ CHANGES = Table.define(
     """position bigint, consent_id uuid, participant_id uuid, purpose text, state text,
     notice_id text, notice_version text, language text, lawful_basis text, method text,
     recipients text[], recorded_by text, valid_until date, reason text, at timestamptz,
-    recorded_at timestamptz""",
+    recorded_at timestamptz, notice_hash text""",
     key="position",
 )
 
@@ -44,7 +44,7 @@ def _record(consents: Rows, changes: Appends, e: Envelope) -> None:
     if state in ("GIVEN", "REFUSED"):
         consent.update(
             notice_id=ev.notice_id, notice_version=ev.notice_version, language=ev.language,
-            lawful_basis=getattr(ev, "lawful_basis", None),
+            notice_hash=ev.notice_hash, lawful_basis=getattr(ev, "lawful_basis", None),
             recipients=list(getattr(ev, "recipients", [])),
             valid_until=getattr(ev, "valid_until", None),
         )
@@ -54,7 +54,7 @@ def _record(consents: Rows, changes: Appends, e: Envelope) -> None:
         consent["notice_id"], consent["notice_version"], consent["language"],
         consent["lawful_basis"], getattr(ev, "method", None), list(consent["recipients"] or []),
         getattr(ev, "recorded_by", None), consent["valid_until"], getattr(ev, "reason", None),
-        ev.at, e.recorded_at,
+        ev.at, e.recorded_at, consent["notice_hash"],
     )
 
 

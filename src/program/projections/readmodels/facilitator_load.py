@@ -2,6 +2,11 @@
 
 Active cohorts and upcoming sessions depend on "now", so the projection keeps the
 assignments and each cohort's status and session times, and the query counts.
+
+Names and contact details stay ciphertext here (``personal_data``); the API decrypts
+them with the facilitator's live key. Facilitators registered before they were
+encrypted carry plaintext in their event, kept in ``legacy`` until they are erased.
+On erasure both are dropped.
 """
 
 from __future__ import annotations
@@ -17,8 +22,9 @@ from program.projections.tables import Rows, Table
 
 FACILITATORS = Table.define(
     "facilitators",
-    """id uuid, display_name text, email text, status text, status_reason text,
-    max_cohorts int, credentials jsonb, registered_at timestamptz, updated_at timestamptz""",
+    """id uuid, personal_data text, legacy jsonb, erased bool, status text,
+    status_reason text, max_cohorts int, credentials jsonb, registered_at timestamptz,
+    updated_at timestamptz""",
     key="id",
 )
 ASSIGNMENTS = Table.define(
@@ -51,9 +57,11 @@ class _Batch:
 
 def _registered(b: _Batch, e: Envelope) -> None:
     ev = e.event
+    legacy = ({"display_name": ev.display_name, "email": ev.email}
+              if ev.personal_data is None else None)
     b.facilitators.put({
-        "id": e.originator_id, "display_name": ev.display_name, "email": ev.email,
-        "status": "APPLIED", "max_cohorts": ev.max_cohorts, "credentials": {},
+        "id": e.originator_id, "personal_data": ev.personal_data, "legacy": legacy,
+        "erased": False, "status": "APPLIED", "max_cohorts": ev.max_cohorts, "credentials": {},
         "registered_at": ev.timestamp, "updated_at": e.recorded_at,
     })
 
@@ -64,6 +72,11 @@ def _status(status: str, reason: bool = False) -> Callable[[_Batch, Envelope], N
             row["status"] = status
             row["status_reason"] = e.event.reason if reason else None
     return handle
+
+
+def _erased(b: _Batch, e: Envelope) -> None:
+    if (row := b.facilitator(e)) is not None:
+        row.update(personal_data=None, legacy=None, erased=True)
 
 
 def _credential(b: _Batch, e: Envelope) -> None:
@@ -103,6 +116,7 @@ HANDLERS: dict[str, Callable[[_Batch, Envelope], None]] = {
     "Facilitator.Activated": _status("ACTIVE"),
     "Facilitator.Suspended": _status("SUSPENDED", reason=True),
     "Facilitator.Retired": _status("RETIRED"),
+    "Facilitator.Erased": _erased,
     "Facilitator.CredentialRecorded": _credential,
     "Cohort.Planned": _planned,
     "Cohort.EnrolmentOpened": _cohort_status("OPEN"),
@@ -127,7 +141,7 @@ class FacilitatorLoadProjection(Projection):
     tables = (FACILITATORS, ASSIGNMENTS, COHORTS)
     indexes = (
         "CREATE INDEX ON {schema}.assignments (cohort_id)",
-        "CREATE INDEX ON {schema}.facilitators (display_name, id)",
+        "CREATE INDEX ON {schema}.facilitators (registered_at, id)",
     )
 
     async def apply(

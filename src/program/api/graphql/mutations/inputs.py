@@ -117,6 +117,7 @@ class ChangeCohortCapacityInput:
 class RegisterFacilitatorInput:
     display_name: str
     email: str
+    phone: str | None = None
     max_cohorts: int = 2
     idempotency_key: str | None = _key()
 
@@ -210,6 +211,9 @@ class GiveConsentInput:
     recipients: list[str] = strawberry.field(default_factory=list)
     valid_until: date | None = None
     language: str = "en"
+    notice_hash: str | None = strawberry.field(default=None, description=(
+        "SHA-256 of the notice's text as shown to the person (64 hex digits); consent "
+        "receipts carry it, so the person can prove which text they agreed to."))
     idempotency_key: str | None = _key()
 
 

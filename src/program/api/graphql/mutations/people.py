@@ -36,7 +36,7 @@ class FacilitatorMutations:
         self, info: Info, input: RegisterFacilitatorInput
     ) -> FacilitatorPayload:
         result = await run(info, input, lambda app, ctx: app.register_facilitator(
-            ctx, input.display_name, input.email, input.max_cohorts))
+            ctx, input.display_name, input.email, input.max_cohorts, input.phone))
         return build(FacilitatorPayload, result)
 
     @strawberry.mutation(description="Record a credential and its expiry date.")
@@ -64,6 +64,14 @@ class FacilitatorMutations:
     @strawberry.mutation(description="Retire a facilitator for good.")
     async def retire_facilitator(self, info: Info, input: FacilitatorIdInput) -> FacilitatorPayload:
         result = await run(info, input, lambda app, ctx: app.retire_facilitator(ctx, input.id))
+        return build(FacilitatorPayload, result)
+
+    @strawberry.mutation(description=(
+        "Erase a facilitator (admins): retire them and destroy their data key, so their "
+        "name and contact details are gone everywhere."
+    ))
+    async def erase_facilitator(self, info: Info, input: FacilitatorIdInput) -> FacilitatorPayload:
+        result = await run(info, input, lambda app, ctx: app.erase_facilitator(ctx, input.id))
         return build(FacilitatorPayload, result)
 
     @strawberry.mutation(description="Suspend an active facilitator.")
@@ -94,7 +102,7 @@ class ParticipantMutations:
         result = await run(info, input, lambda app, ctx: app.give_consent(
             ctx, input.participant_id, input.purpose, input.notice_id, input.notice_version,
             input.lawful_basis, input.method, list(input.recipients), input.valid_until,
-            input.language))
+            input.language, input.notice_hash))
         return build(ConsentPayload, result)
 
     @strawberry.mutation(description="Record a withdrawal; enrolments that needed it end.")

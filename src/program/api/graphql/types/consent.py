@@ -48,6 +48,8 @@ class ConsentChange:
     state: ConsentStateEnum
     notice_id: str | None
     notice_version: str | None
+    notice_hash: str | None = strawberry.field(
+        description="SHA-256 (hex) of the notice's text, when it was given with the change.")
     language: str | None
     lawful_basis: str | None
     method: str | None
@@ -66,7 +68,7 @@ class ConsentChange:
             notice_id=v.notice_id, notice_version=v.notice_version, language=v.language,
             lawful_basis=v.lawful_basis, method=v.method, recipients=list(v.recipients),
             recorded_by=v.recorded_by, valid_until=v.valid_until, reason=v.reason, at=v.at,
-            recorded_at=v.recorded_at,
+            recorded_at=v.recorded_at, notice_hash=v.notice_hash,
         )
 
 

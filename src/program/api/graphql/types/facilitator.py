@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 from uuid import UUID
 
 import strawberry
@@ -50,13 +50,13 @@ class FacilitatorAssignment:
 
 
 @strawberry.type(description=(
-    "A facilitator and their load. displayName is null for auditors; email only for "
-    "admins, programme managers and the facilitator themself."
+    "A facilitator and their load. displayName is null for auditors; email and phone only "
+    "for admins, programme managers and the facilitator themself; all three null for "
+    "everyone once the facilitator is erased."
 ))
 class Facilitator:
     id: UUID
-    display_name: str | None
-    email: str | None
+    erased: bool
     status: FacilitatorStatus
     status_reason: str | None
     max_cohorts: int
@@ -65,14 +65,39 @@ class Facilitator:
     upcoming_sessions: int
     cohorts: list[FacilitatorAssignment]
     credentials: list[Credential]
+    name_visible: strawberry.Private[bool]
+    contact_visible: strawberry.Private[bool]
+    ciphertext: strawberry.Private[str | None]
+    legacy: strawberry.Private[dict[str, Any] | None]
+
+    async def _personal(self, info: Info, key: str) -> Any:
+        if self.legacy is not None:  # registered before names were encrypted
+            return self.legacy.get(key)
+        if not self.ciphertext:
+            return None
+        data = await context_of(info).loaders.personal_data.load((self.id, self.ciphertext))
+        return (data or {}).get(key)
+
+    @strawberry.field
+    async def display_name(self, info: Info) -> str | None:
+        return await self._personal(info, "display_name") if self.name_visible else None
+
+    @strawberry.field
+    async def email(self, info: Info) -> str | None:
+        return await self._personal(info, "email") if self.contact_visible else None
+
+    @strawberry.field
+    async def phone(self, info: Info) -> str | None:
+        return await self._personal(info, "phone") if self.contact_visible else None
 
     @classmethod
     def from_view(cls, v: FacilitatorView, info: Info) -> Facilitator:
         actor = context_of(info).actor
         return cls(
-            id=v.id,
-            display_name=v.display_name if may_see_staff_name(actor) else None,
-            email=v.email if may_see_staff_contact(actor, v.id) else None,
+            id=v.id, erased=v.erased,
+            name_visible=may_see_staff_name(actor),
+            contact_visible=may_see_staff_contact(actor, v.id),
+            ciphertext=v.personal_data, legacy=v.legacy,
             status=to_enum(FacilitatorStatus, v.status),  # type: ignore[arg-type]
             status_reason=v.status_reason, max_cohorts=v.max_cohorts,
             registered_at=v.registered_at, active_cohort_count=v.active_cohort_count,

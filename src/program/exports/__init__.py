@@ -1,0 +1,1 @@
+"""Exports: a person's subject-access export, and auditors' bulk exports (CSV, JSON Lines)."""
