@@ -10,6 +10,7 @@ from typing import Any
 import asyncpg
 
 from program.application.receipts import DATA_CATEGORIES, ConsentReceipts
+from program.feeds.runtime import start_feeds
 from program.settings import Settings
 from program.store.checkpointer import Checkpointer
 from program.store.checkpoints import CheckpointLog, load_signer
@@ -44,6 +45,10 @@ class Services:
     extras: dict[str, Any] = field(default_factory=dict)
 
     async def close(self) -> None:
+        feeds = self.extras.pop("feeds", None)
+        if feeds is not None:
+            with contextlib.suppress(Exception):
+                await feeds.close()
         if self.projections is not None:
             with contextlib.suppress(Exception):
                 await self.projections.stop()
@@ -61,6 +66,7 @@ async def open_services(
     database: Database | None = None,
     run_projections: bool | None = None,
     clock: Any = None,
+    run_feeds: bool | None = None,
     checkpoints: bool = False,
 ) -> Services:
     """Start (or reach) the database, migrate it, and build the services on top;
@@ -94,6 +100,8 @@ async def open_services(
         services.checkpointer.start()
     apply = run_projections if run_projections is not None else settings.run_projections
     services.projections = await start_projections(services, apply=apply)
+    services.extras["feeds"] = await start_feeds(
+        services, run=settings.feeds.run if run_feeds is None else run_feeds)
     return services
 
 

@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from program.feeds.settings import FeedSettings
+
 
 def _env(name: str, default: str | None = None) -> str | None:
     value = os.environ.get(f"PROGRAM_{name}")
@@ -53,6 +55,7 @@ class Settings:
     run_projections: bool = True
     log_level: str = "INFO"
     log_json: bool = False
+    feeds: FeedSettings = field(default_factory=FeedSettings)
     ledger_origin: str = "program.localhost/ledger"
     ledger_key: str | None = field(default=None, repr=False)
     checkpoint_every: int = 1000
@@ -88,6 +91,7 @@ class Settings:
             run_projections=_flag("RUN_PROJECTIONS", True),
             log_level=_env("LOG_LEVEL", "INFO") or "INFO",
             log_json=_flag("LOG_JSON", False),
+            feeds=_feeds(),
             ledger_origin=_env("LEDGER_ORIGIN", "program.localhost/ledger") or "",
             ledger_key=_env("LEDGER_KEY"),
             checkpoint_every=_int("CHECKPOINT_EVERY", 1000),
@@ -108,3 +112,10 @@ class Settings:
     @property
     def pgdata(self) -> Path:
         return self.data_dir / "pgdata"
+
+
+def _feeds() -> FeedSettings:
+    try:
+        return FeedSettings.from_env()
+    except ValueError as exc:
+        raise SettingsError(str(exc)) from None

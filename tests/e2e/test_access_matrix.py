@@ -90,12 +90,43 @@ ALLOWED: dict[str, set[str]] = {
     "consentHistory": MANAGERS_IN | {AUDITOR},
     "auditTrail": {ADMIN, AUDITOR},
     "projections": ANY_MANAGER | {AUDITOR},
+    # partner feeds
+    "registerPartner": {ADMIN},
+    "updatePartner": {ADMIN},
+    "suspendPartner": {ADMIN},
+    "reinstatePartner": {ADMIN},
+    "retirePartner": {ADMIN},
+    "addWebhookEndpoint": {ADMIN},
+    "rotateWebhookSecret": {ADMIN},
+    "enableWebhookEndpoint": {ADMIN},
+    "disableWebhookEndpoint": {ADMIN},
+    "removeWebhookEndpoint": {ADMIN},
+    "replayWebhook": {ADMIN, PARTNER},
+    "partner": {ADMIN, PARTNER},
+    "partners": {ADMIN},
+    "webhookAttempts": {ADMIN, PARTNER},
+    "disclosures": {ADMIN, AUDITOR},
+    "partnerEvents": {PARTNER},
     "ledgerCheckpoint": {ADMIN, AUDITOR},
     "ledgerKey": {ADMIN, AUDITOR},
     "ledgerInclusionProof": {ADMIN, AUDITOR},
     "ledgerConsistencyProof": {ADMIN, AUDITOR},
     "consentReceipt": MANAGERS_IN | {AUDITOR},
 }
+FEED_INPUT_TYPES = {
+    "registerPartner": "RegisterPartnerInput",
+    "updatePartner": "UpdatePartnerInput",
+    "suspendPartner": "PartnerIdInput",
+    "reinstatePartner": "PartnerIdInput",
+    "retirePartner": "PartnerIdInput",
+    "addWebhookEndpoint": "AddWebhookEndpointInput",
+    "rotateWebhookSecret": "WebhookEndpointInput",
+    "enableWebhookEndpoint": "WebhookEndpointInput",
+    "disableWebhookEndpoint": "WebhookEndpointInput",
+    "removeWebhookEndpoint": "WebhookEndpointInput",
+    "replayWebhook": "ReplayWebhookInput",
+}
+PUBLIC_HOOK = "https://93.184.216.34/hook"  # a public address literal: no DNS needed
 
 
 def _fields() -> list[tuple[str, str]]:
@@ -124,13 +155,16 @@ class Scene:
     session: str
     spare_facilitator: str  # registered only (erased by the matrix)
     gql: dict[str, Gql]
+    partner: str = ""
+    endpoint: str = ""
 
 
 REQUESTS: dict[str, Callable[[Scene], tuple[str, dict[str, Any]]]] = {}
 
 
 def _mutation(name: str, build: Callable[[Scene], dict[str, Any]]) -> None:
-    query = f"mutation M($input: {INPUT_TYPES[name]}!) {{ {name}(input: $input) {{ position }} }}"
+    kind = {**INPUT_TYPES, **FEED_INPUT_TYPES}[name]
+    query = f"mutation M($input: {kind}!) {{ {name}(input: $input) {{ position }} }}"
     REQUESTS[name] = lambda s: (query, {"input": build(s)})
 
 
@@ -191,6 +225,18 @@ for _name, _build in {
     "amendOutcome": lambda s: {"participantId": s.a.participant_ids[0],
                                "cohortId": s.a.cohort_id, "measure": "HHI",
                                "timepoint": "BASELINE", "score": 31, "reason": "typo"},
+    "registerPartner": lambda s: {"name": "New partner", "purposes": ["research"],
+                                  "programmeIds": [s.a.programme_id]},
+    "updatePartner": lambda s: {"partnerId": s.partner, "name": "Renamed"},
+    "suspendPartner": lambda s: {"partnerId": s.partner, "reason": "review"},
+    "reinstatePartner": lambda s: {"partnerId": s.partner},
+    "retirePartner": lambda s: {"partnerId": s.partner},
+    "addWebhookEndpoint": lambda s: {"partnerId": s.partner, "url": PUBLIC_HOOK},
+    "rotateWebhookSecret": lambda s: {"partnerId": s.partner, "endpointId": s.endpoint},
+    "enableWebhookEndpoint": lambda s: {"partnerId": s.partner, "endpointId": s.endpoint},
+    "disableWebhookEndpoint": lambda s: {"partnerId": s.partner, "endpointId": s.endpoint},
+    "removeWebhookEndpoint": lambda s: {"partnerId": s.partner, "endpointId": s.endpoint},
+    "replayWebhook": lambda s: {"endpointId": s.endpoint, "fromSequence": 1},
     "eraseFacilitator": lambda s: {"id": s.spare_facilitator},
     "issueCheckpoint": lambda s: {},
     "exportSubjectData": lambda s: {"id": s.a.participant_ids[0]},
@@ -211,6 +257,12 @@ for _name, _build in {
                                 "{ changes { state } } }",
     "auditTrail": lambda s: "{ auditTrail(first: 1) { edges { node { position } } } }",
     "projections": lambda s: "{ projections { name } }",
+    "partner": lambda s: f'{{ partner(id: "{s.partner}") {{ id }} }}',
+    "partners": lambda s: "{ partners { id } }",
+    "webhookAttempts": lambda s: f'{{ webhookAttempts(endpointId: "{s.endpoint}") '
+                                 "{ edges { node { id } } } }",
+    "disclosures": lambda s: "{ disclosures(first: 1) { edges { node { id } } } }",
+    "partnerEvents": lambda s: "subscription { partnerEvents(after: 0) { sequence } }",
     "ledgerCheckpoint": lambda s: "{ ledgerCheckpoint { size note } }",
     "ledgerKey": lambda s: "{ ledgerKey }",
     "ledgerInclusionProof": lambda s: "{ ledgerInclusionProof(position: 1) { proof } }",
@@ -236,6 +288,15 @@ async def scene(http: httpx.AsyncClient, token: TokenFactory) -> Scene:
         "programmeId": a.programme_id, "name": "Spare", "format": "ENROLLED", "capacity": 3,
         "startsOn": days(9)}, "cohortId"))["cohortId"]
     await consenting_person(admin, "Settled", a.programme_id)  # consent history exists
+    partner = (await admin.data(
+        "mutation M($i: RegisterPartnerInput!) { registerPartner(input: $i) { partnerId } }",
+        {"i": {"name": "Evaluator A", "purposes": ["research"],
+               "programmeIds": [a.programme_id]}}))["registerPartner"]["partnerId"]
+    added = (await admin.data(
+        "mutation M($i: AddWebhookEndpointInput!) { addWebhookEndpoint(input: $i) "
+        "{ endpointId position } }",
+        {"i": {"partnerId": partner, "url": PUBLIC_HOOK}}))["addWebhookEndpoint"]
+    await admin.data(f'{{ partner(id: "{partner}", consistentWith: {added["position"]}) {{ id }} }}')
     spare_facilitator = (await admin.mutate("registerFacilitator", {
         "displayName": "Spare", "email": "spare@example.org"}, "facilitatorId"))["facilitatorId"]
 
@@ -250,10 +311,11 @@ async def scene(http: httpx.AsyncClient, token: TokenFactory) -> Scene:
         FAC_IN: token("FACILITATOR", facilitator_id=a.facilitator_ids[0]),
         FAC_OUT: token("FACILITATOR", facilitator_id=b.facilitator_ids[0]),
         AUDITOR: token("AUDITOR"),
-        PARTNER: token("PARTNER", partner_id="evaluator-a"),
+        PARTNER: token("PARTNER", partner_id=partner),
     }
     gql = {role: Gql(http, tokens.get(role)) for role in ROLES}
-    return Scene(a, b, spare, spare_cohort, session, spare_facilitator, gql)
+    return Scene(a, b, spare, spare_cohort, session, spare_facilitator, gql, partner,
+                 added["endpointId"])
 
 
 def _order(role: str) -> int:

@@ -38,7 +38,10 @@ QUERIES = schema._schema.query_type
 assert MUTATIONS is not None and QUERIES is not None
 
 # Which aggregate an ``id`` names, from the name of the input type or the mutation.
-ENTITIES = ("Programme", "Cohort", "Facilitator", "Participant", "Session")
+ENTITIES = ("Programme", "Cohort", "Facilitator", "Participant", "Session", "Partner", "Endpoint")
+# Partner feeds: any well-formed id does, the boundary refuses the bad value before a lookup.
+FEED_IDS = {"Partner": "00000000-0000-4000-8000-000000000001",
+            "Endpoint": "00000000-0000-4000-8000-000000000002"}
 
 
 @dataclass(frozen=True)
@@ -129,6 +132,7 @@ class Ids:
             "Facilitator": self.world.facilitator_ids[0],
             "Participant": self.world.participant_ids[0],
             "Session": self.session_id,
+            **FEED_IDS,
         }[entity]
 
 

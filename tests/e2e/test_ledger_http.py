@@ -110,6 +110,7 @@ async def test_monitor_follows_the_log_and_refuses_a_rewritten_one(
     async with services.pool.acquire() as conn:
         await conn.execute("DELETE FROM ledger_checkpoints")
         await conn.execute("DELETE FROM ledger_nodes")
+        await conn.execute("UPDATE ledger_state SET size = 0")
         await conn.execute(
             "UPDATE stored_events SET hash = set_byte(hash, 0, get_byte(hash, 0) # 1) "
             "WHERE notification_id = 1"

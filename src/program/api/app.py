@@ -18,6 +18,7 @@ from litestar.response import Response
 
 from program.api.allocator import fix_mmap_threshold
 from program.api.auth import resolve_secret
+from program.api.feeds import feed_route_handlers
 from program.api.exports import export_route_handlers
 from program.api.ledger import ledger_route_handlers
 from program.api.logs import quiet_loop_errors
@@ -99,10 +100,12 @@ async def metrics(state: State) -> Response[bytes]:
         await _sample_database(m, services)
     else:
         m.database_up.set(0)
+    feeds = services.extras.get("feeds") if services is not None else None
+    extra = await feeds.render_metrics() if feeds is not None else ""
     cache = optional_import("program.api.graphql.cache", "results")
     if cache is not None:
         m.set_graphql_cache(cache.hits, cache.misses, cache.bytes)
-    return Response(m.render(), media_type=METRICS_CONTENT_TYPE)
+    return Response(m.render() + extra.encode(), media_type=METRICS_CONTENT_TYPE)
 
 
 async def _sample_database(m: Metrics, services: Services) -> None:
@@ -194,6 +197,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
     graphql = optional_import("program.api.graphql", "graphql_route_handlers")
     if graphql is not None:
         handlers.extend(graphql())
+    handlers.extend(feed_route_handlers())
     app = Litestar(
         route_handlers=handlers,  # type: ignore[arg-type]
         lifespan=[lifespan],

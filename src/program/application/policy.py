@@ -50,6 +50,12 @@ class Act(StrEnum):
     EXPORT_SUBJECT_DATA = "export everything held about this person (subject access)"
     EXPORT_RECORDS = "export consent histories and the audit trail in bulk"
     MAINTAIN_PROJECTIONS = "skip or retry an event a read model cannot apply"
+    MANAGE_PARTNERS = "manage partners and their webhook endpoints"
+    READ_PARTNER = "read this partner, its webhook endpoints and attempts"
+    REPLAY_WEBHOOK = "replay this partner's webhooks"
+    READ_OWN_FEED = "read its own partner feed"
+    READ_CATALOGUE = "read the public event catalogue"
+    READ_DISCLOSURES = "read the disclosure log"
 
 
 @dataclass(frozen=True)
@@ -58,6 +64,7 @@ class Target:
 
     programme_ids: frozenset[UUID] = frozenset()  # its programme(s); a person's: is or was in
     facilitator_ids: frozenset[UUID] = frozenset()  # a cohort's facilitators, or the facilitator
+    partner_id: UUID | None = None  # a partner, its endpoints and its feed
 
 
 NOTHING = Target()
@@ -81,6 +88,10 @@ def facilitator(facilitator_id: UUID, serves: Iterable[UUID] = ()) -> Target:
     return Target(frozenset(serves), frozenset({facilitator_id}))
 
 
+def partner(partner_id: UUID) -> Target:
+    return Target(partner_id=partner_id)
+
+
 Rule = Callable[[Actor, Target], bool]
 
 
@@ -96,6 +107,11 @@ def in_scope(actor: Actor, target: Target) -> bool:
 def in_scope_or_unassigned(actor: Actor, target: Target) -> bool:
     """A facilitator serving one of the actor's programmes, or serving none yet."""
     return not target.programme_ids or in_scope(actor, target)
+
+
+def own_partner(actor: Actor, target: Target) -> bool:
+    """The actor is the partner acted on (a PARTNER token names its partner)."""
+    return actor.partner_id is not None and actor.partner_id == str(target.partner_id)
 
 
 def assigned(actor: Actor, target: Target) -> bool:
@@ -140,10 +156,17 @@ RULES: dict[Role, dict[Act, Rule]] = {
         Act.READ_AUDIT_TRAIL: anyone,
         Act.READ_PROJECTIONS: anyone,
         Act.READ_LEDGER: anyone,
+        Act.READ_CATALOGUE: anyone,
+        Act.READ_DISCLOSURES: anyone,
         Act.READ_CONSENT_RECEIPT: anyone,
         Act.EXPORT_RECORDS: anyone,
     },
-    Role.PARTNER: {},  # partners read only their feed
+    Role.PARTNER: {  # its own feed, endpoints, attempts and the catalogue; nothing else
+        Act.READ_OWN_FEED: anyone,
+        Act.READ_PARTNER: own_partner,
+        Act.REPLAY_WEBHOOK: own_partner,
+        Act.READ_CATALOGUE: anyone,
+    },
 }
 
 

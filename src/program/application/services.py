@@ -7,6 +7,7 @@ from program.application.consents import ConsentCommands
 from program.application.facilitators import FacilitatorCommands
 from program.application.maintenance import MaintenanceCommands
 from program.application.participants import ParticipantCommands
+from program.application.partners import PartnerCommands
 from program.application.programmes import ProgrammeCommands
 from program.application.sessions import SessionCommands
 from program.application.subject_access import SubjectAccessCommands
@@ -19,6 +20,7 @@ class Application(
     ParticipantCommands,
     ConsentCommands,
     SessionCommands,
+    PartnerCommands,
     MaintenanceCommands,
     SubjectAccessCommands,
 ):

@@ -48,15 +48,16 @@ def load_settings() -> Settings:
 
 @asynccontextmanager
 async def open_services_cm(
-    settings: Settings | None = None, *, run_projections: bool = False
+    settings: Settings | None = None, *, run_projections: bool = False, run_feeds: bool = False
 ) -> AsyncIterator[Services]:
     """Open every service (starting the embedded database if none is configured), close on exit.
 
-    Projections do not run unless asked: a CLI command runs them itself when it means to.
+    Projections and feeds do not run unless asked: a CLI command runs them when it means to.
     """
     from program.bootstrap import open_services
 
-    services = await open_services(settings or load_settings(), run_projections=run_projections)
+    services = await open_services(settings or load_settings(), run_projections=run_projections,
+                                   run_feeds=run_feeds)
     try:
         yield services
     finally:
@@ -100,7 +101,7 @@ def _redact(url: str) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from program.cli import audit, exports, serve, token
+    from program.cli import audit, exports, feeds, serve, token
 
     parser = argparse.ArgumentParser(
         prog="program",
@@ -115,6 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_commands(subparsers, open_services_cm)
     token.add_commands(subparsers, open_services_cm)
     audit.add_commands(subparsers, open_services_cm)
+    feeds.add_commands(subparsers, open_services_cm)
     exports.add_subject_commands(subparsers, open_services_cm)
     _add_db_commands(subparsers)
     try:

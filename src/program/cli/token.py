@@ -42,7 +42,8 @@ def add_commands(subparsers: Any, open_services_cm: Any) -> None:
         "--facilitator", type=_uuid("facilitator"), metavar="ID",
         help="the facilitator this token speaks for (FACILITATOR)",
     )
-    parser.add_argument("--partner", metavar="ID", help="the partner whose feed this token reads (PARTNER)")
+    parser.add_argument("--partner", type=_uuid("partner"), metavar="ID",
+                        help="the partner whose feed this token reads (PARTNER)")
     parser.add_argument(
         "--subject", metavar="NAME",
         help="who the token speaks for; recorded as the actor of every event it causes "
@@ -94,8 +95,6 @@ def run(args: argparse.Namespace) -> int:
         check_text(subject, "--subject", limits.IDENTITY)
     except InvalidInput as exc:
         raise CliError(exc.message) from None
-    if args.partner is not None and not args.partner.strip():
-        raise CliError("--partner must not be empty")
     settings = load_settings()
     try:
         secret = resolve_secret(settings)
@@ -107,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
         subject=subject,
         programme_ids=args.programmes,
         facilitator_id=args.facilitator,
-        partner_id=args.partner.strip() if args.partner else None,
+        partner_id=str(args.partner) if args.partner else None,
         ttl=timedelta(hours=args.ttl_hours),
     )
     scope = _SCOPE_OF.get(role)

@@ -65,6 +65,14 @@ from program.domain.consent import (
     ConsentRequired,
     InvalidConsentChange,
 )
+from program.domain.partner import (
+    PUBLIC_EVENT_TYPES,
+    Partner,
+    PartnerRetired,
+    PartnerStatus,
+    TooManyEndpoints,
+    UnknownEndpoint,
+)
 
 __all__ = [
     # aggregates
@@ -73,6 +81,7 @@ __all__ = [
     "Facilitator",
     "Participant",
     "Consent",
+    "Partner",
     "ProjectionMaintenance",
     # values
     "DEFAULT_CONSENT_PURPOSE",
@@ -89,6 +98,8 @@ __all__ = [
     "LawfulBasis",
     "ProgrammeStatus",
     "Timepoint",
+    "PartnerStatus",
+    "PUBLIC_EVENT_TYPES",
     # errors
     "DomainError",
     "InvalidInput",
@@ -114,6 +125,9 @@ __all__ = [
     "UnknownMeasure",
     "ConsentRequired",
     "InvalidConsentChange",
+    "PartnerRetired",
+    "TooManyEndpoints",
+    "UnknownEndpoint",
     "EventAlreadySkipped",
     "CohortNotYetDue",
     "SessionNotStarted",

@@ -69,6 +69,11 @@ TEXTS: dict[str, TextLimit] = {
     "code": CODE,
     "search": NAME,
     "chosen_name": NAME,
+    # partner feeds
+    "purposes": CODE,  # each item
+    "event_types": CODE,  # each item
+    "url": TextLimit(2000),  # a webhook URL
+    "secret": CIPHERTEXT,  # a sealed webhook signing secret
 }
 
 DEFAULT_LIST = 100
@@ -78,6 +83,8 @@ LISTS: dict[str, int] = {
     "outcome_measures": 20,
     "optional_consent_purposes": 20,
     "custom_measures": 20,
+    "purposes": 20,
+    "event_types": 20,
 }
 
 # (minimum, maximum). The API's boundary checks only the maximum: the minimums are
@@ -87,6 +94,7 @@ INTS: dict[str, tuple[int, int]] = {
     "min_facilitators": (1, 20),
     "capacity": (1, 10_000),
     "max_cohorts": (1, 50),
+    "from_sequence": (1, 2**62),
     "position": (1, 2**63 - 1),  # a position in the log (bigint)
     "size": (1, 2**63 - 1),  # a size of the log (a checkpoint's)
     "from_size": (1, 2**63 - 1),

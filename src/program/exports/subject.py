@@ -99,15 +99,17 @@ async def build(services: Services, pid: UUID, *, generated_by: str,
         "attendance": cohorts["attendance"],
         "outcomes": [_outcome(row, e) for row, e in own if _kind(row) == "OutcomeRecorded"],
         "consents": consents,
-        "disclosures": [],
+        "disclosures": await _disclosures(services, pid),
         "disclosuresNote": ("Events about a person leave only through partner feeds, each "
-                            "disclosure logged with the consent that allowed it; this program "
-                            "has no partner feeds yet, so nothing was disclosed."),
+                            "disclosure logged with the consent that allowed it (and each "
+                            "event withheld for want of one, with the reason)."),
         "purposes": [{"purpose": c, "lawfulBasis": b} for c, b in sorted(
             {(c["purpose"], c["lawfulBasis"]) for c in consents if c["lawfulBasis"]})]
         + [{"purpose": "running the programme the person was registered into",
             "lawfulBasis": "consent (programme-participation) or the controller's stated basis"}],
         "recipients": recipients,
+        "partnersDisclosedTo": sorted({d["partner"] for d in await _disclosures(services, pid)
+                                       if d["outcome"] == "DISCLOSED"}),
         "dataCategories": list(controller.data_categories),
         "retention": controller.retention,
         "withdrawal": controller.withdrawal,
@@ -227,3 +229,15 @@ async def _consents(services: Services, pid: UUID, key: bytes | None) -> list[di
             "receipt": receipt.document,
         })
     return out
+
+
+async def _disclosures(services: Services, pid: UUID) -> list[dict[str, Any]]:
+    """Every disclosure to a partner: who, what, when, under which consent."""
+    from program.feeds.queries import disclosures_of_participant
+
+    return [{"at": d.at.isoformat(), "partner": d.partner_name or str(d.partner_id),
+             "partnerId": str(d.partner_id), "channel": d.channel, "type": d.type,
+             "eventId": str(d.event_id), "sequence": d.sequence, "outcome": d.outcome,
+             "consentId": str(d.consent_id) if d.consent_id else None,
+             "consentVersion": d.consent_version, "reason": d.reason}
+            for d in await disclosures_of_participant(services.pool, pid)]

@@ -41,6 +41,8 @@ WITH e AS (
 ), t AS (
     INSERT INTO {tree.NODES_TABLE} (level, idx, hash)
     SELECT * FROM unnest($9::smallint[], $10::bigint[], $11::bytea[])
+), s AS (
+    UPDATE {tree.STATE_TABLE} SET size = $5[array_upper($5, 1)] WHERE $14
 )
 SELECT pg_notify($12, $13)
 """
@@ -233,7 +235,8 @@ class EventStore:
                     frontier = await self._frontier.at(conn, size_before)
                     nodes = tree.new_nodes(size_before, [r[7] for r in rows], frontier)
                 await conn.execute(_INSERT, *map(list, zip(*rows, strict=True)),
-                                   *tree.as_columns(nodes), NOTIFY_CHANNEL, str(position))
+                                   *tree.as_columns(nodes), NOTIFY_CHANNEL, str(position),
+                                   self.merkle_tree)
             if keys:
                 await conn.executemany(
                     "INSERT INTO idempotency_keys (key, command, result, position, fingerprint) "

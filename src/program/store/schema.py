@@ -95,6 +95,25 @@ MIGRATIONS.append(
     )
 )
 
+MIGRATIONS.append(
+    (
+        5,
+        "transparency log keeps subtrees of eight leaves and more",
+        # Smaller subtrees are recomputed from the rows' own hashes; the tree's size,
+        # no longer readable off its leaves, is kept beside it.
+        """
+        CREATE TABLE IF NOT EXISTS ledger_state (
+            singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+            size bigint NOT NULL
+        );
+        INSERT INTO ledger_state (size)
+            SELECT coalesce(max(idx) + 1, 0) FROM ledger_nodes WHERE level = 0
+            ON CONFLICT DO NOTHING;
+        DELETE FROM ledger_nodes WHERE level < 3;
+        """,
+    )
+)
+
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 _LOCK_ID = 0x70726F67  # 'prog': serialises migrations across processes

@@ -1,8 +1,11 @@
 """The RFC 9162 Merkle tree over the event log, kept in PostgreSQL as stored subtrees.
 
-Leaf ``i`` is the chain hash of the row at position ``i + 1``. Every complete, aligned
-subtree's hash is a row of ``ledger_nodes``, written in the same transaction as the
-events it covers, so any root or proof is a handful of indexed reads.
+Leaf ``i`` is the chain hash of the row at position ``i + 1``. The hash of every
+complete, aligned subtree of at least ``2**STORED_FROM`` leaves is a row of
+``ledger_nodes``, written in the same transaction as the events it covers; smaller
+subtrees are recomputed from the rows' own hashes (at most ``2**STORED_FROM`` rows
+each), so the tree adds a quarter of a row per event rather than two, and any root or
+proof is still one indexed read. ``ledger_state`` holds how many leaves the tree has.
 """
 
 from __future__ import annotations
@@ -15,42 +18,92 @@ from program.store.schema import EVENTS_TABLE
 from program.transparency.merkle import (
     Node,
     ProofError,
-    Range,
     append_leaves,
     consistency_ranges,
     frontier,
     inclusion_ranges,
     leaf_hash,
+    node_hash,
     nodes_for,
     range_hash,
     root_hash,
 )
 
 NODES_TABLE = "ledger_nodes"
+STATE_TABLE = "ledger_state"
+STORED_FROM = 3  # subtrees of 8 leaves and more are stored
 _BACKFILL_CHUNK = 10_000
 
 _FETCH = f"""
 SELECT level, idx, hash FROM {NODES_TABLE}
 WHERE (level, idx) IN (SELECT * FROM unnest($1::smallint[], $2::bigint[]))
+UNION ALL
+SELECT -1, notification_id, hash FROM {EVENTS_TABLE} WHERE notification_id = ANY($3::bigint[])
+UNION ALL
+SELECT -2, size, NULL FROM {STATE_TABLE}
 """
 _INSERT = f"""
-INSERT INTO {NODES_TABLE} (level, idx, hash)
-SELECT * FROM unnest($1::smallint[], $2::bigint[], $3::bytea[])
+WITH n AS (
+    INSERT INTO {NODES_TABLE} (level, idx, hash)
+    SELECT * FROM unnest($1::smallint[], $2::bigint[], $3::bytea[])
+)
+UPDATE {STATE_TABLE} SET size = $4
 """
 
 
-async def fetch_nodes(conn: asyncpg.Connection, nodes: Iterable[Node]) -> dict[Node, bytes]:
-    wanted = list(nodes)
-    if not wanted:
-        return {}
-    rows = await conn.fetch(_FETCH, [n[0] for n in wanted], [n[1] for n in wanted])
-    return {(r[0], r[1]): bytes(r[2]) for r in rows}
+class Fetched:
+    """What one read brought back: stored and recomputed subtrees, rows' chain hashes
+    by position, and the tree's size."""
+
+    def __init__(self, rows: list[asyncpg.Record]) -> None:
+        self.nodes: dict[Node, bytes] = {}
+        self.chain: dict[int, bytes] = {}
+        self.size = 0
+        for level, idx, value in rows:
+            if level >= 0:
+                self.nodes[(level, idx)] = bytes(value)
+            elif level == -1:
+                self.chain[idx] = bytes(value)
+            else:
+                self.size = int(idx)
+
+    def derive(self, low: Iterable[Node]) -> None:
+        """Recompute the small subtrees from the rows' chain hashes (absent rows: absent)."""
+        for level, idx in low:
+            first = idx << level
+            leaves = [self.chain.get(p + 1) for p in range(first, first + (1 << level))]
+            if any(h is None for h in leaves):
+                continue
+            layer = [leaf_hash(h) for h in leaves]  # type: ignore[arg-type]
+            while len(layer) > 1:
+                layer = [node_hash(layer[i], layer[i + 1]) for i in range(0, len(layer), 2)]
+            self.nodes[(level, idx)] = layer[0]
+
+
+async def fetch(conn: asyncpg.Connection, nodes: Iterable[Node], positions: Iterable[int] = ()) -> Fetched:
+    """The subtrees asked for (stored or recomputed), the chain hashes of ``positions``
+    and the tree's size, in one round trip."""
+    wanted = set(nodes)
+    high = [n for n in wanted if n[0] >= STORED_FROM]
+    low = [n for n in wanted if n[0] < STORED_FROM]
+    rows_needed = set(positions)
+    for level, idx in low:
+        rows_needed.update(range((idx << level) + 1, ((idx + 1) << level) + 1))
+    fetched = Fetched(await conn.fetch(
+        _FETCH, [n[0] for n in high], [n[1] for n in high], sorted(rows_needed)
+    ))
+    fetched.derive(low)
+    return fetched
+
+
+def stored(nodes: dict[Node, bytes]) -> dict[Node, bytes]:
+    """The subtrees large enough to keep."""
+    return {n: h for n, h in nodes.items() if n[0] >= STORED_FROM}
 
 
 async def tree_size(conn: asyncpg.Connection) -> int:
     """How many leaves the stored tree holds."""
-    value = await conn.fetchval(f"SELECT max(idx) FROM {NODES_TABLE} WHERE level = 0")
-    return 0 if value is None else int(value) + 1
+    return int(await conn.fetchval(f"SELECT size FROM {STATE_TABLE}") or 0)
 
 
 class Frontier:
@@ -67,10 +120,10 @@ class Frontier:
         if size == self.size:
             return dict(self.nodes)
         needed = frontier(size)
-        known = await fetch_nodes(conn, needed)
-        if len(known) != len(needed):
-            known = await _catch_up(conn, size)
-        return known
+        got = await fetch(conn, needed)
+        if got.size != size or any(n not in got.nodes for n in needed):
+            return await _catch_up(conn, size)
+        return got.nodes
 
     def committed(self, size: int, known: dict[Node, bytes]) -> None:
         self.size = size
@@ -81,8 +134,9 @@ class Frontier:
 
 
 def new_nodes(size: int, chain_hashes: list[bytes], known: dict[Node, bytes]) -> dict[Node, bytes]:
-    """The subtrees the rows at ``size + 1 …`` complete; ``known`` grows to match."""
-    return append_leaves(size, [leaf_hash(h) for h in chain_hashes], known)
+    """The stored subtrees the rows at ``size + 1 …`` complete; ``known`` grows to match
+    (with the small ones too, which are only ever recomputed)."""
+    return stored(append_leaves(size, [leaf_hash(h) for h in chain_hashes], known))
 
 
 def as_columns(nodes: dict[Node, bytes]) -> tuple[list[int], list[int], list[bytes]]:
@@ -92,7 +146,7 @@ def as_columns(nodes: dict[Node, bytes]) -> tuple[list[int], list[int], list[byt
 
 async def _catch_up(conn: asyncpg.Connection, size: int) -> dict[Node, bytes]:
     have = await tree_size(conn)
-    known = await fetch_nodes(conn, frontier(have))
+    known = (await fetch(conn, frontier(have))).nodes
     while have < size:
         rows = await conn.fetch(
             f"SELECT hash FROM {EVENTS_TABLE} WHERE notification_id > $1 "
@@ -101,18 +155,11 @@ async def _catch_up(conn: asyncpg.Connection, size: int) -> dict[Node, bytes]:
         )
         if not rows:
             raise RuntimeError(f"the log has no row at position {have + 1}")
-        await _insert(conn, append_leaves(have, [leaf_hash(bytes(r[0])) for r in rows], known))
+        new = new_nodes(have, [bytes(r[0]) for r in rows], known)
         have += len(rows)
+        await conn.execute(_INSERT, *as_columns(new), have)
         known = {n: known[n] for n in frontier(have)}
     return known
-
-
-async def _insert(conn: asyncpg.Connection, nodes: dict[Node, bytes]) -> None:
-    if nodes:
-        keys = list(nodes)
-        await conn.execute(
-            _INSERT, [k[0] for k in keys], [k[1] for k in keys], [nodes[k] for k in keys]
-        )
 
 
 async def catch_up(conn: asyncpg.Connection) -> int:
@@ -126,24 +173,13 @@ async def catch_up(conn: asyncpg.Connection) -> int:
 
 
 async def root(conn: asyncpg.Connection, size: int) -> bytes:
-    return root_hash(size, await fetch_nodes(conn, nodes_for([(0, size)] if size else [])))
-
-
-async def _hashes(conn: asyncpg.Connection, ranges: list[Range]) -> list[bytes]:
-    nodes = await fetch_nodes(conn, nodes_for(ranges))
-    return [range_hash(lo, hi, nodes) for lo, hi in ranges]
+    if not size:
+        return root_hash(0, {})
+    return root_hash(size, (await fetch(conn, nodes_for([(0, size)]))).nodes)
 
 
 async def inclusion_proof(conn: asyncpg.Connection, index: int, size: int) -> list[bytes]:
-    return await _hashes(conn, inclusion_ranges(index, size))
-
-
-_FETCH_WITH_LEAF = f"""
-SELECT level, idx, hash FROM {NODES_TABLE}
-WHERE (level, idx) IN (SELECT * FROM unnest($1::smallint[], $2::bigint[]))
-UNION ALL
-SELECT -1, notification_id, hash FROM {EVENTS_TABLE} WHERE notification_id = $3
-"""
+    return (await inclusion_proof_and_leaf(conn, index + 1, size))[0]
 
 
 async def inclusion_proof_and_leaf(
@@ -151,28 +187,14 @@ async def inclusion_proof_and_leaf(
 ) -> tuple[list[bytes], bytes | None]:
     """The proof for the row at ``position`` and that row's chain hash, in one round trip."""
     ranges = inclusion_ranges(position - 1, size)
-    wanted = list(nodes_for(ranges))
-    rows = await conn.fetch(_FETCH_WITH_LEAF, [n[0] for n in wanted], [n[1] for n in wanted], position)
-    nodes = {(r[0], r[1]): bytes(r[2]) for r in rows if r[0] >= 0}
-    leaf = next((bytes(r[2]) for r in rows if r[0] < 0), None)
-    return [range_hash(lo, hi, nodes) for lo, hi in ranges], leaf
-
-
-_FETCH_WITH_SIZE = f"""
-SELECT level, idx, hash FROM {NODES_TABLE}
-WHERE (level, idx) IN (SELECT * FROM unnest($1::smallint[], $2::bigint[]))
-UNION ALL
-SELECT -1, (SELECT coalesce(max(idx) + 1, 0) FROM {NODES_TABLE} WHERE level = 0), NULL
-"""
+    got = await fetch(conn, nodes_for(ranges), [position])
+    return [range_hash(lo, hi, got.nodes) for lo, hi in ranges], got.chain.get(position)
 
 
 async def consistency_proof(conn: asyncpg.Connection, old: int, new: int) -> list[bytes]:
     """PROOF(old, D[new]); raises ``ProofError`` unless 0 < old <= new <= the tree's size."""
     ranges = consistency_ranges(old, new)
-    wanted = list(nodes_for(ranges))
-    rows = await conn.fetch(_FETCH_WITH_SIZE, [n[0] for n in wanted], [n[1] for n in wanted])
-    size = next(r[1] for r in rows if r[0] < 0)
-    if new > size:
-        raise ProofError(f"the tree has {size} leaves, fewer than {new}")
-    nodes = {(r[0], r[1]): bytes(r[2]) for r in rows if r[0] >= 0}
-    return [range_hash(lo, hi, nodes) for lo, hi in ranges]
+    got = await fetch(conn, nodes_for(ranges))
+    if new > got.size:
+        raise ProofError(f"the tree has {got.size} leaves, fewer than {new}")
+    return [range_hash(lo, hi, got.nodes) for lo, hi in ranges]

@@ -15,9 +15,13 @@ from strawberry.extensions import (
     SchemaExtension,
 )
 from strawberry.schema.schema import validate_document
+from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from program.api.graphql import errors
+from program.api.graphql.feed_queries import FeedQuery
+from program.api.graphql.mutations.partners import PartnerMutations
+from program.api.graphql.subscriptions import Subscription, guard_over_http
 from program.api.graphql.mutations import Mutation
 from program.api.graphql.queries import Query
 from program.api.graphql.validation import check_arguments_of
@@ -105,8 +109,15 @@ class Guard(SchemaExtension):
 def build_schema() -> strawberry.Schema:
     # Every argument of every query and mutation is checked against the input limits
     # before its resolver runs, including fields added later.
-    check_arguments_of(Query, Mutation)
-    return ProgramSchema(query=Query, mutation=Mutation, extensions=[Guard])
+    check_arguments_of(Query, Mutation, FeedQuery, PartnerMutations)
+    built = ProgramSchema(
+        query=merge_types("Query", (Query, FeedQuery)),
+        mutation=merge_types("Mutation", (Mutation, PartnerMutations)),
+        subscription=Subscription,
+        extensions=[Guard],
+    )
+    guard_over_http(built._schema)
+    return built
 
 
 schema = build_schema()

@@ -1,0 +1,121 @@
+"""One webhook request: sign per Standard Webhooks, POST without following redirects,
+and classify the answer; and the retry schedule.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import random
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from uuid import UUID, uuid5
+
+import httpx
+from standardwebhooks.webhooks import Webhook
+
+from program.feeds.envelope import BATCH_CONTENT_TYPE
+from program.feeds.urls import UnsafeUrl, check
+
+SECRET_PREFIX = "whsec_"
+_MSG_NAMESPACE = UUID("6a0d8f53-0f3e-4e43-9c1d-3f0f5d7d2c11")
+MAX_RETRY_AFTER = 24 * 3600.0
+
+
+def new_secret() -> str:
+    """A Standard Webhooks secret: ``whsec_`` and 24 random bytes in base64."""
+    return SECRET_PREFIX + base64.b64encode(os.urandom(24)).decode()
+
+
+def message_id(endpoint_id: UUID, first: int, last: int) -> str:
+    """``webhook-id`` of the request carrying sequences first..last to this endpoint: the
+    same on every retry and after a restart, since the range is kept until acknowledged."""
+    return "msg_" + uuid5(_MSG_NAMESPACE, f"{endpoint_id}:{first}:{last}").hex
+
+
+def signature_header(secrets: list[str], msg_id: str, at: datetime, body: str) -> str:
+    """Space-separated ``v1,…`` signatures, one per live secret (two during a rotation)."""
+    return " ".join(Webhook(s).sign(msg_id, at, body) for s in secrets)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one attempt came to."""
+
+    kind: str  # "delivered", "failed", "gone" (410), "throttled" (429)
+    status: int | None
+    duration_ms: float
+    error: str | None = None
+    retry_after: float | None = None
+
+    @property
+    def delivered(self) -> bool:
+        return self.kind == "delivered"
+
+
+async def send(client: httpx.AsyncClient, url: str, secrets: list[str], msg_id: str,
+               body: bytes, *, allow_private: bool) -> Outcome:
+    started = time.perf_counter()
+    try:
+        await check(url, allow_private)
+    except UnsafeUrl as exc:
+        return Outcome("failed", None, 0.0, str(exc))
+    now = datetime.now(UTC)
+    text = body.decode()
+    headers = {
+        "content-type": BATCH_CONTENT_TYPE,
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(int(now.timestamp())),
+        "webhook-signature": signature_header(secrets, msg_id, now, text),
+        "user-agent": "program-feeds/1",
+    }
+    try:
+        response = await client.post(url, content=body, headers=headers)
+    except httpx.TimeoutException:
+        return Outcome("failed", None, _ms(started), "timed out")
+    except httpx.HTTPError as exc:
+        return Outcome("failed", None, _ms(started), f"{type(exc).__name__}")
+    status = response.status_code
+    elapsed = _ms(started)
+    if 200 <= status < 300:
+        return Outcome("delivered", status, elapsed)
+    if status == 410:
+        return Outcome("gone", status, elapsed, "410 Gone: endpoint disabled")
+    if status == 429:
+        return Outcome("throttled", status, elapsed, "429 Too Many Requests",
+                       retry_after=retry_after(response.headers.get("retry-after")))
+    if 300 <= status < 400:
+        return Outcome("failed", status, elapsed, "redirect not followed")
+    return Outcome("failed", status, elapsed, f"HTTP {status}")
+
+
+def retry_after(value: str | None) -> float | None:
+    """Seconds from a ``Retry-After`` header (delta-seconds or an HTTP date)."""
+    if not value:
+        return None
+    try:
+        return min(max(float(value), 0.0), MAX_RETRY_AFTER)
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return min(max((when - datetime.now(UTC)).total_seconds(), 0.0), MAX_RETRY_AFTER)
+
+
+def next_delay(schedule: tuple[float, ...], failures: int, outcome: Outcome) -> float | None:
+    """Seconds to wait before the next attempt after ``failures`` failed ones in a row;
+    None when the schedule is exhausted (the endpoint is then disabled)."""
+    if failures > len(schedule):
+        return None
+    if outcome.retry_after is not None:
+        return outcome.retry_after
+    delay = schedule[failures - 1]
+    return delay * random.uniform(0.9, 1.2)  # jitter, so endpoints do not retry in step
+
+
+def _ms(started: float) -> float:
+    return (time.perf_counter() - started) * 1000
