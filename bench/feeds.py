@@ -192,7 +192,7 @@ async def raw_posts(services: Any, receivers: Receivers, port: int, size: int) -
     secrets = {}
     for r in await services.pool.fetch("SELECT endpoint_id, partner_id, secrets, version "
                                        "FROM feed_endpoints"):
-        box = services.extras["feeds"].secrets
+        box = services.feeds.secrets
         secrets[r[1]] = await box.signing_secrets(r[0], r[2], r[3])
     # the receiver checks each path's own secret: point each sender at its endpoint's path
     for r in await services.pool.fetch("SELECT partner_id, url FROM feed_endpoints"):

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 
 from program.application.receipts import DATA_CATEGORIES, ConsentReceipts
-from program.feeds.runtime import start_feeds
+from program.feeds.runtime import FeedService, start_feeds
 from program.settings import Settings
 from program.store.checkpointer import Checkpointer
 from program.store.checkpoints import CheckpointLog, load_signer
@@ -22,6 +22,10 @@ from program.store.repository import Repository
 from program.store.schema import migrate
 from program.store.subscription import LogListener
 from program.transparency.receipt import Controller
+
+if TYPE_CHECKING:
+    from program.application.services import Application
+    from program.projections.runner import ProjectionRunner
 
 log = logging.getLogger(__name__)
 
@@ -37,15 +41,15 @@ class Services:
     listener: LogListener
     repository: Repository
     keys: KeyStore
-    application: Any
+    application: Application
     ledger: CheckpointLog
-    receipts: Any = None
+    receipts: ConsentReceipts
     checkpointer: Checkpointer | None = None
-    projections: Any = None
-    extras: dict[str, Any] = field(default_factory=dict)
+    projections: ProjectionRunner | None = None
+    feeds: FeedService | None = None
 
     async def close(self) -> None:
-        feeds = self.extras.pop("feeds", None)
+        feeds, self.feeds = self.feeds, None
         if feeds is not None:
             with contextlib.suppress(Exception):
                 await feeds.close()
@@ -100,7 +104,7 @@ async def open_services(
         services.checkpointer.start()
     apply = run_projections if run_projections is not None else settings.run_projections
     services.projections = await start_projections(services, apply=apply)
-    services.extras["feeds"] = await start_feeds(
+    services.feeds = await start_feeds(
         services, run=settings.feeds.run if run_feeds is None else run_feeds)
     return services
 
@@ -115,7 +119,7 @@ def controller_of(settings: Settings) -> Controller:
     )
 
 
-async def start_projections(services: Services, *, apply: bool = True) -> Any:
+async def start_projections(services: Services, *, apply: bool = True) -> ProjectionRunner:
     """Apply the read models here, or (``apply=False``) only watch a projector running
     elsewhere, so ``consistentWith`` and the result cache still know its positions."""
     from program.projections.runner import ProjectionRunner

@@ -256,7 +256,7 @@ async def test_disclosure_log_when_read_by_an_auditor_names_partner_and_consent(
 async def test_add_webhook_endpoint_when_url_is_loopback_private_or_plain_http_is_refused(
     services: Services, feed: dict[str, Any]
 ) -> None:
-    strict = FeedTools(services.extras["feeds"].secrets, allow_private=False, overlap_hours=1)
+    strict = FeedTools(services.feeds.secrets, allow_private=False, overlap_hours=1)
     app = services.application
     app.webhook_tools, tools = strict, app.webhook_tools
     try:

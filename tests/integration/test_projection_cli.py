@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from program.bootstrap import Services, open_services
-from program.cli.main import CliError, build_parser
+from program.cli.common import CliError
+from program.cli.main import build_parser
 from program.projections.registry import names
 from program.settings import Settings
 from program.store.database import Database

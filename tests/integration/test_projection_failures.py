@@ -18,7 +18,7 @@ from test_projection_cli import factory, parse
 
 from program.api.app import create_app
 from program.bootstrap import Services
-from program.cli.main import CliError
+from program.cli.common import CliError
 from program.projections import failures, registry
 from program.projections.base import Envelope
 from program.projections.queries import audit_trail, get_programmes

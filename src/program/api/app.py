@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 import contextlib
-import importlib
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -18,8 +17,10 @@ from litestar.response import Response
 
 from program.api.allocator import fix_mmap_threshold
 from program.api.auth import resolve_secret
-from program.api.feeds import feed_route_handlers
 from program.api.exports import export_route_handlers
+from program.api.feeds import feed_route_handlers
+from program.api.graphql import cache as graphql_cache
+from program.api.graphql import graphql_route_handlers
 from program.api.ledger import ledger_route_handlers
 from program.api.logs import quiet_loop_errors
 from program.api.observability import (
@@ -29,6 +30,7 @@ from program.api.observability import (
     configure_logging,
 )
 from program.bootstrap import Services, open_services
+from program.projections import failures, lag_report
 from program.settings import Settings
 from program.store.schema import EVENTS_TABLE, SCHEMA_VERSION, current_version
 
@@ -78,11 +80,8 @@ async def ready(state: State) -> Response[dict[str, object]]:
 
 async def _stuck_projections(services: Services) -> list[dict[str, object]]:
     """Each stuck projection: where, what failed (class only), since when, attempts."""
-    read_all = optional_import("program.projections.failures", "read_all")
-    if read_all is None:
-        return []
     try:
-        stuck = await asyncio.wait_for(read_all(services.pool), 2)
+        stuck = await asyncio.wait_for(failures.read_all(services.pool), 2)
     except Exception:  # readiness is about the database and schema; this is detail
         log.warning("ready: stuck projections unavailable", exc_info=True)
         return []
@@ -100,11 +99,10 @@ async def metrics(state: State) -> Response[bytes]:
         await _sample_database(m, services)
     else:
         m.database_up.set(0)
-    feeds = services.extras.get("feeds") if services is not None else None
+    feeds = services.feeds if services is not None else None
     extra = await feeds.render_metrics() if feeds is not None else ""
-    cache = optional_import("program.api.graphql.cache", "results")
-    if cache is not None:
-        m.set_graphql_cache(cache.hits, cache.misses, cache.bytes)
+    results = graphql_cache.results
+    m.set_graphql_cache(results.hits, results.misses, results.bytes)
     return Response(m.render() + extra.encode(), media_type=METRICS_CONTENT_TYPE)
 
 
@@ -127,25 +125,11 @@ async def _sample_database(m: Metrics, services: Services) -> None:
 
 async def _projection_lag(conn: asyncpg.Connection) -> list[dict[str, Any]]:
     """Each projection's position and lag, read from the checkpoints (any process's)."""
-    lag_report = optional_import("program.projections", "lag_report")
-    if lag_report is None:
-        return []
     try:
         return list(await lag_report(conn))
     except asyncpg.PostgresError:
         log.warning("metrics: projection lag unavailable", exc_info=True)
         return []
-
-
-def optional_import(module: str, name: str) -> Any:
-    """``module.name`` if that module exists yet, else None; a module that exists but
-    fails to import raises, so a broken package is never silently left out."""
-    try:
-        return getattr(importlib.import_module(module), name)
-    except (ImportError, AttributeError) as exc:
-        if getattr(exc, "name", None) in (module, name) or isinstance(exc, AttributeError):
-            return None
-        raise
 
 
 def _settle_garbage_collector() -> None:
@@ -192,12 +176,10 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
                 await opened.close()
                 log.info("services closed")
 
-    handlers: list[object] = [health, ready, metrics, *ledger_route_handlers(),
-                              *export_route_handlers()]
-    graphql = optional_import("program.api.graphql", "graphql_route_handlers")
-    if graphql is not None:
-        handlers.extend(graphql())
-    handlers.extend(feed_route_handlers())
+    handlers: list[object] = [
+        health, ready, metrics, *ledger_route_handlers(), *export_route_handlers(),
+        *graphql_route_handlers(), *feed_route_handlers(),
+    ]
     app = Litestar(
         route_handlers=handlers,  # type: ignore[arg-type]
         lifespan=[lifespan],

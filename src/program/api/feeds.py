@@ -50,7 +50,7 @@ def _feeds(request: Request[Any, Any, Any]) -> Any:
     services = request.app.state.get("services")
     if services is None:
         return None
-    return services.extras.get("feeds")
+    return services.feeds
 
 
 async def _guard(request: Request[Any, Any, Any], check: Any) -> tuple[Any, Any] | Response[bytes]:

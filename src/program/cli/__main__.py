@@ -2,6 +2,6 @@
 
 import sys
 
-from program.cli.main import main
+from program.cli.common import main
 
 sys.exit(main())

@@ -12,7 +12,7 @@ import json
 import sys
 from typing import Any
 
-from program.cli.main import connected, load_settings
+from program.cli.common import connected, load_settings
 
 
 def add_commands(subparsers: Any, open_services_cm: Any) -> None:
@@ -96,7 +96,7 @@ def _as_dict(report: Any) -> dict[str, Any]:
 
 
 async def checkpoint_command(args: argparse.Namespace) -> int:
-    from program.cli.main import CliError, open_services_cm
+    from program.cli.common import CliError, open_services_cm
     from program.store.checkpoints import LedgerError, LedgerInconsistent
 
     async with open_services_cm() as services:

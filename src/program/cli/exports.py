@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from program.cli.main import CliError
+from program.cli.common import CliError
 
 
 def add_subject_commands(subparsers: Any, open_services_cm: Any) -> None:

@@ -83,7 +83,7 @@ def _fail(message: str) -> int:
 
 
 def parse_key(value: str) -> Verifier:
-    from program.cli.main import CliError
+    from program.cli.common import CliError
 
     path = Path(value)
     text = path.read_text().strip() if path.is_file() else value
@@ -94,7 +94,7 @@ def parse_key(value: str) -> Verifier:
 
 
 def _read(path: Path) -> str:
-    from program.cli.main import CliError
+    from program.cli.common import CliError
 
     try:
         return path.read_bytes().decode("utf-8")
@@ -103,7 +103,7 @@ def _read(path: Path) -> str:
 
 
 def _leaf(value: str) -> bytes:
-    from program.cli.main import CliError
+    from program.cli.common import CliError
 
     try:
         raw = bytes.fromhex(value) if len(value) == 64 else b64decode(value, "--leaf")

@@ -13,7 +13,7 @@ import getpass
 from collections.abc import Callable
 from typing import Any
 
-from program.cli.main import CliError
+from program.cli.common import CliError
 
 
 def add_maintenance_commands(sub: Any, open_services_cm: Callable[..., Any], known: str) -> None:

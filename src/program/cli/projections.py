@@ -29,7 +29,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from program.cli.main import CliError
+from program.cli.common import CliError
 
 
 def add_commands(subparsers: Any, open_services_cm: Callable[..., Any]) -> None:

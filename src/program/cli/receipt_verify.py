@@ -30,7 +30,7 @@ def add_commands(audit_sub: Any) -> None:
 
 
 def verify_receipt_command(args: argparse.Namespace) -> int:
-    from program.cli.main import CliError
+    from program.cli.common import CliError
     from program.transparency.receipt import ReceiptError, verify
 
     verifier = parse_key(args.key)

@@ -8,7 +8,7 @@ import signal
 import socket
 from typing import Any
 
-from program.cli.main import CliError, load_settings
+from program.cli.common import CliError, load_settings
 
 
 def add_commands(subparsers: Any, open_services_cm: Any) -> None:

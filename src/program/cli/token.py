@@ -9,7 +9,7 @@ from typing import Any
 from uuid import UUID
 
 from program.application.context import Role
-from program.cli.main import CliError, load_settings
+from program.cli.common import CliError, load_settings
 from program.domain import limits
 from program.domain.errors import InvalidInput
 from program.domain.values import check_text

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 from datetime import date, datetime
 from uuid import UUID
 
@@ -22,7 +23,7 @@ from program.feeds.consent import NOTICE, ConsentRow, PartnerRow, Verdict, autho
 from program.store.schema import EVENTS_TABLE
 
 _ROW = "sequence, event_id, type, participant_id, programme_id, notice, body"
-_PENDING_TOPICS = sorted({*tr.CONSENT_ENDED, tr.CONSENT_GIVEN, tr.CONSENT_REFUSED, tr.ERASED})
+PENDING_TOPICS = sorted({*tr.CONSENT_ENDED, tr.CONSENT_GIVEN, tr.CONSENT_REFUSED, tr.ERASED})
 _DISCLOSURE_COLUMNS = ["at", "partner_id", "channel", "endpoint_id", "sequence", "event_id",
                        "type", "participant_id", "consent_id", "consent_version", "outcome",
                        "reason"]
@@ -35,8 +36,7 @@ class PartnerUnavailable(Exception):
     code = "FORBIDDEN"
 
 
-@dataclass(frozen=True)
-class FeedRow:
+class FeedRow(NamedTuple):  # a tuple: tens of thousands are made per second
     sequence: int
     event_id: UUID
     type: str
@@ -50,6 +50,8 @@ class FeedRow:
 class Judged:
     rows: list[tuple[FeedRow, Verdict]]
     complete: bool  # False: stopped early at a person whose consent is changing right now
+    built: int = 0  # the builder's position the verdicts were made at
+    partner: PartnerRow | None = None
 
     @property
     def disclosed(self) -> list[FeedRow]:
@@ -58,6 +60,16 @@ class Judged:
     @property
     def last(self) -> int | None:
         return self.rows[-1][0].sequence if self.rows else None
+
+    def watched(self) -> list[UUID]:
+        """Whose events, recorded after ``built``, would void these verdicts: the partner,
+        the people judged and their consents for the partner's purposes."""
+        if self.partner is None:
+            return []
+        people = {r.participant_id for r, _ in self.rows if r.participant_id is not None}
+        purposes = self.partner.purposes
+        return [self.partner.partner_id, *people,
+                *(Consent.create_id(p, purpose) for p in people for purpose in purposes)]
 
 
 async def read_feed(conn: asyncpg.Connection | asyncpg.Pool, partner_id: UUID, after: int,
@@ -73,35 +85,77 @@ async def load_partner(conn: asyncpg.Connection | asyncpg.Pool, partner_id: UUID
     r = await conn.fetchrow("SELECT * FROM feed_partners WHERE partner_id = $1", partner_id)
     if r is None:
         raise PartnerUnavailable(f"no feed for partner {partner_id}")
+    return _partner(r)
+
+
+def _partner(r: asyncpg.Record) -> PartnerRow:
     return PartnerRow(r["partner_id"], r["name"], r["status"], list(r["purposes"]),
                       set(r["programme_ids"]), set(r["event_types"]), r["head"])
 
 
-async def judge(conn: asyncpg.Connection, partner: PartnerRow, rows: Sequence[FeedRow],
+# The partner, the people's consents and the consent events the builder has not applied
+# yet, in one statement: one snapshot (a consent cannot change between the reads) and
+# one round trip. Rows are told apart by ``kind``.
+_SNAPSHOT = f"""
+WITH built AS (SELECT position FROM feed_checkpoint WHERE name = 'builder')
+SELECT 'partner' AS kind, p.partner_id AS id, p.name, p.status, p.purposes, p.programme_ids,
+       p.event_types, p.head, NULL::uuid AS participant_id, NULL::text AS purpose,
+       NULL::bigint AS version, NULL::text AS state, NULL::text[] AS recipients,
+       NULL::date AS valid_until, (SELECT position FROM built) AS built
+  FROM feed_partners p WHERE p.partner_id = $1
+UNION ALL
+SELECT 'consent', c.consent_id, NULL, NULL, NULL, NULL, NULL, NULL, c.participant_id, c.purpose,
+       c.version, c.state, c.recipients, c.valid_until, NULL
+  FROM feed_consents c WHERE c.participant_id = ANY($2::uuid[])
+UNION ALL
+SELECT 'pending', e.originator_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+       NULL, NULL, NULL
+  FROM {EVENTS_TABLE} e WHERE cardinality($2::uuid[]) > 0
+   AND e.notification_id > (SELECT position FROM built) AND e.topic = ANY($3::text[])"""
+
+
+async def judge(conn: asyncpg.Connection, partner_id: UUID, rows: Sequence[FeedRow],
                 today: date) -> Judged:
     """Each row's verdict under the consents and partner scope as they stand now."""
-    if not partner.active:
-        raise PartnerUnavailable(f"partner {partner.partner_id} is {partner.status}")
     people = list({r.participant_id for r in rows if r.participant_id is not None})
+    partner, built = None, 0
     consents: dict[UUID, list[ConsentRow]] = {p: [] for p in people}
     pending: set[UUID] = set()
-    if people:
-        for c in await conn.fetch("SELECT * FROM feed_consents WHERE participant_id = ANY($1)",
-                                  people):
+    for c in await conn.fetch(_SNAPSHOT, partner_id, people, PENDING_TOPICS):
+        kind = c["kind"]
+        if kind == "consent":
             consents[c["participant_id"]].append(ConsentRow(
-                c["consent_id"], c["participant_id"], c["purpose"], c["version"], c["state"],
+                c["id"], c["participant_id"], c["purpose"], c["version"], c["state"],
                 list(c["recipients"]), c["valid_until"]))
-        pending = {r[0] for r in await conn.fetch(
-            f"SELECT originator_id FROM {EVENTS_TABLE} WHERE notification_id > "
-            "(SELECT position FROM feed_checkpoint WHERE name = 'builder') "
-            "AND topic = ANY($1::text[])", _PENDING_TOPICS)}
+        elif kind == "pending":
+            pending.add(c["id"])
+        else:
+            partner, built = _partner({**dict(c), "partner_id": c["id"]}), c["built"] or 0
+    if partner is None:
+        raise PartnerUnavailable(f"no feed for partner {partner_id}")
+    if not partner.active:
+        raise PartnerUnavailable(f"partner {partner.partner_id} is {partner.status}")
     out: list[tuple[FeedRow, Verdict]] = []
+    verdicts: dict[tuple[UUID | None, UUID | None], Verdict] = {}  # the same per person
     for row in rows:
         pid = row.participant_id
         if pid is not None and pending and _changing(pid, partner, pending):
-            return Judged(out, complete=False)
-        out.append((row, _verdict(partner, row, consents.get(pid, []) if pid else [], today)))
-    return Judged(out, complete=True)
+            return _judged(out, False, built, partner)
+        if row.notice:
+            out.append((row, NOTICE))
+            continue
+        key = (pid, row.programme_id)
+        verdict = verdicts.get(key)
+        if verdict is None:
+            verdict = verdicts[key] = _verdict(partner, row, consents.get(pid, []) if pid else [],
+                                               today)
+        out.append((row, verdict))
+    return _judged(out, True, built, partner)
+
+
+def _judged(out: list[tuple[FeedRow, Verdict]], complete: bool, built: int,
+            partner: PartnerRow) -> Judged:
+    return Judged(out, complete, built, partner)
 
 
 def _changing(pid: UUID, partner: PartnerRow, pending: set[UUID]) -> bool:

@@ -55,12 +55,12 @@ class LockSet:
 
     async def _run(self) -> None:
         while True:
+            self._poke.clear()  # before syncing: a want() made meanwhile is not lost
             try:
                 await self._sync()
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
                 log.warning("feed lock connection failed: %s", type(exc).__name__)
                 await self._disconnect()
-            self._poke.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._poke.wait(), self.retry_interval)
 

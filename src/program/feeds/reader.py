@@ -50,9 +50,8 @@ async def page(pool: asyncpg.Pool, partner_id: UUID, after: int, limit: int, cha
                clock: Any) -> tuple[list[FeedRow], int]:
     """Disclosed events after ``after`` (at most ``limit`` judged) and the position reached."""
     async with pool.acquire() as conn:
-        partner = await disclose.load_partner(conn, partner_id)
         rows = await disclose.read_feed(conn, partner_id, after, limit)
-        judged = await disclose.judge(conn, partner, rows, clock.now().date())
+        judged = await disclose.judge(conn, partner_id, rows, clock.now().date())
         async with conn.transaction():
             await disclose.record(conn, partner_id, channel, judged, datetime.now(UTC))
     return judged.disclosed, judged.last if judged.last is not None else after

@@ -49,7 +49,7 @@ class Subscription:
             raise BadInput("partnerEvents is a subscription: use graphql-transport-ws on /graphql")
         if after < 0:
             raise BadInput("after must be 0 or more")
-        feeds = services.extras["feeds"]
+        feeds = services.feeds
         await reader.check_position(feeds.pool, partner_id, after)
         return _events(feeds, partner_id, after)  # type: ignore[return-value]
 
