@@ -20,11 +20,11 @@ from program.projections.views import Page, ParticipantView
 
 
 async def _index_key(ctx: GraphQLContext) -> bytes:
-    extras = ctx.services.extras
-    if "search_index_key" not in extras:
-        async with ctx.services.pool.acquire() as conn:
-            extras["search_index_key"] = await index_key(conn)
-    return extras["search_index_key"]  # type: ignore[no-any-return]
+    services = ctx.services
+    if services.search_index_key is None:
+        async with services.pool.acquire() as conn:
+            services.search_index_key = await index_key(conn)
+    return services.search_index_key
 
 
 async def _cohort_scope(ctx: GraphQLContext, reach: policy.PeopleReach,
