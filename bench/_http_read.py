@@ -148,3 +148,113 @@ async def _check(base: str, headers: dict[str, str], body: bytes) -> dict[str, A
     if answer.get("errors") or not answer.get("data", {}).get("cohort"):
         raise RuntimeError(f"dashboard query failed: {answer}")
     return answer
+
+
+# -- mixed: many dashboards read while other cohorts change ---------------------------------
+
+
+async def seed_mixed(services: Services, readers: int = 50, busy: int = 10
+                     ) -> tuple[list[str], list[tuple[str, str, str]]]:
+    """``readers`` small running cohorts to read, and (cohort, session, person) marks to
+    record in ``busy`` other cohorts."""
+    app = services.application
+    ctx = CommandContext(Actor.system("bench"))
+    today = datetime.now(UTC).date()
+    pid = (await app.create_programme(ctx, "Mixed", "bench", None, ["HHI"], 2))["programme_id"]
+    await app.activate_programme(ctx, pid)
+    leads: list[str] = []
+    cohorts, targets = [], []
+    for c in range(readers + busy):
+        if c % 40 == 0:  # a facilitator serves at most 50 cohorts
+            leads = []
+            for n in range(2):
+                fid = (await app.register_facilitator(ctx, f"M{c}-{n}", f"m{c}.{n}@example.org",
+                                                      50))["facilitator_id"]
+                for kind in ("PEER_SUPPORT_TRAINING", "SAFEGUARDING", "BACKGROUND_CHECK"):
+                    await app.record_facilitator_credential(ctx, fid, kind, today + timedelta(365))
+                await app.activate_facilitator(ctx, fid)
+                leads.append(fid)
+        cid = (await app.plan_cohort(ctx, pid, f"Mixed {c}", "ENROLLED", 8, today, "Hall"))["cohort_id"]
+        await app.open_cohort_enrolment(ctx, cid)
+        for n, fid in enumerate(leads):
+            await app.assign_facilitator(ctx, cid, fid, "LEAD" if n == 0 else "CO")
+        people = []
+        for n in range(4):
+            person = (await app.register_participant(ctx, f"P{c}-{n}", programme_id=pid))["participant_id"]
+            await app.give_consent(ctx, person, "programme-participation", "n1", "v1", "consent",
+                                   "paper", [], today + timedelta(365))
+            await app.enrol_participant(ctx, cid, person)
+            people.append(person)
+        await app.start_cohort(ctx, cid)
+        sid = (await app.schedule_session(ctx, cid, datetime.now(UTC) - timedelta(days=1)))["session_id"]
+        if c < readers:
+            cohorts.append(str(cid))
+        else:
+            targets += [(str(cid), str(sid), str(p)) for p in people]
+    return cohorts, targets
+
+
+async def measure_mixed(db_url: str, cohorts: list[str], targets: list[tuple[str, str, str]],
+                        seconds: float, connections: int = 32, rate: int = 200) -> dict[str, float]:
+    """Cache on: ``connections`` clients reading the ``cohorts`` dashboards while ``rate``
+    commands/s record attendance in other cohorts; against bare in the same server."""
+    from program.bootstrap import open_services
+    from program.settings import Settings
+    from program.store.database import Database
+
+    port = free_port()
+    env = {**os.environ, "PROGRAM_DATABASE_URL": db_url, "PROGRAM_JWT_SECRET": SECRET,
+           "PROGRAM_LOG_LEVEL": "WARNING", "PROGRAM_GRAPHQL_CACHE": "1",
+           "PROGRAM_POOL_MAX_SIZE": str(connections)}
+    server = subprocess.Popen([sys.executable, str(HERE / "_bench_server.py"), str(port)], env=env)
+    base = f"http://127.0.0.1:{port}"
+    writer = await open_services(Settings(), database=Database(url=db_url), run_projections=False)
+    try:
+        await _wait_ready(base)
+        token = mint_token(SECRET, role="ADMIN", subject="bench")
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        bodies = [graphql_body(DASHBOARD, {"id": c}) for c in cohorts]
+        await _check(base, headers, bodies[0])
+        say(f"  mixed: {len(cohorts)} dashboards read by {connections} clients while {rate} "
+            f"commands/s change {len(targets) // 4} other cohorts…")
+        await run_load(f"{base}/bench/bare/{cohorts[0]}", connections=connections, seconds=1)
+        bare = await run_load(f"{base}/bench/bare/{cohorts[0]}", connections=connections,
+                              seconds=seconds)
+        stop = asyncio.Event()
+        written = [0]
+
+        async def write() -> None:
+            ctx = CommandContext(Actor.system("bench"))
+            started, i = time.perf_counter(), 0
+            pending: set[asyncio.Task[Any]] = set()
+            while not stop.is_set():
+                delay = started + i / rate - time.perf_counter()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                cid, sid, person = targets[i % len(targets)]
+                status = "PRESENT" if (i // len(targets)) % 2 else "ABSENT_EXCUSED"
+                task = asyncio.create_task(writer.application.record_attendance(
+                    ctx, cid, sid, person, status))
+                pending.add(task)
+                task.add_done_callback(pending.discard)
+                i += 1
+                written[0] = i
+            await asyncio.gather(*pending, return_exceptions=True)
+
+        writing = asyncio.create_task(write())
+        await run_load(f"{base}/graphql", connections=connections, seconds=1, method="POST",
+                       headers=headers, bodies=bodies)
+        gql = await run_load(f"{base}/graphql", connections=connections, seconds=seconds,
+                             method="POST", headers=headers, bodies=bodies, check_graphql=True)
+        stop.set()
+        await writing
+        say(f"  {written[0]:,} commands written")
+    finally:
+        server.terminate()
+        server.wait(10)
+        await writer.close()
+    if bare.errors or gql.errors:
+        raise RuntimeError(f"errors under load: bare {bare.errors}, graphql {gql.errors}")
+    return {"gql_mixed_rps": gql.rps, "gql_mixed_p50_ms": gql.percentile(50),
+            "gql_mixed_p99_ms": gql.percentile(99), "gql_mixed_bare_rps": bare.rps,
+            "gql_mixed_ratio_vs_bare": gql.rps / bare.rps}

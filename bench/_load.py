@@ -60,18 +60,22 @@ async def run_load(
     headers: dict[str, str] | None = None,
     body: bytes | None = None,
     check_graphql: bool = False,
+    bodies: list[bytes] | None = None,
 ) -> LoadResult:
-    """Each connection sends one request at a time, back to back, until time is up."""
-    request = build_request(url, method, headers or {}, body)
+    """Each connection sends one request at a time, back to back, until time is up;
+    with ``bodies``, each connection goes round them, each starting at another."""
+    requests = [build_request(url, method, headers or {}, b) for b in (bodies or [body])]
     parts = urlsplit(url)
     latencies: list[float] = []
     counts = {"ok": 0, "errors": 0}
     deadline = time.perf_counter() + seconds
 
-    async def client() -> None:
+    async def client(n: int) -> None:
         reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
         try:
             while time.perf_counter() < deadline:
+                request = requests[n % len(requests)]
+                n += 1
                 started = time.perf_counter()
                 writer.write(request)
                 status, payload = await _read_response(reader)
@@ -82,7 +86,7 @@ async def run_load(
             writer.close()
 
     start = time.perf_counter()
-    await asyncio.gather(*(client() for _ in range(connections)))
+    await asyncio.gather(*(client(i * 7) for i in range(connections)))
     elapsed = time.perf_counter() - start
     return LoadResult(counts["ok"] + counts["errors"], counts["errors"], elapsed, latencies)
 

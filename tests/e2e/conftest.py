@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,8 @@ import uvicorn
 
 from program.api.app import create_app
 from program.api.auth import mint_token
+from program.api.graphql import compiled
+from program.api.graphql.compiled import Shadow
 from program.bootstrap import Services, open_services
 from program.settings import Settings
 from program.store.database import Database
@@ -72,3 +74,31 @@ def token() -> Callable[..., str]:
         return mint_token(JWT_SECRET, role=role, subject=subject or role.lower(), **claims)
 
     return make
+
+
+@pytest.fixture(scope="session", autouse=True)
+def compiled_shadow() -> Iterator[Shadow]:
+    """Every query any e2e test sends that a compiled plan answers is answered again by
+    Strawberry's normal execution and compared byte for byte (``compiled.Shadow``); new
+    tests are covered without listing their queries. ``test_graphql_compiled`` asserts
+    on what was collected."""
+    shadow = compiled.shadow = Shadow()
+    yield shadow
+    compiled.shadow = None
+
+
+@pytest.fixture(autouse=True)
+def no_compiled_mismatch(compiled_shadow: Shadow, request: pytest.FixtureRequest) -> Iterator[None]:
+    """A test fails when a query it sent was answered differently by the two paths.
+    A test that counts the statements a query runs is marked ``single_execution``."""
+    if request.node.get_closest_marker("single_execution"):
+        compiled.shadow = None
+        yield
+        compiled.shadow = compiled_shadow
+        return
+    before = len(compiled_shadow.mismatches or [])
+    yield
+    new = (compiled_shadow.mismatches or [])[before:]
+    assert not new, "compiled plan and Strawberry answered differently:\n" + "\n".join(
+        f"{m.query!r} {m.variables!r}\n  compiled:   {m.compiled!r}\n  strawberry: {m.strawberry!r}"
+        for m in new)

@@ -189,6 +189,7 @@ query F($pid: UUID!, $first: Int!) {
 }"""
 
 
+@pytest.mark.single_execution
 async def test_fifty_cohorts_with_their_facilitators_take_a_bounded_number_of_statements(
     admin: Gql, services: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -69,6 +69,9 @@ class Projection:
     tables: ClassVar[tuple[Table, ...]] = ()
     indexes: ClassVar[tuple[str, ...]] = ()
     reads_metadata: ClassVar[bool] = False
+    # True when every row ``apply`` writes goes through ``tables.Rows`` keyed by the entity
+    # first: the batch's changed entities are then told to every process (``changes``).
+    publishes_changes: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

@@ -32,7 +32,7 @@ from typing import Any
 
 import asyncpg
 
-from program.projections import checkpoint, schemas, skips
+from program.projections import changes, checkpoint, schemas, skips
 from program.projections.applying import apply_rows, project_rows  # noqa: F401 (re-export)
 from program.projections.base import Decoder, Projection
 from program.projections.checkpoint import ProjectionStatus, StaleCheckpoint
@@ -101,6 +101,7 @@ class ProjectionRunner:
         self.stuck = StuckProjections(pool, self.running)
         self._skips: dict[str, frozenset[int]] = {}
         self._positions: dict[str, int] = {}
+        self.changes = changes.ChangeLog()  # which entities recent batches changed, anywhere
         self._changed = asyncio.Event()
         self._outdated: set[str] = set()
         self._tasks: list[asyncio.Task[None]] = []
@@ -231,6 +232,10 @@ class ProjectionRunner:
         def on_maintenance(_c: object, _pid: int, _channel: str, payload: str) -> None:
             self.stuck.wake(payload)
 
+        def on_changes(_c: object, _pid: int, _channel: str, payload: str) -> None:
+            with contextlib.suppress(ValueError):
+                self.changes.record(*changes.parse(payload))
+
         def on_lost(conn: object) -> None:
             if self._watch is conn:
                 self._watch = None
@@ -240,6 +245,7 @@ class ProjectionRunner:
             conn = await asyncpg.connect(self._require_url())
             await conn.add_listener(checkpoint.CHANNEL, on_notify)
             await conn.add_listener(skips.CHANNEL, on_maintenance)
+            await conn.add_listener(changes.CHANNEL, on_changes)
             conn.add_termination_listener(on_lost)
         except (OSError, asyncpg.PostgresError):
             log.warning("cannot LISTEN for checkpoints; wait_for will poll", exc_info=True)
@@ -297,7 +303,8 @@ class ProjectionRunner:
             if self.stuck.skips_changed(name):
                 self._skips[name] = await skips.skipped(self.store, self.repository.mapper, name)
             position = await apply_rows(self.pool, projection, self.decoder, rows, position,
-                                        self._skips.get(name, frozenset()), self._decoded)
+                                        self._skips.get(name, frozenset()), self._decoded,
+                                        heard=self.changes.record)
             self.applied[name] += len(rows)
             await self.stuck.recovered(name, position)
             self._advanced(name, position)

@@ -17,6 +17,8 @@ from typing import Any
 
 import asyncpg
 
+from program.projections import changes
+
 from program.projections import storable
 
 Key = Hashable
@@ -224,6 +226,8 @@ class Rows:
     async def flush(self, conn: asyncpg.Connection, schema: str) -> int:
         """Write deletions then changed rows; returns the number of rows written."""
         written = 0
+        changes.wrote(self._deleted)
+        changes.wrote(self._dirty)
         if self._deleted:
             keys = list(self._deleted)
             await conn.execute(self.table.delete_sql(schema), *_columns_of_keys(self.table, keys))

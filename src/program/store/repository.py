@@ -33,6 +33,10 @@ class Repository:
     by ``release`` when it was only read. Sharing one object between concurrent
     commands would let a command build on another's events that then fail.
 
+    Other processes append to the same log, so a cached aggregate is brought up to
+    date (the events after its version, one indexed read) before a command decides on
+    it; what still lands between that read and the append is a version conflict.
+
     The cache keeps the most recently used aggregates: the hot ones (programmes,
     cohorts, facilitators) and the people a run of commands is working on. Every
     registration adds two aggregates, so a cache sized for "all of them" (it was
@@ -68,6 +72,10 @@ class Repository:
     ) -> A:
         latest = version is None and as_of is None
         aggregate = self._cache.pop(originator_id, None) if latest else None
+        if aggregate is not None:
+            newer = await self.store.read_aggregate(originator_id, after_version=aggregate.version)
+            if newer:
+                aggregate = self._replay(newer, aggregate)
         if aggregate is None:
             aggregate = await self._load(originator_id, version, as_of)
         if cls is not None and not isinstance(aggregate, cls):

@@ -39,6 +39,10 @@ Decisions a client can rely on:
   (``program.domain.limits``, README "Input limits") before its resolver runs:
   ``BAD_USER_INPUT`` with ``details.field`` naming it (``input.recipients[3]``).
 
+Queries are answered through a plan compiled once per document (``compiled.py``), with
+Strawberry's normal execution for what the compiler leaves alone; both run the same
+resolvers, so the same policy and input checks, and answer byte for byte alike.
+
 Answers to repeated queries may come from a per-process cache (``cache.py``), which
 never changes what a caller sees beyond what eventual consistency already allows:
 
@@ -46,18 +50,24 @@ never changes what a caller sees beyond what eventual consistency already allows
   the query text, operation name, variables (key order does not matter) and the whole
   caller (subject, role, programmes, facilitator, partner). Mutations, answers with any
   error, requests carrying ``extensions`` and GET requests are never kept.
-- A kept answer is served only while every read model is at the position it had when
-  the answer was computed, as this process's projection runner knows it (its own
-  commits and, through LISTEN, other projectors'), while no mutation has gone through
-  this process since (an erasure shreds a key before the read models apply it), and
-  for at most 1 s, because some fields depend on the clock (``nextSession``,
-  ``daysToExpiry``). A ``consistentWith`` request is served from the cache only when
-  the read models had already reached that position.
+- A kept answer is served only while nothing it read has changed: the cohort dashboard
+  (and the programme, facilitator and person records reached from one record by id)
+  record which read models and which of their entities they read, every projector tells
+  every process which entities each batch changed (NOTIFY, with its checkpoint), and an
+  answer goes stale once a batch touched one of its entities or anything of a read model
+  it read as a whole (a list), or once this process missed a batch. Answers that read
+  anything else go stale when any read model moves. Commands reach the cache only through
+  what the read models apply, except an erasure, which forgets every answer of this
+  process at once (it shreds a key before the read models apply it). And at most 1 s,
+  because some fields depend on the clock (``nextSession``, ``daysToExpiry``). A
+  ``consistentWith`` request is served from the cache only when the read models had
+  already reached that position.
+- Identical requests arriving while the first of them is being answered wait for that
+  answer and are served it (under the same rules) rather than each computing it again.
 - Nothing is cached when no runner watches the read models in this process (or its
   LISTEN connection is lost) or while a read model is being rebuilt.
 - ``PROGRAM_GRAPHQL_CACHE=0`` turns it off. It keeps at most 1024 answers of up to
-  256 KiB each and 32 MiB in all, least recently used out, and lets go of every answer
-  once the read models move; ``cache.results.hits`` and ``.misses`` count the lookups
+  256 KiB each and 32 MiB in all, least recently used out; ``cache.results.hits`` and ``.misses`` count the lookups
   of requests it could have answered.
 """
 

@@ -67,6 +67,12 @@ class GraphQLContext:
 
         return Loaders(self.services, self.now)
 
+    def twin(self) -> GraphQLContext:
+        """A fresh context for the same request: same caller and clock, its own loaders."""
+        other = GraphQLContext(self.services, self.authorization, self.secret, self.request_id)
+        other.__dict__["now"] = self.now
+        return other
+
     def command(
         self, idempotency_key: str | None = None, input_fingerprint: str | None = None
     ) -> CommandContext:

@@ -26,9 +26,11 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError
 from strawberry.types.graphql import OperationType as Allowed
 
 from program.api.graphql import cache as _cache
+from program.api.graphql import compiled as _compiled
+from program.api.graphql import errors as _errors
 from program.api.graphql.context import GraphQLContext, build_context
 from program.api.graphql.errors import BAD_USER_INPUT, RETRY_AFTER_S, UNAVAILABLE
-from program.api.graphql.schema import MAX_TOKENS, parse_document
+from program.api.graphql.schema import MAX_TOKENS, Guard, parse_document, validated
 from program.api.graphql.validation import check_variables
 from program.domain.errors import InvalidInput
 
@@ -116,27 +118,127 @@ async def answer_post(schema: BaseSchema, request: Request[Any, Any, Any]) -> Re
     context = build_context(request)
     results = _cache.results
     ticket = _ticket(results, context, gql)
-    if ticket is not None and (hit := results.lookup(ticket)) is not None:
-        return json_response(hit)
+    done = None
+    if ticket is not None:
+        if (hit := results.lookup(ticket)) is not None:
+            return json_response(hit)
+        if (hit := await results.after_the_same(ticket)) is not None:
+            return json_response(hit)
+        done = results.computing(ticket)
     try:
-        result = await schema.execute(
-            gql.query,
-            variable_values=gql.variables,
-            context_value={"request": request, "program": context},
-            operation_name=gql.operation_name,
-            allowed_operation_types=_POST_OPERATIONS,
-            operation_extensions=gql.extensions,
-        )
-    except CannotGetOperationTypeError as exc:
-        return request_error(RequestError(exc.as_http_error_reason()))
-    except MissingQueryError:
-        return request_error(RequestError("No GraphQL query found in the request"))
+        return await _answer(schema, request, gql, context, results, ticket)
+    finally:
+        if done is not None:
+            done()
+
+
+async def _answer(schema: BaseSchema, request: Request[Any, Any, Any], gql: GraphQLRequest,
+                  context: GraphQLContext, results: _cache.ResultCache,
+                  ticket: _cache.Ticket | None) -> Response[bytes]:
+    """Answer a request no cached answer served (and keep the answer when it may be)."""
+    plan = plan_for(schema, gql)
+    result = None
+    if plan is not None:
+        result = await run_plan(schema, plan, gql, {"request": request, "program": context})
+    if result is None:
+        plan = None
+        try:
+            result = await run_strawberry(schema, gql, {"request": request, "program": context})
+        except CannotGetOperationTypeError as exc:
+            return request_error(RequestError(exc.as_http_error_reason()))
+        except MissingQueryError:
+            return request_error(RequestError("No GraphQL query found in the request"))
     body = _encode(process_result(result))
+    if plan is not None and (shadow := _compiled.shadow) is not None:
+        async def again(compiled: bool) -> bytes:
+            value = {"request": request, "program": context.twin()}
+            answer = await (run_plan(schema, plan, gql, value) if compiled
+                            else run_strawberry(schema, gql, value))
+            return _encode(process_result(answer)) if answer is not None else b""
+
+        await shadow.compare(gql, body, lambda: again(False), lambda: again(True))
     if ticket is not None and not result.errors:
-        results.store(ticket, body)
+        results.store(ticket, body, _reads(plan, context))
     if result.errors and any((e.extensions or {}).get("code") == UNAVAILABLE for e in result.errors):
         return _unavailable(body, result.data)
     return json_response(body)
+
+
+async def run_strawberry(schema: BaseSchema, gql: GraphQLRequest,
+                         context_value: dict[str, Any]) -> Any:
+    """Strawberry's normal execution: whatever no plan answers."""
+    return await schema.execute(
+        gql.query,
+        variable_values=gql.variables,
+        context_value=context_value,
+        operation_name=gql.operation_name,
+        allowed_operation_types=_POST_OPERATIONS,
+        operation_extensions=gql.extensions,
+    )
+
+
+def plan_for(schema: BaseSchema, gql: GraphQLRequest) -> _compiled.Plan | None:
+    """The compiled plan of a valid query, or None (Strawberry answers it)."""
+    plans = _plans(schema)
+    if plans is None or gql.extensions:
+        return None
+    try:
+        document = parse_document(gql.query, max_tokens=MAX_TOKENS)  # shared with execute
+    except GraphQLError:
+        return None
+    if validated.errors(schema, document):  # type: ignore[arg-type]
+        return None
+    return plans.get(document, gql.operation_name)
+
+
+async def run_plan(schema: BaseSchema, plan: _compiled.Plan, gql: GraphQLRequest,
+                   context_value: dict[str, Any]) -> Any:
+    """A plan's answer, its errors processed as Strawberry processes them; None when
+    the plan gave up (the variables do not coerce): Strawberry answers then."""
+    result = await plan.run(gql.variables, context_value)
+    if result is not None and result.errors:
+        if _compiled.shadow is None:
+            schema.process_errors(result.errors)  # type: ignore[call-arg]
+        else:  # the shadow run logs them: once per request, as without it
+            for error in result.errors:
+                _errors.label(error)
+    return result
+
+
+# Fields whose resolvers read only through the request's loaders, which record what they
+# read (``Loaders.reads``). An answer that resolved any other field (a list, a field added
+# later, anything Strawberry answered) is kept as depending on every read model.
+RECORDED_READS = frozenset({
+    ("Query", "me"), ("Query", "cohort"), ("Query", "programme"), ("Query", "facilitator"),
+    ("Query", "participant"), ("Cohort", "programme"), ("Cohort", "enrolled"),
+    ("Cohort", "waitlist"), ("CohortFacilitator", "facilitator"),
+    ("CohortMember", "participant"), ("Absence", "participant"), ("Facilitator", "cohort"),
+    ("Participant", "cohort"), ("Participant", "name"), ("Participant", "email"),
+    ("Participant", "phone"), ("Participant", "referralSource"),
+})
+
+
+def _reads(plan: _compiled.Plan | None, context: GraphQLContext) -> _cache.Reads | None:
+    """What an answer read, when every field it resolved records it; else None."""
+    if plan is None or not plan.resolved <= RECORDED_READS:
+        return None
+    loaders = context.__dict__.get("loaders")  # built on first use: none means none read
+    return {} if loaders is None else loaders.read_sets()
+
+
+_PLANS: dict[int, tuple[BaseSchema, _compiled.Plans | None]] = {}
+
+
+def _plans(schema: BaseSchema) -> _compiled.Plans | None:
+    """The plans of a schema whose extensions a plan may skip (None: compile nothing)."""
+    if not _compiled.enabled:
+        return None
+    hit = _PLANS.get(id(schema))
+    if hit is None or hit[0] is not schema:
+        extensions = getattr(schema, "extensions", ())
+        ok = _compiled.compilable(extensions, (Guard,))
+        hit = _PLANS[id(schema)] = (schema, _compiled.Plans(schema._schema) if ok else None)  # type: ignore[attr-defined]
+    return hit[1]
 
 
 async def _body(request: Request[Any, Any, Any]) -> bytes:

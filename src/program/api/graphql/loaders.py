@@ -10,6 +10,10 @@ from uuid import UUID
 from strawberry.dataloader import DataLoader
 
 from program.projections import queries
+from program.projections.readmodels.cohort_dashboard import CohortDashboardProjection
+from program.projections.readmodels.facilitator_load import FacilitatorLoadProjection
+from program.projections.readmodels.participant_state import ParticipantStateProjection
+from program.projections.readmodels.programme_overview import ProgrammeOverviewProjection
 from program.projections.views import (
     CohortView,
     FacilitatorView,
@@ -30,21 +34,28 @@ def _loader(fetch: Callable[[list[K]], Awaitable[Mapping[K, V]]]) -> DataLoader[
 
 
 class Loaders:
-    """One request's loaders; ``now`` is fixed per request so every field agrees on it."""
+    """One request's loaders; ``now`` is fixed per request so every field agrees on it.
+
+    ``reads`` records what they read, for the result cache: per read model, the entities
+    (a cohort dashboard reads its cohort's rows and its programme's), or None for any
+    row of it."""
 
     def __init__(self, services: Any, now: datetime) -> None:
         self.services = services
         self.now = now
         self.today: date = now.date()
+        self.reads: dict[str, set[str] | None] = {}
         pool = services.pool
         self.programmes: DataLoader[UUID, ProgrammeView | None] = _loader(
-            lambda ids: queries.get_programmes(pool, ids))
-        self.cohorts: DataLoader[UUID, CohortView | None] = _loader(
-            lambda ids: queries.get_cohorts(pool, ids, now=now))
+            lambda ids: self._all(ProgrammeOverviewProjection.name,
+                                  queries.get_programmes(pool, ids)))
+        self.cohorts: DataLoader[UUID, CohortView | None] = _loader(self._cohorts)
         self.facilitators: DataLoader[UUID, FacilitatorView | None] = _loader(
-            lambda ids: queries.get_facilitators(pool, ids, today=self.today, now=now))
+            lambda ids: self._all(FacilitatorLoadProjection.name, queries.get_facilitators(
+                pool, ids, today=self.today, now=now)))
         self.participants: DataLoader[UUID, ParticipantView | None] = _loader(
-            lambda ids: queries.get_participants(pool, ids, today=self.today))
+            lambda ids: self._all(ParticipantStateProjection.name,
+                                  queries.get_participants(pool, ids, today=self.today)))
         self.personal_data: DataLoader[tuple[UUID, str], dict[str, Any] | None] = _loader(
             self._decrypt)
         # (cohort id, ENROLLED or WAITLISTED, first) -> those people in order.
@@ -55,12 +66,32 @@ class Loaders:
         self, keys: list[tuple[UUID, str, int | None]]
     ) -> dict[tuple[UUID, str, int | None], tuple[UUID, ...]]:
         """One statement per distinct ``first`` (a query usually asks with one)."""
+        self._read(CohortDashboardProjection.name, [cid for cid, _, _ in keys])
         out: dict[tuple[UUID, str, int | None], tuple[UUID, ...]] = {}
         for first in dict.fromkeys(k[2] for k in keys):
             pairs = [(cid, standing) for cid, standing, f in keys if f == first]
             found = await queries.cohort_members(self.services.pool, pairs, first)
             out.update({(cid, standing, first): people for (cid, standing), people in found.items()})
         return out
+
+    async def _cohorts(self, ids: list[UUID]) -> Mapping[UUID, CohortView]:
+        found = await queries.get_cohorts(self.services.pool, ids, now=self.now)
+        self._read(CohortDashboardProjection.name,
+                   [*ids, *(v.programme_id for v in found.values())])
+        return found
+
+    def _read(self, model: str, ids: list[UUID] | None) -> None:
+        if ids is None:
+            self.reads[model] = None
+        elif (known := self.reads.setdefault(model, set())) is not None:
+            known.update(str(i) for i in ids)
+
+    async def _all(self, model: str, fetch: Awaitable[V]) -> V:
+        self._read(model, None)
+        return await fetch
+
+    def read_sets(self) -> dict[str, frozenset[str] | None]:
+        return {m: None if ids is None else frozenset(ids) for m, ids in self.reads.items()}
 
     async def _decrypt(self, keys: list[tuple[UUID, str]]) -> dict[tuple[UUID, str], Any]:
         ids = [pid for pid, _ in keys]

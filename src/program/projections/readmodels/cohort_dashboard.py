@@ -290,6 +290,7 @@ class CohortDashboardProjection(Projection):
 
     name = "cohort_dashboard"
     version = 3
+    publishes_changes = True  # rows keyed by cohort (or programme) id, all through Rows
     handles = frozenset(HANDLERS)
     tables = (COHORTS, MEMBERS, FACILITATORS, PROGRAMMES)
     indexes = (

@@ -71,7 +71,8 @@ class FacilitatorMutations:
         "name and contact details are gone everywhere."
     ))
     async def erase_facilitator(self, info: Info, input: FacilitatorIdInput) -> FacilitatorPayload:
-        result = await run(info, input, lambda app, ctx: app.erase_facilitator(ctx, input.id))
+        result = await run(info, input, lambda app, ctx: app.erase_facilitator(ctx, input.id),
+                           shreds_keys=True)
         return build(FacilitatorPayload, result)
 
     @strawberry.mutation(description="Suspend an active facilitator.")
@@ -128,5 +129,5 @@ class ParticipantMutations:
     @strawberry.mutation(description="Erase a person's personal data for good (admins).")
     async def erase_participant(self, info: Info, input: ParticipantIdInput) -> ParticipantPayload:
         result = await run(info, input,
-                           lambda app, ctx: app.erase_participant(ctx, input.id))
+                           lambda app, ctx: app.erase_participant(ctx, input.id), shreds_keys=True)
         return build(ParticipantPayload, result)

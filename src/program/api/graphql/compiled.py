@@ -1,0 +1,676 @@
+"""Queries run through a plan compiled once per validated document (as graphql-jit does).
+
+graphql-core's executor rediscovers, for every field of every request, what the document
+already fixes: which fields a selection set holds once fragments are merged, each field's
+definition, resolver and return type, and how to complete that type. For a dashboard of
+some seventy values that bookkeeping costs more than reading the row. A ``Plan`` does it
+once per document and operation; executing it only resolves and completes.
+
+What runs is what graphql-core runs: the same resolvers Strawberry built, so every
+field's access-policy check and input-limit check (``CheckedArguments``) runs exactly as
+on the normal path; the same variable and argument coercion (graphql-core's own); the
+same value completion, error location and null propagation; the same error processing
+(``ProgramSchema.process_errors``). Fields whose resolver is Strawberry's default
+(a plain attribute, no extension, no permission) are read directly.
+
+Anything the compiler does not handle is answered by Strawberry's normal execution:
+documents that fail to parse or validate, mutations and subscriptions, directives on
+selections (``@skip``, ``@include``, ``@defer``…), interfaces and unions, introspection,
+variables that do not coerce, and every schema whose extensions hook into execution.
+``tests/e2e`` runs every query both ways and compares the bytes (see ``Shadow``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from math import isfinite
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLField,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLResolveInfo,
+    GraphQLSchema,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    OperationType,
+    SelectionSetNode,
+    located_error,
+)
+from graphql.execution.values import get_argument_values, get_variable_values
+from graphql.language import VariableNode, Visitor, visit
+from graphql.pyutils import Path, Undefined, gather_with_cancel, inspect, is_iterable
+from graphql.type import (
+    GraphQLResolveInfoHelpers,
+    is_leaf_type,
+    is_list_type,
+    is_non_null_type,
+    is_object_type,
+)
+from strawberry.execution.is_awaitable import optimized_is_awaitable as is_awaitable
+from strawberry.types import ExecutionResult
+
+Complete = Callable[["_Run", Path, Any], Any]
+PLAN_CACHE_SIZE = 256
+
+
+class Unsupported(Exception):
+    """The document needs something the compiler leaves to Strawberry."""
+
+
+class _Abandon(BaseException):
+    """Met while running a plan: a value the compiler does not complete (an async
+    iterable). A BaseException, so no field's error handling turns it into an answer."""
+
+
+# -- the run of one request ------------------------------------------------------------
+
+
+class _Run:
+    """One execution: its variables, context and the errors collected so far."""
+
+    __slots__ = ("context", "errors", "helpers", "nulled", "plan", "settling", "variables")
+
+    def __init__(self, plan: Plan, variables: Any, context: Any) -> None:
+        self.plan = plan
+        self.variables = variables
+        self.context = context
+        self.errors: list[GraphQLError] = []
+        self.nulled: set[Path | None] = set()
+        self.settling: list[asyncio.Future[Any]] = []
+        self.helpers = GraphQLResolveInfoHelpers(gather=self._gather, track=self._track)
+
+    def info(self, f: _Field, path: Path) -> GraphQLResolveInfo:
+        plan = self.plan
+        return GraphQLResolveInfo(
+            f.name, f.nodes, f.return_type, f.parent_type, path, plan.schema,
+            plan.fragments, None, plan.operation, self.variables, self.context,
+            is_awaitable, None, self.helpers,
+        )
+
+    def handle(self, raw: Exception, return_type: GraphQLOutputType, nodes: list[FieldNode],
+               path: Path) -> None:
+        """graphql-core's ``handle_field_error``: locate; raise past a non-null field."""
+        error = located_error(raw, nodes, path.as_list())
+        if is_non_null_type(return_type):
+            raise error
+        self.add(error, path)
+
+    def add(self, error: GraphQLError, path: Path | None) -> None:
+        at: Path | None = path
+        while at is not None:
+            if at in self.nulled:
+                return
+            at = at.prev
+        self.nulled.add(path)
+        self.errors.append(error)
+
+    def settle(self, awaitables: Sequence[Any]) -> None:
+        """Let work already started finish (and fail) on its own, as graphql-core does."""
+        pending = [a for a in awaitables if is_awaitable(a)]
+        if pending:
+            self.settling.append(asyncio.gather(*pending, return_exceptions=True))
+
+    def _gather(self, values: Sequence[Awaitable[Any]]) -> Awaitable[list[Any]]:
+        return gather_with_cancel(*values)
+
+    def _track(self, values: Sequence[Any]) -> None:
+        self.settle(list(values))
+
+
+# -- plans -------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Field:
+    key: str
+    name: str
+    nodes: list[FieldNode]
+    definition: GraphQLField
+    parent_type: GraphQLObjectType
+    return_type: GraphQLOutputType
+    python_name: str | None  # set when the field is a plain attribute
+    static_args: dict[str, Any] | None  # arguments without variables, coerced once
+    complete: Complete
+    sync: bool = False  # a plain attribute whose completion runs no resolver
+
+    def execute(self, run: _Run, source: Any, path: Path) -> Any:
+        """graphql-core's ``execute_field``, with what the document fixes looked up once."""
+        if self.sync:  # nothing below can be awaitable: complete it at once
+            try:
+                return self.complete(run, path, getattr(source, self.python_name))  # type: ignore[arg-type]
+            except Exception as raw:
+                run.handle(raw, self.return_type, self.nodes, path)
+                return None
+        try:
+            if self.python_name is not None:
+                result = getattr(source, self.python_name)
+            else:
+                args = self.static_args
+                if args is None:
+                    args = get_argument_values(self.definition, self.nodes[0], run.variables)
+                result = self.definition.resolve(source, run.info(self, path), **args)  # type: ignore[misc]
+            if is_awaitable(result):
+                return self._complete_awaitable(run, path, result)
+            completed = self.complete(run, path, result)
+            if is_awaitable(completed):
+                return self._await_completed(run, path, completed)
+        except Exception as raw:
+            run.handle(raw, self.return_type, self.nodes, path)
+            return None
+        return completed
+
+    async def _complete_awaitable(self, run: _Run, path: Path, result: Any) -> Any:
+        try:
+            completed = self.complete(run, path, await result)
+            if is_awaitable(completed):
+                completed = await completed
+        except Exception as raw:
+            run.handle(raw, self.return_type, self.nodes, path)
+            return None
+        return completed
+
+    async def _await_completed(self, run: _Run, path: Path, completed: Any) -> Any:
+        try:
+            return await completed
+        except Exception as raw:
+            run.handle(raw, self.return_type, self.nodes, path)
+            return None
+
+
+@dataclass(slots=True)
+class Plan:
+    schema: GraphQLSchema
+    operation: OperationDefinitionNode
+    fragments: dict[str, FragmentDefinitionNode]
+    fields: tuple[_Field, ...]
+    resolved: frozenset[tuple[str, str]] = frozenset()  # (type, field) with a resolver
+
+    async def run(self, variables: dict[str, Any] | None, context: Any) -> ExecutionResult | None:
+        """The answer, or None when the variables do not coerce (Strawberry then says why)."""
+        coerced = get_variable_values(self.schema, self.operation.variable_definitions or (),
+                                      variables or {})
+        if isinstance(coerced, list):
+            return None
+        run = _Run(self, coerced, context)
+        data: dict[str, Any] | None
+        try:
+            result = execute_fields(run, self.fields, None, None)
+            data = await result if is_awaitable(result) else result
+        except GraphQLError as error:
+            run.add(error, None)
+            data = None
+        except _Abandon:
+            return None
+        return ExecutionResult(data=data, errors=run.errors or None)
+
+
+def execute_fields(run: _Run, fields: tuple[_Field, ...], source: Any,
+                   path: Path | None) -> Any:
+    """graphql-core's ``execute_fields``: siblings resolved at once, awaited together."""
+    results: dict[str, Any] = {}
+    waiting: list[str] = []
+    try:
+        for f in fields:
+            result = f.execute(run, source, Path(path, f.key, f.parent_type.name))
+            results[f.key] = result
+            if is_awaitable(result):
+                waiting.append(f.key)
+    except Exception:
+        run.settle([results[k] for k in waiting])
+        raise
+    if not waiting:
+        return results
+    return _await_fields(results, waiting)
+
+
+async def _await_fields(results: dict[str, Any], waiting: list[str]) -> dict[str, Any]:
+    if len(waiting) == 1:
+        results[waiting[0]] = await results[waiting[0]]
+    else:
+        done = await gather_with_cancel(*(results[k] for k in waiting))
+        results.update(zip(waiting, done, strict=True))
+    return results
+
+
+class Compiler:
+    """Builds the plan of one operation of a validated document."""
+
+    def __init__(self, schema: GraphQLSchema, document: DocumentNode,
+                 operation_name: str | None) -> None:
+        self.schema = schema
+        self.resolved: set[tuple[str, str]] = set()
+        self.fragments: dict[str, FragmentDefinitionNode] = {}
+        operation: OperationDefinitionNode | None = None
+        for definition in document.definitions:
+            if isinstance(definition, OperationDefinitionNode):
+                if operation_name is None:
+                    if operation is not None:
+                        raise Unsupported("several operations and no name")
+                    operation = definition
+                elif definition.name and definition.name.value == operation_name:
+                    operation = definition
+            elif isinstance(definition, FragmentDefinitionNode):
+                if definition.variable_definitions:
+                    raise Unsupported("fragment variables")
+                self.fragments[definition.name.value] = definition
+        if operation is None:
+            raise Unsupported("no such operation")
+        if operation.operation is not OperationType.QUERY:
+            raise Unsupported("only queries are compiled")
+        if _has_directives(document):
+            raise Unsupported("directives")
+        self.operation = operation
+
+    def plan(self) -> Plan:
+        root = self.schema.query_type
+        assert root is not None
+        fields = self.fields(root, [self.operation.selection_set])
+        return Plan(self.schema, self.operation, self.fragments, fields, frozenset(self.resolved))
+
+    def fields(self, parent: GraphQLObjectType,
+               selection_sets: Sequence[SelectionSetNode]) -> tuple[_Field, ...]:
+        grouped: dict[str, list[FieldNode]] = {}
+        for selection_set in selection_sets:
+            self._collect(parent, selection_set, grouped, set())
+        return tuple(self._field(parent, key, nodes) for key, nodes in grouped.items())
+
+    def _collect(self, parent: GraphQLObjectType, selection_set: SelectionSetNode,
+                 grouped: dict[str, list[FieldNode]], visited: set[str]) -> None:
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                key = selection.alias.value if selection.alias else selection.name.value
+                grouped.setdefault(key, []).append(selection)
+            elif isinstance(selection, InlineFragmentNode):
+                condition = selection.type_condition
+                if condition is not None and condition.name.value != parent.name:
+                    raise Unsupported("a fragment on another type")
+                self._collect(parent, selection.selection_set, grouped, visited)
+            elif isinstance(selection, FragmentSpreadNode):
+                name = selection.name.value
+                if name in visited:
+                    continue
+                visited.add(name)
+                fragment = self.fragments.get(name)
+                if fragment is None or fragment.type_condition.name.value != parent.name:
+                    raise Unsupported("a fragment on another type")
+                self._collect(parent, fragment.selection_set, grouped, visited)
+
+    def _field(self, parent: GraphQLObjectType, key: str, nodes: list[FieldNode]) -> _Field:
+        name = nodes[0].name.value
+        if name == "__typename":  # read ``__class__`` (always there), answer the type's name
+            typename = parent.name
+            return _Field(key, name, nodes, None, parent, None, "__class__", None,  # type: ignore[arg-type]
+                          lambda run, path, value: typename, sync=True)
+        if name.startswith("__"):
+            raise Unsupported("introspection")
+        definition = parent.fields.get(name)
+        if definition is None or definition.resolve is None:
+            raise Unsupported("a field without a Strawberry resolver")
+        strawberry_field = (definition.extensions or {}).get("strawberry-definition")
+        basic = (getattr(definition.resolve, "_is_default", False) and strawberry_field is not None
+                 and _reads_attribute(strawberry_field))
+        static: dict[str, Any] | None = None
+        if not basic:
+            self.resolved.add((parent.name, name))
+        if not basic and not _uses_variables(nodes[0]):
+            static = get_argument_values(definition, nodes[0], None)
+        f = _Field(key, name, nodes, definition, parent, definition.type,
+                   strawberry_field.python_name if basic else None, static,
+                   _unset)
+        f.complete, sync = self._completer(definition.type, f)
+        f.sync = basic and sync
+        return f
+
+    def _completer(self, type_: GraphQLOutputType, f: _Field) -> tuple[Complete, bool]:
+        """How to complete a value of this type, and whether that never awaits."""
+        if is_non_null_type(type_):
+            inner = type_.of_type  # type: ignore[attr-defined]
+            if is_leaf_type(inner):
+                return _leaf(inner, f), True
+            complete, sync = self._completer(inner, f)
+            return _non_null(complete, f), sync
+        if is_list_type(type_):
+            item_type = type_.of_type  # type: ignore[attr-defined]
+            complete, sync = self._completer(item_type, f)
+            return (_list_sync if sync else _list)(complete, item_type, f), sync
+        if is_leaf_type(type_):
+            return _leaf(type_, None), True
+        if is_object_type(type_):
+            assert isinstance(type_, GraphQLObjectType)
+            fields = self.fields(type_, [n.selection_set for n in f.nodes
+                                         if n.selection_set is not None])
+            sync = all(sub.sync for sub in fields)
+            return _object(type_, fields, f, sync), sync
+        raise Unsupported("interfaces and unions")
+
+
+def _unset(run: _Run, path: Path, value: Any) -> Any:  # pragma: no cover
+    raise AssertionError("completer not compiled")
+
+
+def _reads_attribute(field: Any) -> bool:
+    """A Strawberry field read with ``getattr``: no resolver, extension or permission."""
+    return (field.base_resolver is None and not field.extensions
+            and not getattr(field, "permission_classes", None)
+            and field.default_resolver is getattr)
+
+
+def _has_directives(document: DocumentNode) -> bool:
+    found = []
+
+    class Find(Visitor):
+        def enter_directive(self, node: Any, *_: Any) -> Any:
+            found.append(node)
+            return Visitor.BREAK
+
+    visit(document, Find())
+    return bool(found)
+
+
+def _uses_variables(node: FieldNode) -> bool:
+    found = []
+
+    class Find(Visitor):
+        def enter_variable(self, node: VariableNode, *_: Any) -> Any:
+            found.append(node)
+            return Visitor.BREAK
+
+    for argument in node.arguments or ():
+        visit(argument, Find())
+    return bool(found)
+
+
+# -- value completion, as graphql-core's ``complete_value`` ----------------------------------
+
+
+def _non_null(inner: Complete, f: _Field) -> Complete:
+    message = f"Cannot return null for non-nullable field {f.parent_type}.{f.name}."
+
+    def complete(run: _Run, path: Path, value: Any) -> Any:
+        if isinstance(value, Exception):
+            raise value
+        completed = inner(run, path, value)
+        if completed is None:
+            raise TypeError(message)
+        return completed
+
+    return complete
+
+
+_INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
+
+
+def _already(name: str) -> Callable[[Any], bool]:
+    """Values a built-in scalar passes through unchanged (the common case, checked cheaply)."""
+    if name in ("String", "ID"):
+        return lambda v: type(v) is str
+    if name == "Int":
+        return lambda v: type(v) is int and _INT_MIN <= v <= _INT_MAX
+    if name == "Float":
+        return lambda v: type(v) is float and isfinite(v)
+    if name == "Boolean":
+        return lambda v: type(v) is bool
+    return lambda v: False
+
+
+def _leaf(type_: Any, f: _Field | None) -> Complete:
+    """A scalar or enum, nullable (``f`` None) or not (``f`` names the field)."""
+    coerce = type_.coerce_output_value
+    name = type_.name
+    already = _already(name) if name in _BUILT_IN else None
+    null = None if f is None else f"Cannot return null for non-nullable field {f.parent_type}.{f.name}."
+
+    def complete(run: _Run, path: Path, value: Any) -> Any:
+        if already is not None and already(value):
+            return value
+        if isinstance(value, Exception):
+            raise value
+        if value is None or value is Undefined:
+            if null is not None:
+                raise TypeError(null)
+            return None
+        coerced = coerce(value)
+        if coerced is Undefined or coerced is None:
+            raise TypeError(
+                f"Expected `{inspect(type_)}.coerce_output_value({inspect(value)})` to return"
+                f" non-nullable value, returned: {inspect(coerced)}")
+        return coerced
+
+    return complete
+
+
+_BUILT_IN = frozenset({"String", "ID", "Int", "Float", "Boolean"})
+
+
+def _list_sync(item: Complete, item_type: GraphQLOutputType, f: _Field) -> Complete:
+    """A list whose items complete without awaiting."""
+    message = f"Expected Iterable, but did not find one for field '{f.parent_type}.{f.name}'."
+
+    def complete(run: _Run, path: Path, value: Any) -> Any:
+        if isinstance(value, Exception):
+            raise value
+        if value is None or value is Undefined:
+            return None
+        if type(value) not in (list, tuple):
+            if hasattr(value, "__aiter__"):
+                raise _Abandon
+            if not is_iterable(value):
+                raise GraphQLError(message)
+        out: list[Any] = []
+        for index, element in enumerate(value):
+            at = Path(path, index, None)
+            if is_awaitable(element):
+                raise _Abandon
+            try:
+                out.append(item(run, at, element))
+            except Exception as raw:
+                run.handle(raw, item_type, f.nodes, at)
+                out.append(None)
+        return out
+
+    return complete
+
+
+def _list(item: Complete, item_type: GraphQLOutputType, f: _Field) -> Complete:
+    message = f"Expected Iterable, but did not find one for field '{f.parent_type}.{f.name}'."
+
+    def complete(run: _Run, path: Path, value: Any) -> Any:
+        if isinstance(value, Exception):
+            raise value
+        if value is None or value is Undefined:
+            return None
+        if hasattr(value, "__aiter__"):
+            raise _Abandon
+        if not is_iterable(value):
+            raise GraphQLError(message)
+        out: list[Any] = []
+        waiting: list[int] = []
+        try:
+            for index, element in enumerate(value):
+                at = Path(path, index, None)
+                if is_awaitable(element):
+                    out.append(_await_item(run, item, item_type, f, at, element))
+                    waiting.append(index)
+                    continue
+                try:
+                    completed = item(run, at, element)
+                    if is_awaitable(completed):
+                        out.append(_await_item(run, item, item_type, f, at, completed, done=True))
+                        waiting.append(index)
+                    else:
+                        out.append(completed)
+                except Exception as raw:
+                    run.handle(raw, item_type, f.nodes, at)
+                    out.append(None)
+        except Exception:
+            run.settle([out[i] for i in waiting])
+            raise
+        if not waiting:
+            return out
+        return _await_items(out, waiting)
+
+    return complete
+
+
+async def _await_item(run: _Run, item: Complete, item_type: GraphQLOutputType, f: _Field,
+                      at: Path, value: Any, *, done: bool = False) -> Any:
+    try:
+        if done:
+            return await value
+        completed = item(run, at, await value)
+        if is_awaitable(completed):
+            completed = await completed
+    except Exception as raw:
+        run.handle(raw, item_type, f.nodes, at)
+        return None
+    return completed
+
+
+async def _await_items(out: list[Any], waiting: list[int]) -> list[Any]:
+    if len(waiting) == 1:
+        out[waiting[0]] = await out[waiting[0]]
+    else:
+        done = await gather_with_cancel(*(out[i] for i in waiting))
+        for i, value in zip(waiting, done, strict=True):
+            out[i] = value
+    return out
+
+
+def _object(type_: GraphQLObjectType, fields: tuple[_Field, ...], f: _Field,
+            sync: bool) -> Complete:
+    is_type_of = type_.is_type_of
+    if sync and is_type_of is None:
+        def complete_sync(run: _Run, path: Path, value: Any) -> Any:
+            if value is None or value is Undefined:
+                return None
+            if isinstance(value, Exception):
+                raise value
+            return {sub.key: sub.execute(run, value, Path(path, sub.key, type_.name))
+                    for sub in fields}
+
+        return complete_sync
+
+    def complete(run: _Run, path: Path, value: Any) -> Any:
+        if isinstance(value, Exception):
+            raise value
+        if value is None or value is Undefined:
+            return None
+        if is_type_of is not None:
+            matches = is_type_of(value, run.info(f, path))
+            if is_awaitable(matches) or not matches:
+                if is_awaitable(matches):
+                    matches.close()  # type: ignore[attr-defined]
+                raise GraphQLError(
+                    f"Expected value of type '{type_.name}' but got: {inspect(value)}.",
+                    f.nodes)
+        return execute_fields(run, fields, value, path)
+
+    return complete
+
+
+# -- the plans of the documents seen ---------------------------------------------------------
+
+
+class Plans:
+    """Plans by document object and operation name, least recently used out; a document
+    the compiler leaves to Strawberry is remembered as such."""
+
+    def __init__(self, schema: GraphQLSchema, size: int = PLAN_CACHE_SIZE) -> None:
+        self.schema = schema
+        self.size = size
+        self.compiled = 0
+        self.fallbacks = 0
+        self._items: OrderedDict[tuple[int, str | None], tuple[DocumentNode, Plan | None]] = (
+            OrderedDict())
+
+    def get(self, document: DocumentNode, operation_name: str | None) -> Plan | None:
+        key = (id(document), operation_name)
+        hit = self._items.get(key)
+        if hit is not None and hit[0] is document:  # held, so its id is not reused
+            self._items.move_to_end(key)
+            return hit[1]
+        try:
+            plan: Plan | None = Compiler(self.schema, document, operation_name).plan()
+        except (Unsupported, GraphQLError):
+            plan = None
+        self._items[key] = (document, plan)
+        if len(self._items) > self.size:
+            self._items.popitem(last=False)
+        return plan
+
+
+def compilable(extensions: Sequence[Any], allowed: tuple[type, ...]) -> bool:
+    """Only schemas whose extensions all stop at validation: anything that hooks into
+    execution (``on_execute``, ``resolve``, results) would be skipped by a plan."""
+    return all(type(e) in allowed or e in allowed for e in extensions)
+
+
+__all__ = ["Compiler", "Plan", "Plans", "Unsupported", "compilable", "execute_fields"]
+
+
+# -- serving -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Mismatch:
+    """A request the two paths answered differently."""
+
+    query: str
+    variables: dict[str, Any] | None
+    operation_name: str | None
+    compiled: bytes
+    strawberry: bytes
+
+
+@dataclass
+class Shadow:
+    """Differential mode (tests): every request a plan answered is answered again by
+    Strawberry's normal execution, in a context of its own (same caller, same clock),
+    and the two encoded answers are compared byte for byte."""
+
+    checked: int = 0
+    mismatches: list[Mismatch] | None = None
+    queries: list[tuple[str, dict[str, Any] | None, str | None]] | None = None
+    unstable: int = 0  # answers that differ between two runs of Strawberry itself
+
+    def __post_init__(self) -> None:
+        self.mismatches = []
+        self.queries = []
+
+    async def compare(self, gql: Any, body: bytes, strawberry: Callable[[], Awaitable[bytes]],
+                      compiled: Callable[[], Awaitable[bytes]]) -> None:
+        """Answer again through Strawberry; when the answers differ, both again (the
+        read models may have moved in between): a difference three times is recorded."""
+        assert self.mismatches is not None and self.queries is not None
+        self.queries.append((gql.query, gql.variables, gql.operation_name))
+        self.checked += 1
+        other = b""
+        for attempt in range(3):
+            if attempt:
+                await asyncio.sleep(0.05)
+                body = await compiled()
+            other = await strawberry()
+            if other == body:
+                return
+        if await strawberry() != other:
+            # Strawberry disagrees with itself (a field stamped with the time of asking, a
+            # fresh signature): nothing to compare, and nothing a plan could match.
+            self.unstable += 1
+            return
+        self.mismatches.append(Mismatch(gql.query, gql.variables, gql.operation_name, body, other))
+
+
+enabled = os.environ.get("PROGRAM_GRAPHQL_COMPILED", "1").strip().lower() not in {
+    "0", "false", "no", "off"}
+shadow: Shadow | None = None
