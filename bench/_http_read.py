@@ -52,7 +52,8 @@ async def seed_cohort(services: Services) -> str:
     today = datetime.now(UTC).date()
     pid = (await app.create_programme(ctx, "Hope", "bench", None, ["HHI"], 2))["programme_id"]
     await app.activate_programme(ctx, pid)
-    cid = (await app.plan_cohort(ctx, pid, "Tuesdays", "ENROLLED", 12, today, "Hall"))["cohort_id"]
+    cid = (await app.plan_cohort(ctx, pid, "Tuesdays", "ENROLLED", 12, today - timedelta(days=35),
+                                 "Hall"))["cohort_id"]  # its sessions began five weeks ago
     await app.open_cohort_enrolment(ctx, cid)
     for n in range(2):
         fid = (await app.register_facilitator(ctx, f"F{n}", f"f{n}@example.org", 3))["facilitator_id"]

@@ -11,7 +11,12 @@ import asyncpg
 import pytest
 import pytest_asyncio
 
-from program.store.database import EmbeddedPostgres, create_database, create_pool
+from program.store.database import (
+    EmbeddedPostgres,
+    create_database,
+    create_pool,
+    drop_database,
+)
 from program.store.eventstore import EventStore
 from program.store.schema import migrate
 
@@ -30,17 +35,27 @@ def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         server.stop()
 
 
+EXTERNAL = bool(os.environ.get("PROGRAM_TEST_DATABASE_URL"))
+
+
 @pytest_asyncio.fixture(scope="module")
-async def db_url(server_url: str, request: pytest.FixtureRequest) -> str:
-    """A fresh, migrated database for this test module only."""
-    name = "t_" + re.sub(r"\W", "_", request.module.__name__.rsplit(".", 1)[-1]).lower()
-    url = await create_database(server_url, name[:60])
-    conn = await asyncpg.connect(url)
+async def db_url(server_url: str, request: pytest.FixtureRequest) -> AsyncIterator[str]:
+    """A fresh, migrated database for this test module only. On a server of one's own
+    (``PROGRAM_TEST_DATABASE_URL``) it is dropped again after the module, passed or failed,
+    and named after this run's process so two runs do not meet."""
+    module = re.sub(r"\W", "_", request.module.__name__.rsplit(".", 1)[-1]).lower()
+    name = (f"t{os.getpid()}_{module}" if EXTERNAL else f"t_{module}")[:60]
+    url = await create_database(server_url, name)
     try:
-        await migrate(conn)
+        conn = await asyncpg.connect(url)
+        try:
+            await migrate(conn)
+        finally:
+            await conn.close()
+        yield url
     finally:
-        await conn.close()
-    return url
+        if EXTERNAL:
+            await drop_database(server_url, name)
 
 
 @pytest_asyncio.fixture(scope="module")

@@ -48,6 +48,7 @@ class Services:
     checkpointer: Checkpointer | None = None
     projections: ProjectionRunner | None = None
     feeds: FeedService | None = None
+    search_index_key: bytes | None = None  # the people search's blind-index key, read once
 
     async def close(self) -> None:
         feeds, self.feeds = self.feeds, None

@@ -26,8 +26,9 @@ def admin() -> CommandContext:
 
 
 async def programme(app: Any) -> str:
+    # The purposes a partner serves come from the programme's catalogue.
     pid = (await app.create_programme(admin(), "Bipolar peer group", "weekly", None,
-                                      ["HHI"], 1))["programme_id"]
+                                      ["HHI"], 1, [PURPOSE]))["programme_id"]
     await app.activate_programme(admin(), pid)
     return pid
 

@@ -115,7 +115,7 @@ async def _everything_about_them(admin: Gql, http: httpx.AsyncClient, token: Tok
     await admin.mutate("enrolParticipant", {"cohortId": world.cohort_id, "participantId": pid})
     await admin.mutate("startCohort", {"id": world.cohort_id})
     session = (await admin.mutate("scheduleSession", {"cohortId": world.cohort_id,
-                                                      "startsAt": at(1)}, "sessionId"))["sessionId"]
+                                                      "startsAt": at(-1)}, "sessionId"))["sessionId"]
     await admin.mutate("recordAttendance", {"cohortId": world.cohort_id, "sessionId": session,
                                             "participantId": pid, "status": "PRESENT"})
     head = (await admin.mutate("recordOutcome", {

@@ -32,7 +32,7 @@ async def story(admin: Gql) -> dict[str, Any]:
     pid = world.participant_ids[0]
     await admin.mutate("startCohort", {"id": world.cohort_id})
     session = (await admin.mutate("scheduleSession", {"cohortId": world.cohort_id,
-                                                      "startsAt": at(1)}, "sessionId"))["sessionId"]
+                                                      "startsAt": at(-1)}, "sessionId"))["sessionId"]
     await admin.mutate("recordAttendance", {"cohortId": world.cohort_id, "sessionId": session,
                                             "participantId": pid, "status": "PRESENT"})
     await admin.mutate("recordOutcome", {"participantId": pid, "cohortId": world.cohort_id,

@@ -58,13 +58,26 @@ SAMPLE_INPUTS: dict[str, dict[str, Any]] = {
     "recordOutcome": {"participantId": X, "cohortId": X, "measure": "HHI",
                       "timepoint": "BASELINE", "score": 30},
     "eraseParticipant": {"id": X},
+    "updateProgramme": {"id": X, "description": "d"},
+    "updateParticipant": {"id": X, "phone": "1"},
+    "refuseConsent": {"participantId": X, "purpose": "research", "noticeId": "n",
+                      "noticeVersion": "v1", "method": "phone"},
+    "revokeConsent": {"participantId": X, "purpose": "research", "reason": "r"},
+    "unassignFacilitator": {"cohortId": X, "facilitatorId": X},
+    "rescheduleSession": {"cohortId": X, "sessionId": X, "startsAt": "2030-01-01T10:00:00Z"},
+    "cancelSession": {"cohortId": X, "sessionId": X},
+    "correctAttendance": {"cohortId": X, "sessionId": X, "participantId": X,
+                          "status": "PRESENT"},
+    "amendOutcome": {"participantId": X, "cohortId": X, "measure": "HHI",
+                     "timepoint": "BASELINE", "score": 30, "reason": "r"},
     "eraseFacilitator": {"id": X},
     "issueCheckpoint": {},
     "exportSubjectData": {"id": X},
 }
 assert set(SAMPLE_INPUTS) == set(INPUT_TYPES)
 
-FACILITATOR_MUTATIONS = {"scheduleSession", "recordAttendance"}
+FACILITATOR_MUTATIONS = {"scheduleSession", "recordAttendance", "rescheduleSession",
+                         "cancelSession", "correctAttendance"}
 
 
 @pytest.fixture(scope="module")
@@ -179,7 +192,7 @@ async def test_facilitator_works_only_in_cohorts_they_are_assigned_to(
                               facilitator_id=world.facilitator_ids[0]))
     await admin.mutate("startCohort", {"id": world.cohort_id})
     session = (await insider.mutate("scheduleSession",
-                                    {"cohortId": world.cohort_id, "startsAt": at(1)},
+                                    {"cohortId": world.cohort_id, "startsAt": at(-1)},
                                     "sessionId position"))
     attendance = {"cohortId": world.cohort_id, "sessionId": session["sessionId"],
                   "participantId": world.participant_ids[0], "status": "PRESENT"}

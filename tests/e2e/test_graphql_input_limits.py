@@ -8,6 +8,8 @@ nothing. A text field added to the schema is covered without touching this file.
 
 from __future__ import annotations
 
+import copy
+
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -168,7 +170,9 @@ def valid_value(t: GraphQLInputType, name: str, owner: str, ids: Ids, want: tupl
         }
     else:
         value = valid_scalar(named, name, owner, ids)
-    return [value, value] if in_list else value
+    # Two separate items (a list of input objects must not share one dict): the bad value
+    # goes into the second only.
+    return [value, copy.deepcopy(value)] if in_list else value
 
 
 def variables_for(field: GraphQLField, operation: str, ids: Ids, target: TextInput,

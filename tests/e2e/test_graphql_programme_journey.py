@@ -162,7 +162,7 @@ async def accredit_two_facilitators(j: Journey) -> None:
 async def plan_and_open_a_cohort(j: Journey) -> None:
     j.cohort_id = (await j.do(j.manager, "planCohort", {
         "programmeId": j.programme_id, "name": "Tuesday evenings", "format": "ENROLLED",
-        "capacity": 5, "startsOn": days(0), "venue": "Community hall",
+        "capacity": 5, "startsOn": days(-7), "venue": "Community hall",
     }, "cohortId"))["cohortId"]
     dashboard = await j.dashboard()
     assert (dashboard["status"], dashboard["capacity"], dashboard["placesLeft"]) == ("PLANNED", 5, 5)

@@ -97,6 +97,15 @@ INPUT_TYPES = {
     "recordAttendance": "RecordAttendanceInput",
     "recordOutcome": "RecordOutcomeInput",
     "eraseParticipant": "ParticipantIdInput",
+    "updateProgramme": "UpdateProgrammeInput",
+    "updateParticipant": "UpdateParticipantInput",
+    "refuseConsent": "RefuseConsentInput",
+    "revokeConsent": "RevokeConsentInput",
+    "unassignFacilitator": "UnassignFacilitatorInput",
+    "rescheduleSession": "RescheduleSessionInput",
+    "cancelSession": "CancelSessionInput",
+    "correctAttendance": "CorrectAttendanceInput",
+    "amendOutcome": "AmendOutcomeInput",
     "eraseFacilitator": "FacilitatorIdInput",
     "issueCheckpoint": "IssueCheckpointInput",
     "exportSubjectData": "ParticipantIdInput",
@@ -151,11 +160,12 @@ async def build_world(admin: Gql, *, people: int = 0, capacity: int = 10, open: 
     """A programme (ACTIVE), a cohort (OPEN) with assigned facilitators, consenting people enrolled."""
     pid = (await admin.mutate("createProgramme",
                               {"name": name, "outcomeMeasures": ["HHI"],
+                               "optionalConsentPurposes": ["research"],
                                "minFacilitatorsPerCohort": 2}, "programmeId"))["programmeId"]
     await admin.mutate("activateProgramme", {"id": pid})
     planned = await admin.mutate("planCohort",
                                  {"programmeId": pid, "name": f"{name} cohort", "format": "ENROLLED",
-                                  "capacity": capacity, "startsOn": days(0), "venue": "Hall"},
+                                  "capacity": capacity, "startsOn": days(-7), "venue": "Hall"},
                                  "cohortId position")
     cid, position = planned["cohortId"], planned["position"]
     fids = []

@@ -19,7 +19,7 @@ from program.api.app import create_app
 from program.application.context import Actor, CommandContext
 from program.bootstrap import Services, open_services
 from program.settings import Settings
-from program.store.database import Database, create_database
+from program.store.database import Database, create_database, drop_database
 from program.store.schema import SCHEMA_VERSION
 
 JWT_SECRET = "ops-test-secret-" + "x" * 40
@@ -142,6 +142,7 @@ async def test_ready_turns_503_when_a_running_database_goes_away(
             assert (await client.get("/health")).status_code == 200
     finally:
         await services.close()
+        await drop_database(server_url, "t_platform_ops_gone")  # even when the test failed
 
 
 async def test_request_id_is_echoed_or_generated(http: httpx.AsyncClient) -> None:

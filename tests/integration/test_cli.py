@@ -20,7 +20,7 @@ from program.application.context import Actor, CommandContext, Role
 from program.bootstrap import Services, open_services
 from program.cli.main import build_parser
 from program.settings import Settings
-from program.store.database import Database, create_database
+from program.store.database import Database, create_database, drop_database
 
 
 def program(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -202,8 +202,14 @@ async def test_audit_verify_exit_1_naming_the_position_when_one_byte_changed(
 
 
 async def test_db_status_and_migrate_on_a_fresh_database(server_url: str, db_url: str) -> None:
-    fresh = await create_database(server_url, "t_cli_fresh")
-    env = {"PROGRAM_DATABASE_URL": fresh}
+    fresh = await create_database(server_url, f"t{os.getpid()}_cli_fresh")
+    try:
+        _status_and_migrate({"PROGRAM_DATABASE_URL": fresh})
+    finally:
+        await drop_database(server_url, f"t{os.getpid()}_cli_fresh")
+
+
+def _status_and_migrate(env: dict[str, str]) -> None:
     behind = program("db", "status", env=env)
     assert behind.returncode == 1
     assert "behind" in behind.stdout and "not created yet" in behind.stdout

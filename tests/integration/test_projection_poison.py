@@ -71,7 +71,11 @@ async def poison_everything(story: Story) -> dict[str, Any]:
     planned = (await a.plan_cohort(admin(), programme, "Wed", "ENROLLED", 3,
                                    TODAY + timedelta(days=7), f"Hall{NUL}"))["cohort_id"]
     await a.cancel_cohort(admin(), planned, f"no{NUL}room")
-    person = await story.person(name="Alex")
+    # Purposes come from the catalogue of the person's programme: declare the poisoned ones.
+    catalogue = (await a.create_programme(admin(), "Catalogue", "", None, [], 2,
+                                          [f"research{NUL}", f"p{HUGE}"]))["programme_id"]
+    await a.activate_programme(admin(), catalogue)
+    person = await story.person(name="Alex", programme_id=catalogue)
     await a.give_consent(admin(), person, f"research{NUL}", f"notice{NUL}", "v1", "consent",
                          f"paper{NUL}", [f"eval{NUL}"], TODAY + timedelta(days=9), f"en{NUL}")
     await a.give_consent(admin(), person, f"p{HUGE}", "n", "v1", "consent", "web",

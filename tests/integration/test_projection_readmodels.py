@@ -9,6 +9,7 @@ from uuid import UUID, uuid4
 import pytest
 import pytest_asyncio
 
+from program.application.sealing import open_reasons
 from program.projections import queries as q
 from program.projections.runner import ProjectionRunner
 from test_projection_support import (  # noqa: F401  (fixtures)
@@ -165,7 +166,10 @@ async def test_cohorts_list_by_start_date_with_filters_and_cursor(pool, store, r
     assert sorted(v.id for v in first.items + rest.items) == sorted(cohorts)
     cancelled = await q.list_cohorts(pool, scope=None, programme_id=programme, status="CANCELLED",
                                      first=10, now=NOW)
-    assert [(v.id, v.cancel_reason) for v in cancelled.items] == [(cohorts[1], "venue closed")]
+    assert [v.id for v in cancelled.items] == [cohorts[1]]
+    sealed = cancelled.items[0].cancel_reason  # free text is sealed under the cohort's key
+    assert "venue" not in sealed
+    assert await open_reasons(story.app.keys, [(cohorts[1], sealed)]) == ["venue closed"]
     assert (await q.list_cohorts(pool, scope=set(), first=10, now=NOW)).items == ()
     with pytest.raises(q.InvalidQuery):
         await q.list_cohorts(pool, scope=None, first=1, after="not-a-cursor", now=NOW)
@@ -201,7 +205,9 @@ async def test_facilitator_load_counts_active_cohorts_upcoming_sessions_and_expi
     await story.app.suspend_facilitator(admin(), sam, "complaint under review")
     await settled(runner, store)
     view = (await q.get_facilitators(pool, [sam], today=TODAY, now=NOW))[sam]
-    assert (view.status, view.status_reason) == ("SUSPENDED", "complaint under review")
+    assert view.status == "SUSPENDED" and "complaint" not in view.status_reason
+    assert await open_reasons(story.app.keys, [(sam, view.status_reason)]) == [
+        "complaint under review"]
 
 
 async def test_facilitators_list_in_registration_order_page_by_page(pool, store, runner, story):
@@ -246,7 +252,9 @@ async def test_consent_history_answers_as_of_any_time_and_erasure_drops_the_ciph
     assert [(c.state, c.method, c.recorded_by, c.at) for c in history.changes] == [
         ("GIVEN", "paper-form", "admin-1", given_at),
         ("WITHDRAWN", "phone", "manager-7", withdrawn_at)]
-    assert history.changes[1].reason == "feels better"
+    assert "better" not in history.changes[1].reason  # sealed under the person's key
+    assert await open_reasons(story.app.keys, [(alex, history.changes[1].reason)]) == [
+        "feels better"]
     assert history.changes[1].notice_id == "notice-1"  # the consent it ended
     assert history.changes[0].recipients == ("evaluator-a",)
     assert [s.state for s in history.states_as_of] == ["WITHDRAWN"]
@@ -272,7 +280,7 @@ async def test_consent_given_again_under_a_new_notice_is_the_current_state(
     await story.app.give_consent(admin(), alex, PURPOSE, "notice-2", "v2", "explicit-consent",
                                  "online", ["evaluator-b", "referrer-c"], TODAY + timedelta(90))
     await settled(runner, store)
-    (consent,) = (await q.get_participants(pool, [alex]))[alex].consents
+    (consent,) = (await q.get_participants(pool, [alex], today=TODAY))[alex].consents
     assert (consent.state, consent.notice_id, consent.notice_version) == ("GIVEN", "notice-2", "v2")
     assert consent.recipients == ("evaluator-b", "referrer-c")
     assert consent.valid_until == TODAY + timedelta(90)
@@ -326,7 +334,7 @@ async def test_audit_trail_filters_by_aggregate_actor_type_and_time_with_keyset_
 async def test_projection_status_reports_every_read_model(pool, store, runner):
     await settled(runner, store)
     statuses = await q.projection_status(pool)
-    assert len(statuses) == 6 and all(s.lag_events == 0 for s in statuses)
+    assert len(statuses) == 7 and all(s.lag_events == 0 for s in statuses)
 
 
 async def test_programmes_list_by_name_within_scope_and_status(pool, store, runner, story):
@@ -344,3 +352,54 @@ async def test_programmes_list_by_name_within_scope_and_status(pool, store, runn
     assert view.outcome_measures == ("HHI", "WEMWBS")
     assert view.required_consent_purposes == (PURPOSE,)
     assert view.min_facilitators_per_cohort == 2 and view.attendance_rate is None
+
+
+async def test_a_given_consent_past_its_valid_until_reads_expired_in_the_read_models(
+    pool, store, runner, story, clock  # noqa: F811
+):
+    person = await story.person("Expiring", valid_until=TODAY + timedelta(days=3))
+    await settled(runner, store)
+
+    on_time = (await q.get_participants(pool, [person], today=TODAY))[person]
+    later = (await q.get_participants(pool, [person], today=TODAY + timedelta(days=4)))[person]
+    history = await q.consent_history(pool, person, as_of=NOW + timedelta(days=4))
+
+    assert [c.state for c in on_time.consents] == ["GIVEN"]
+    assert [c.state for c in later.consents] == ["EXPIRED"]
+    assert [s.state for s in history.states_as_of] == ["EXPIRED"]
+
+
+async def test_enrol_when_required_consent_expired_is_refused_like_a_withdrawn_one(
+    story, clock  # noqa: F811
+):
+    from program.domain import ConsentRequired
+
+    programme = await story.programme()
+    cohort = await story.cohort(programme)
+    person = await story.person("Lapsed", valid_until=TODAY + timedelta(days=1),
+                                programme_id=programme)
+    clock.at = NOW + timedelta(days=2)
+    with pytest.raises(ConsentRequired):
+        await story.app.enrol_participant(admin(), cohort, person)
+
+
+async def test_corrections_show_in_the_dashboards(pool, store, runner, story, clock):  # noqa: F811
+    programme = await story.programme()
+    cohort, (a, *_), sessions = await story.running_cohort(programme, people=2, capacity=2)
+    await story.attend(cohort, sessions[0], {a: "ABSENT_UNEXCUSED"})
+    await story.app.record_outcome(admin(), a, cohort, "HHI", "BASELINE", 20)
+    clock.at = NOW + timedelta(days=400)
+    await story.app.correct_attendance(admin(), cohort, sessions[0], a, "PRESENT", "was late")
+    await story.app.amend_outcome(admin(), a, cohort, "HHI", "BASELINE", 22, "typo")
+    moved = NOW + timedelta(days=500)
+    await story.app.reschedule_session(admin(), cohort, sessions[1], moved)
+    await story.app.cancel_session(admin(), cohort, sessions[2], "room flooded")
+    await story.app.update_programme(admin(), programme, "Fortnightly now")
+    clock.at = NOW
+
+    view = await cohort_view(pool, runner, store, cohort)
+    assert (view.attendance_present, view.attendance_recorded) == (1, 1)
+    assert [s.id for s in view.sessions] == [sessions[0], sessions[1]]  # the cancelled one gone
+    assert view.sessions[1].starts_at == moved
+    (programme_view,) = (await q.get_programmes(pool, [programme])).values()
+    assert programme_view.description == "Fortnightly now"

@@ -38,16 +38,18 @@ def admin(key: str | None = None) -> CommandContext:
 
 async def programme(app: Application, measures: list[str] | None = None) -> str:
     pid = (await app.create_programme(admin(), "Bipolar peer group", "weekly", None,
-                                      measures or ["HHI"], 2))["programme_id"]
+                                      measures or ["HHI"], 2, ["research"]))["programme_id"]
     await app.activate_programme(admin(), pid)
     return pid
 
 
 async def accredited_facilitator(app: Application, valid_until: date | None = None) -> str:
     fid = (await app.register_facilitator(admin(), "Sam", "sam@example.org", 3))["facilitator_id"]
+    # Trained when activated; the credentials then as the test wants them.
+    await app.record_facilitator_credential(admin(), fid, "PEER_SUPPORT_TRAINING", TODAY)
+    await app.activate_facilitator(admin(), fid)
     for kind in KINDS:
         await app.record_facilitator_credential(admin(), fid, kind, valid_until or TODAY + timedelta(365))
-    await app.activate_facilitator(admin(), fid)
     return fid
 
 
@@ -63,7 +65,7 @@ async def consenting_person(app: Application, name: str = "Alex", prog: str | No
 
 async def open_cohort(app: Application, prog: str, capacity: int) -> str:
     cid = (await app.plan_cohort(admin(), prog, "Tuesday group", "ENROLLED", capacity,
-                                 TODAY + timedelta(7), "Hall"))["cohort_id"]
+                                 TODAY, "Hall"))["cohort_id"]
     await app.open_cohort_enrolment(admin(), cid)
     return cid
 

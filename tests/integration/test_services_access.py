@@ -47,7 +47,8 @@ def facilitator_ctx(fid: str) -> CommandContext:
 
 
 async def programme(app: Application) -> str:
-    pid = (await app.create_programme(ADMIN, "Group", "", None, ["HHI"], 2))["programme_id"]
+    pid = (await app.create_programme(ADMIN, "Group", "", None, ["HHI"], 2,
+                                      ["research"]))["programme_id"]
     await app.activate_programme(ADMIN, pid)
     return pid
 
@@ -82,7 +83,8 @@ async def running_drop_in(app: Application, prog: str) -> tuple[str, str, str]:
     await app.assign_facilitator(ADMIN, cid, lead, "LEAD")
     await app.assign_facilitator(ADMIN, cid, co, "CO")
     await app.start_cohort(ADMIN, cid)
-    session = (await app.schedule_session(ADMIN, cid, NOW + timedelta(hours=1)))["session_id"]
+    # Started an hour ago: attendance is taken at sessions that have started.
+    session = (await app.schedule_session(ADMIN, cid, NOW - timedelta(hours=1)))["session_id"]
     return cid, session, lead
 
 

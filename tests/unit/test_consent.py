@@ -11,6 +11,7 @@ from program.domain import (
     Consent,
     ConsentRequired,
     ConsentState,
+    ConsentNotGiven,
     InvalidConsentChange,
     InvalidInput,
 )
@@ -228,10 +229,10 @@ def test_withdraw_when_no_reason_given_records_none() -> None:
 
 
 @pytest.mark.parametrize("state", [None, C.REFUSED, C.WITHDRAWN, C.REVOKED, C.EXPIRED])
-def test_withdraw_when_not_given_raises_invalid_consent_change(state: ConsentState | None) -> None:
+def test_withdraw_when_not_given_raises_consent_not_given(state: ConsentState | None) -> None:
     consent = a_consent(state)
 
-    with rejected(consent, InvalidConsentChange) as error:
+    with rejected(consent, ConsentNotGiven) as error:
         consent.withdraw("email", "manager:alex", None, AT)
 
     assert error.value.details["change"] == "withdrawn"
@@ -256,10 +257,10 @@ def test_revoke_when_given_records_revoked() -> None:
 
 
 @pytest.mark.parametrize("state", [None, C.REFUSED, C.WITHDRAWN, C.REVOKED, C.EXPIRED])
-def test_revoke_when_not_given_raises_invalid_consent_change(state: ConsentState | None) -> None:
+def test_revoke_when_not_given_raises_consent_not_given(state: ConsentState | None) -> None:
     consent = a_consent(state)
 
-    with rejected(consent, InvalidConsentChange):
+    with rejected(consent, ConsentNotGiven):
         consent.revoke("dpo:sam", "Notice was out of date", AT)
 
 
@@ -297,10 +298,10 @@ def test_expire_when_no_end_date_raises_invalid_consent_change() -> None:
 
 
 @pytest.mark.parametrize("state", [None, C.REFUSED, C.WITHDRAWN, C.REVOKED, C.EXPIRED])
-def test_expire_when_not_given_raises_invalid_consent_change(state: ConsentState | None) -> None:
+def test_expire_when_not_given_raises_consent_not_given(state: ConsentState | None) -> None:
     consent = a_consent(state)
 
-    with rejected(consent, InvalidConsentChange):
+    with rejected(consent, ConsentNotGiven):
         consent.expire(datetime(2030, 1, 1, tzinfo=timezone.utc))
 
 

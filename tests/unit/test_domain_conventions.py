@@ -43,6 +43,16 @@ EXPECTED_CODES = {
     "TooManyEndpoints": "TOO_MANY_ENDPOINTS",
     "UnknownEndpoint": "UNKNOWN_WEBHOOK_ENDPOINT",
     "EventAlreadySkipped": "EVENT_ALREADY_SKIPPED",
+    "CohortNotYetDue": "BEFORE_START_DATE",
+    "SessionNotStarted": "SESSION_NOT_STARTED",
+    "SessionCancelled": "SESSION_CANCELLED",
+    "AttendanceNotRecorded": "ATTENDANCE_NOT_RECORDED",
+    "TrainingRequired": "TRAINING_REQUIRED",
+    "ScoreOutOfRange": "SCORE_OUT_OF_RANGE",
+    "UnknownPurpose": "UNKNOWN_PURPOSE",
+    "OutcomeNotRecorded": "OUTCOME_NOT_RECORDED",
+    "ConsentNotGiven": "CONSENT_NOT_GIVEN",
+    "FacilitatorNotAssigned": "FACILITATOR_NOT_ASSIGNED",
 }
 
 

@@ -45,7 +45,7 @@ def a_facilitator(
     if status in (S.IN_TRAINING, S.ACTIVE, S.SUSPENDED):
         facilitator.begin_training()
     if status in (S.ACTIVE, S.SUSPENDED) or cohorts:
-        facilitator.activate(TODAY)
+        facilitator.activate(min(TODAY, valid_until))  # training must be valid that day
     for cohort_id in cohorts:
         facilitator.assign_to_cohort(cohort_id, TODAY)
     if status == S.SUSPENDED:

@@ -21,7 +21,7 @@ CIPHERTEXT = "djEuZmFrZS1jaXBoZXJ0ZXh0"  # opaque to the domain
 PROGRAMME = uuid4()
 HOME = uuid4()  # the programme people are registered into
 COHORT_A, COHORT_B = uuid4(), uuid4()
-MEASURES = ["HHI", "WEMWBS"]
+MEASURES = {"HHI": [12.0, 48.0], "WEMWBS": [14.0, 70.0]}  # the programme's catalogue
 
 
 def a_participant(*, cohorts: tuple = (), erased: bool = False) -> Participant:
@@ -257,6 +257,7 @@ def test_every_event_round_trips_through_the_store_mapper(round_trip) -> None:
     participant.update_personal_data(CIPHERTEXT + "x")
     participant.join_cohort(COHORT_A, PROGRAMME)
     participant.record_outcome(COHORT_A, "WEMWBS", "BASELINE", Decimal("47.25"), MEASURES)
+    participant.amend_outcome(COHORT_A, "WEMWBS", "BASELINE", 48, MEASURES, CIPHERTEXT)
     participant.leave_cohort(COHORT_A)
     participant.erase()
     participant.record_data_export("json")

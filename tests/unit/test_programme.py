@@ -36,6 +36,8 @@ def test_create_when_valid_records_created_in_draft() -> None:
                 "required_consent_purposes": ["programme-participation", "evaluation"],
                 "outcome_measures": ["HHI", "WEMWBS"],
                 "min_facilitators_per_cohort": 3,
+                "optional_consent_purposes": [],
+                "measure_ranges": {"HHI": [12.0, 48.0], "WEMWBS": [14.0, 70.0]},
             },
         )
     ]
@@ -138,6 +140,7 @@ def test_require_active_when_active_passes() -> None:
 def test_every_event_round_trips_through_the_store_mapper(round_trip) -> None:
     programme = Programme.create("Hope Group", "", ["a", "b"], ["HHI"], 2)
     programme.activate()
+    programme.update("Fortnightly", None, ["research"], ["HHI", "SWEMWBS"])
     programme.close()
     events = programme.collect_events()
 

@@ -27,6 +27,7 @@ def every_kind_of_event() -> list[Any]:
     """Domain events of every aggregate, as the commands would produce them."""
     programme = Programme.create("Hope", "weekly", None, ["HHI"], 2)
     programme.activate()
+    programme.update("fortnightly", None, ["research"], ["HHI", "WEMWBS"])
     f = Facilitator.register(uuid.uuid4(), "aesgcm1:eA==", 2)
     f.begin_training()
     for kind in ("PEER_SUPPORT_TRAINING", "SAFEGUARDING", "BACKGROUND_CHECK"):
@@ -43,15 +44,25 @@ def every_kind_of_event() -> list[Any]:
     session = uuid.uuid4()
     cohort.schedule_session(session, datetime(2026, 2, 3, 18, tzinfo=UTC))
     cohort.record_attendance(session, person, "PRESENT")
+    cohort.correct_attendance(session, person, "ABSENT_EXCUSED", None)
+    later = uuid.uuid4()
+    cohort.schedule_session(later, datetime(2026, 2, 10, 18, tzinfo=UTC))
+    cohort.reschedule_session(later, datetime(2026, 2, 11, 18, tzinfo=UTC))
+    cohort.cancel_session(later, "aesgcm1:r")
     cohort.withdraw(person, "moved")
     p = Participant.register(person, "aesgcm1:abc", programme.id)
     p.join_cohort(cohort.id, programme.id)
-    p.record_outcome(cohort.id, "HHI", "BASELINE", 31.5, ["HHI"])
+    p.record_outcome(cohort.id, "HHI", "BASELINE", 31.5, programme.measure_ranges)
+    p.amend_outcome(cohort.id, "HHI", "BASELINE", 32.5, programme.measure_ranges, "aesgcm1:r")
     p.erase()
     consent = Consent.record(person, "programme-participation")
     consent.give("n-1", "v1", "en", "consent", ["b", "a"], "paper", "admin", None,
                  datetime(2026, 1, 1, tzinfo=UTC))
     consent.withdraw("phone", "admin", None, datetime(2026, 1, 2, tzinfo=UTC))
+    consent.refuse("n-1", "v2", "en", "paper", "admin", datetime(2026, 1, 3, tzinfo=UTC))
+    consent.give("n-1", "v2", "en", "consent", [], "paper", "admin", None,
+                 datetime(2026, 1, 4, tzinfo=UTC))
+    consent.revoke("admin", "aesgcm1:r", datetime(2026, 1, 5, tzinfo=UTC))
     return [e for a in (programme, f, cohort, p, consent) for e in a.collect_events()]
 
 
@@ -157,7 +168,7 @@ def test_absence_streak_counts_from_the_latest_recorded_session_back() -> None:
 
 def test_every_read_model_lives_in_its_own_schema_with_a_version() -> None:
     projections = all_projections()
-    assert len({p.schema for p in projections}) == len(projections) == 6
+    assert len({p.schema for p in projections}) == len(projections) == 7
     assert all(p.schema == f"rm_{p.name}" for p in projections)
     assert all(p.schema_version().startswith(f"{p.version}:") for p in projections)
 

@@ -10,8 +10,10 @@ from program.application import policy, targets
 from program.application.base import Handlers, as_uuid, ids
 from program.application.context import CommandContext
 from program.application.policy import Act
+from program.application.sealing import require_reason, seal_reason
 from program.application.unit import Authorise, CommandResult, UnitOfWork, authorised_before_running
 from program.domain.cohort import Cohort
+from program.domain.cohort_errors import FacilitatorNotAssigned
 from program.domain.facilitator import Facilitator
 from program.domain.programme import Programme
 
@@ -79,8 +81,35 @@ class CohortCommands(Handlers):
         return await self._end(ctx, cohort_id, "completeCohort", lambda c: c.complete())
 
     async def cancel_cohort(self, ctx: CommandContext, cohort_id: UUID | str, reason: str) -> CommandResult:
-        """Cancel a cohort that has not completed, and release its facilitators."""
-        return await self._end(ctx, cohort_id, "cancelCohort", lambda c: c.cancel(reason))
+        """Cancel a cohort that has not completed, and release its facilitators; the reason
+        is sealed under the cohort's key."""
+        require_reason(reason)
+        sealed = await seal_reason(self.keys, as_uuid(cohort_id, "cohort_id"), reason)
+        return await self._end(ctx, cohort_id, "cancelCohort", lambda c: c.cancel(sealed))
+
+    async def unassign_facilitator(
+        self, ctx: CommandContext, cohort_id: UUID | str, facilitator_id: UUID | str
+    ) -> CommandResult:
+        """Take a facilitator off a cohort (assigned by mistake, or stepping back)."""
+        policy.require_role_may(ctx.actor, Act.RUN_PROGRAMME)
+        cid = as_uuid(cohort_id, "cohort_id")
+        fid = as_uuid(facilitator_id, "facilitator_id")
+
+        async def authorise(uow: UnitOfWork) -> None:
+            to = await targets.of_cohort(uow, cid)
+            who = await targets.of_facilitator(uow, fid)
+            if not policy.may_assign_facilitator(ctx.actor, to, who):
+                raise policy.Forbidden("may unassign only facilitators of your programmes' cohorts")
+
+        async def decide(uow: UnitOfWork) -> dict[str, Any]:
+            cohort = await uow.get(cid, Cohort)
+            if fid not in cohort.facilitators:
+                raise FacilitatorNotAssigned(cohort_id=cid, facilitator_id=fid)
+            cohort.unassign_facilitator(fid)
+            (await uow.get(fid, Facilitator)).release_from_cohort(cid)
+            return ids(cohort_id=cid, facilitator_id=fid)
+
+        return await self._run(ctx, "unassignFacilitator", decide, authorise=authorise, key=cid)
 
     async def change_cohort_capacity(
         self, ctx: CommandContext, cohort_id: UUID | str, capacity: int

@@ -12,6 +12,7 @@ from program.application.base import Handlers, as_uuid, ids
 from program.application.context import CommandContext
 from program.application.policy import Act
 from program.application.ports import encrypt
+from program.application.sealing import require_reason, seal_reason
 from program.application.unit import CommandResult, UnitOfWork, authorised_before_running
 from program.domain.facilitator import Facilitator, contact_details
 
@@ -57,8 +58,11 @@ class FacilitatorCommands(Handlers):
     async def suspend_facilitator(
         self, ctx: CommandContext, facilitator_id: UUID | str, reason: str
     ) -> CommandResult:
-        """Suspend an active facilitator."""
-        return await self._step(ctx, facilitator_id, "suspendFacilitator", lambda f: f.suspend(reason))
+        """Suspend an active facilitator; the reason is sealed under the facilitator's own key
+        (see ``application.sealing``)."""
+        require_reason(reason)
+        sealed = await seal_reason(self.keys, as_uuid(facilitator_id, "facilitator_id"), reason)
+        return await self._step(ctx, facilitator_id, "suspendFacilitator", lambda f: f.suspend(sealed))
 
     async def retire_facilitator(self, ctx: CommandContext, facilitator_id: UUID | str) -> CommandResult:
         """Retire a facilitator for good."""

@@ -12,12 +12,14 @@ from program.application.context import CommandContext
 from program.application.membership import leave_cohort
 from program.application.policy import Act
 from program.application.ports import KeyErased, decrypt, encrypt
+from program.application.sealing import seal_reason
 from program.application.unit import Authorise, CommandResult, UnitOfWork, authorised_before_running
 from program.domain.cohort import Cohort
 from program.domain.cohort_errors import NotEnrolled
 from program.domain.consent import Consent, ConsentRequired
 from program.domain.participant import Participant
 from program.domain.programme import Programme
+from program.domain.errors import InvalidInput
 from program.domain.values import CohortFormat, optional_text, require_text
 
 
@@ -33,6 +35,26 @@ def may_enrol(ctx: CommandContext, cohort_id: UUID, participant_id: UUID) -> Aut
     return authorise
 
 
+def _may_act_for(ctx: CommandContext, participant_id: UUID) -> Authorise:
+    async def authorise(uow: UnitOfWork) -> None:
+        policy.require(ctx.actor, Act.ACT_FOR_PERSON, await targets.of_person(uow, participant_id))
+
+    return authorise
+
+
+_PERSONAL_FIELDS = ("name", "email", "phone", "referral_source", "chosen_name")
+
+
+def _personal_changes(changes: dict[str, str | None]) -> dict[str, str | None]:
+    out: dict[str, str | None] = {}
+    for field, value in changes.items():
+        if field not in _PERSONAL_FIELDS:
+            raise InvalidInput(field, "is not a personal data field")
+        out[field] = (require_text(value, field) if field == "name"
+                      else optional_text(value, field))
+    return out
+
+
 class ParticipantCommands(Handlers):
     async def register_participant(
         self,
@@ -43,6 +65,7 @@ class ParticipantCommands(Handlers):
         referral_source: str | None = None,
         *,
         programme_id: UUID | str,
+        chosen_name: str | None = None,
     ) -> CommandResult:
         """Register a person into a programme under a pseudonymous id; their personal
         data is stored encrypted."""
@@ -54,6 +77,7 @@ class ParticipantCommands(Handlers):
             "email": optional_text(email, "email"),
             "phone": optional_text(phone, "phone"),
             "referral_source": optional_text(referral_source, "referral_source"),
+            "chosen_name": optional_text(chosen_name, "chosen_name"),
         }
         participant_id = uuid.uuid4()
 
@@ -66,6 +90,35 @@ class ParticipantCommands(Handlers):
 
         return await self._run(ctx, "registerParticipant", decide,
                                authorise=authorised_before_running)
+
+    async def update_participant(
+        self,
+        ctx: CommandContext,
+        participant_id: UUID | str,
+        changes: dict[str, str | None],
+    ) -> CommandResult:
+        """Correct a person's personal data (rectification): the fields given replace
+        theirs (a blank optional field clears it); the rest stay."""
+        policy.require_role_may(ctx.actor, Act.ACT_FOR_PERSON)
+        pid = as_uuid(participant_id, "participant_id")
+        checked = _personal_changes(changes)
+
+        async def decide(uow: UnitOfWork) -> dict[str, Any]:
+            participant = await uow.get(pid, Participant)
+            participant.require_not_erased("update personal data")
+            key = await self.keys.get(pid)
+            if key is None:
+                raise KeyErased(str(pid))
+            current = decrypt(key, pid, participant.personal_data) if participant.personal_data else {}
+            merged = {**current, **checked}
+            if not merged.get("name"):
+                raise InvalidInput("name", "must be a non-empty string")
+            ciphertext = encrypt(key, pid, merged)
+            participant.update_personal_data(ciphertext)
+            return ids(participant_id=pid)
+
+        return await self._run(ctx, "updateParticipant", decide,
+                               authorise=_may_act_for(ctx, pid), key=pid)
 
     async def enrol_participant(
         self, ctx: CommandContext, cohort_id: UUID | str, participant_id: UUID | str
@@ -83,7 +136,8 @@ class ParticipantCommands(Handlers):
             participant = await uow.get(pid, Participant)
             for purpose in programme.required_consent_purposes:
                 consent = await uow.find(Consent.create_id(pid, purpose), Consent)
-                if consent is None or not consent.is_valid_on(today):
+                # A GIVEN consent past its valid-until reads EXPIRED and blocks like a withdrawn one.
+            if consent is None or not consent.is_valid_on(today):
                     raise ConsentRequired(pid, purpose)
             status = cohort.enrol(pid)
             participant.join_cohort(cid, cohort.programme_id)
@@ -99,12 +153,16 @@ class ParticipantCommands(Handlers):
         policy.require_role_may(ctx.actor, Act.RUN_PROGRAMME)
         cid = as_uuid(cohort_id, "cohort_id")
         pid = as_uuid(participant_id, "participant_id")
+        from program.domain.values import optional_text as _plain
+
+        _plain(reason, "reason")
 
         async def decide(uow: UnitOfWork) -> dict[str, Any]:
             cohort = await uow.get(cid, Cohort)
             participant = await uow.get(pid, Participant)
+            participant.require_not_erased("withdraw them")
             head = next(iter(cohort.waitlist_head(1)), None)
-            cohort.withdraw(pid, reason)
+            cohort.withdraw(pid, await seal_reason(self.keys, pid, reason))
             participant.leave_cohort(cid)
             promoted = head if head is not None and cohort.is_enrolled(head) else None
             return ids(cohort_id=cid, participant_id=pid, promoted_participant_id=promoted)
@@ -132,13 +190,43 @@ class ParticipantCommands(Handlers):
             programme = await uow.get(cohort.programme_id, Programme)
             participant = await uow.get(pid, Participant)
             member = (participant.is_member_of(cid) if cohort.format is CohortFormat.DROP_IN
-                      else pid in cohort.enrolled)
+                      else cohort.is_enrolled(pid))
             if not member:
                 raise NotEnrolled(cohort_id=cid, participant_id=pid)
-            participant.record_outcome(cid, measure, timepoint, score, programme.outcome_measures)
+            participant.record_outcome(cid, measure, timepoint, score, programme.measure_ranges)
             return ids(participant_id=pid, cohort_id=cid)
 
         return await self._run(ctx, "recordOutcome", decide,
+                               authorise=may_enrol(ctx, cid, pid), key=pid)
+
+    async def amend_outcome(
+        self,
+        ctx: CommandContext,
+        participant_id: UUID | str,
+        cohort_id: UUID | str,
+        measure: str,
+        timepoint: str,
+        score: float,
+        reason: str,
+    ) -> CommandResult:
+        """Correct a recorded score, with a reason (sealed under the person's key); the
+        original stays in the history."""
+        policy.require_role_may(ctx.actor, Act.RUN_PROGRAMME)
+        cid = as_uuid(cohort_id, "cohort_id")
+        pid = as_uuid(participant_id, "participant_id")
+        require_text(reason, "reason")
+
+        async def decide(uow: UnitOfWork) -> dict[str, Any]:
+            cohort = await uow.get(cid, Cohort)
+            programme = await uow.get(cohort.programme_id, Programme)
+            participant = await uow.get(pid, Participant)
+            participant.require_not_erased("amend outcomes")
+            sealed = await seal_reason(self.keys, pid, reason)
+            participant.amend_outcome(cid, measure, timepoint, score, programme.measure_ranges,
+                                      sealed or "")
+            return ids(participant_id=pid, cohort_id=cid)
+
+        return await self._run(ctx, "amendOutcome", decide,
                                authorise=may_enrol(ctx, cid, pid), key=pid)
 
     async def erase_participant(self, ctx: CommandContext, participant_id: UUID | str) -> CommandResult:

@@ -36,6 +36,8 @@ class Act(StrEnum):
     READ_COHORT = "read this cohort"
     READ_PERSON = "read this person's consent state and history"
     READ_PERSONAL_DATA = "see this person's name and contact details"
+    FIND_PEOPLE = "find people and see their display names"
+    READ_REASONS = "read the free-text reasons recorded about this record"
     READ_FACILITATOR = "read this facilitator"
     READ_STAFF_NAME = "see facilitators' names"
     READ_STAFF_CONTACT = "see this facilitator's contact details"
@@ -130,6 +132,8 @@ RULES: dict[Role, dict[Act, Rule]] = {
         Act.READ_COHORT: in_scope,
         Act.READ_PERSON: in_scope,
         Act.READ_PERSONAL_DATA: in_scope,
+        Act.FIND_PEOPLE: in_scope,
+        Act.READ_REASONS: in_scope_or_unassigned,
         Act.READ_CONSENT_RECEIPT: in_scope,
         Act.READ_FACILITATOR: anyone,
         Act.READ_STAFF_NAME: anyone,
@@ -139,6 +143,7 @@ RULES: dict[Role, dict[Act, Rule]] = {
     Role.FACILITATOR: {
         Act.WORK_IN_COHORT: assigned,
         Act.READ_COHORT: assigned,
+        Act.FIND_PEOPLE: assigned,  # the people of their cohorts, by display name only
         Act.READ_FACILITATOR: assigned,  # themself, or a co-facilitator of their cohort
         Act.READ_STAFF_NAME: anyone,
         Act.READ_STAFF_CONTACT: assigned,  # their own only
@@ -210,6 +215,31 @@ class CohortReach:
     programme_ids: frozenset[UUID] | None = None
     facilitator_id: UUID | None = None
     only_assigned: bool = False
+
+
+@dataclass(frozen=True)
+class PeopleReach:
+    """Whom a people list may show: everyone, the people of some programmes, or (for a
+    facilitator) the people now in the cohorts they are assigned to, by display name."""
+
+    programme_ids: frozenset[UUID] | None = None
+    facilitator_id: UUID | None = None
+    display_names_only: bool = False
+
+
+def findable_people(actor: Actor) -> PeopleReach:
+    rule = RULES[actor.role].get(Act.FIND_PEOPLE)
+    if rule is anyone:
+        return PeopleReach()
+    if rule is in_scope:
+        return PeopleReach(programme_ids=actor.programme_ids)
+    if rule is assigned:
+        return PeopleReach(facilitator_id=actor.facilitator_id, display_names_only=True)
+    raise Forbidden(f"{actor.role.value} may not {Act.FIND_PEOPLE.value}")
+
+
+def may_read_reasons(actor: Actor, about: Target) -> bool:
+    return allows(actor, Act.READ_REASONS, about)
 
 
 def readable_cohorts(actor: Actor) -> CohortReach:

@@ -31,6 +31,11 @@ from program.domain.cohort_errors import (
     NotEnoughFacilitators,
     NotEnrolled,
     SessionNotFound,
+    CohortNotYetDue,
+    SessionNotStarted,
+    SessionCancelled,
+    AttendanceNotRecorded,
+    FacilitatorNotAssigned,
 )
 from program.domain.cohort import Cohort
 from program.domain.facilitator import (
@@ -39,12 +44,14 @@ from program.domain.facilitator import (
     FacilitatorErased,
     FacilitatorNotEligible,
     FacilitatorRetired,
+    TrainingRequired,
 )
+from program.domain.catalogue import ScoreOutOfRange, UnknownMeasure, UnknownPurpose
 from program.domain.participant import (
     OutcomeAlreadyRecorded,
+    OutcomeNotRecorded,
     Participant,
     ParticipantErased,
-    UnknownMeasure,
 )
 from program.domain.maintenance import (
     MAINTENANCE_NAMESPACE,
@@ -54,6 +61,7 @@ from program.domain.maintenance import (
 from program.domain.consent import (
     CONSENT_NAMESPACE,
     Consent,
+    ConsentNotGiven,
     ConsentRequired,
     InvalidConsentChange,
 )
@@ -121,4 +129,14 @@ __all__ = [
     "TooManyEndpoints",
     "UnknownEndpoint",
     "EventAlreadySkipped",
+    "CohortNotYetDue",
+    "SessionNotStarted",
+    "SessionCancelled",
+    "AttendanceNotRecorded",
+    "TrainingRequired",
+    "ScoreOutOfRange",
+    "UnknownPurpose",
+    "OutcomeNotRecorded",
+    "ConsentNotGiven",
+    "FacilitatorNotAssigned",
 ]

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime
 from itertools import islice
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
@@ -47,6 +48,10 @@ def _plan_capacity(format: CohortFormat, capacity: object) -> int | None:
     return _require_capacity(capacity)
 
 
+def _mark_key(session_id: UUID, participant_id: UUID) -> str:
+    return f"{session_id}:{participant_id}"
+
+
 class Cohort(Aggregate):
     """Decides enrolment, waitlisting, promotion, starting and attendance.
 
@@ -56,12 +61,19 @@ class Cohort(Aggregate):
     the state; snapshots of version 1 (lists of UUIDs) are upcast when loaded.
     """
 
-    class_version = 2
-
     @staticmethod
     def upcast_v1_v2(state: dict[str, object]) -> None:
         for name in ("_enrolled", "_waitlist"):
             state[name] = dict.fromkeys(str(p) for p in state[name])  # type: ignore[attr-defined]
+
+    # v3 keeps the start date, cancelled sessions and attendance marks (for corrections).
+    class_version = 3
+
+    @staticmethod
+    def upcast_v2_v3(state: dict[str, Any]) -> None:
+        state["_starts_on"] = None  # unknown to an older snapshot: the date rules are skipped
+        state["_cancelled_sessions"] = []
+        state["_marks"] = {}
 
     @classmethod
     def plan(
@@ -107,6 +119,9 @@ class Cohort(Aggregate):
         self._waitlist: dict[str, None] = {}
         self._facilitators: dict[str, FacilitatorRole] = {}
         self._sessions: dict[str, datetime] = {}
+        self._starts_on: date | None = starts_on
+        self._cancelled_sessions: list[str] = []
+        self._marks: dict[str, str] = {}  # "session:participant" -> status
 
     # --- state for decisions -------------------------------------------------
 
@@ -176,6 +191,13 @@ class Cohort(Aggregate):
     def sessions(self) -> dict[UUID, datetime]:
         return {UUID(k): v for k, v in self._sessions.items()}
 
+    @property
+    def starts_on(self) -> date | None:
+        return self._starts_on
+
+    def is_cancelled(self, session_id: UUID) -> bool:
+        return str(session_id) in self._cancelled_sessions
+
     # --- lifecycle -----------------------------------------------------------
 
     def open_enrolment(self) -> None:
@@ -192,6 +214,9 @@ class Cohort(Aggregate):
             startable.append(CohortStatus.PLANNED)
         if self._status not in startable:
             raise InvalidTransition("Cohort", self._status, CohortStatus.RUNNING)
+        if self._starts_on is not None and on < self._starts_on:
+            raise err.CohortNotYetDue(cohort_id=self.id, starts_on=self._starts_on,
+                                      action="start", on=on)
         eligible = {str(fid) for fid in eligible_facilitator_ids}
         counted = sorted(k for k in self._facilitators if k in eligible)
         if len(counted) < self._min_facilitators:
@@ -206,7 +231,8 @@ class Cohort(Aggregate):
         self._complete()
 
     def cancel(self, reason: str) -> None:
-        reason = require_text(reason, "reason")
+        """``reason`` is ciphertext under the cohort's key (it may speak of people)."""
+        reason = require_text(reason, "reason_ciphertext")
         if self._status in ENDED:
             raise InvalidTransition("Cohort", self._status, CohortStatus.CANCELLED)
         self._cancel(reason=reason)
@@ -263,7 +289,7 @@ class Cohort(Aggregate):
         """Allowed in any state; nobody has to give a reason. A freed place is
         refilled only while the cohort has not ended."""
         participant_id = require_uuid(participant_id, "participant_id")
-        reason = optional_text(reason, "reason")
+        reason = optional_text(reason, "reason_ciphertext")  # the person's key, or a system note
         if not self.is_member(participant_id):
             raise err.NotEnrolled(cohort_id=self.id, participant_id=participant_id)
         was_waitlisted = self.is_waitlisted(participant_id)
@@ -327,22 +353,73 @@ class Cohort(Aggregate):
         self._require_not_ended("schedule sessions")
         if str(session_id) in self._sessions:
             raise InvalidInput("session_id", f"{session_id} is already scheduled")
+        self._require_on_or_after_start(starts_at, "schedule a session")
         self._schedule_session(session_id=session_id, starts_at=starts_at)
 
-    def record_attendance(self, session_id: UUID, participant_id: UUID, status: str) -> None:
-        """Recording again for the same session and person replaces the mark."""
+    def reschedule_session(self, session_id: UUID, starts_at: datetime) -> None:
+        session_id = self._live_session(session_id, "reschedule it")
+        starts_at = require_utc(starts_at, "starts_at")
+        self._require_not_ended("reschedule sessions")
+        self._require_on_or_after_start(starts_at, "schedule a session")
+        self._reschedule_session(session_id=session_id, starts_at=starts_at,
+                                 previous_starts_at=self._sessions[str(session_id)])
+
+    def cancel_session(self, session_id: UUID, reason: str | None) -> None:
+        """``reason`` is ciphertext (or None): free text may hold health information."""
+        session_id = self._live_session(session_id, "cancel it again")
+        reason = None if reason is None else require_text(reason, "reason_ciphertext")
+        self._require_not_ended("cancel sessions")
+        self._cancel_session(session_id=session_id, reason=reason)
+
+    def record_attendance(
+        self, session_id: UUID, participant_id: UUID, status: str, now: datetime | None = None
+    ) -> None:
+        """Recording again for the same session and person replaces the mark. ``now``
+        (the service's clock) refuses a session that has not started yet."""
         session_id = require_uuid(session_id, "session_id")
         participant_id = require_uuid(participant_id, "participant_id")
         attendance = parse_enum(AttendanceStatus, status, "status")
         if self._status != CohortStatus.RUNNING:
             raise err.AttendanceNotAllowed(cohort_id=self.id, status=self._status)
-        if str(session_id) not in self._sessions:
-            raise err.SessionNotFound(cohort_id=self.id, session_id=session_id)
+        self._live_session(session_id, "record attendance")
+        starts_at = self._sessions[str(session_id)]
+        if now is not None and starts_at > require_utc(now, "now"):
+            raise err.SessionNotStarted(session_id=session_id, starts_at=starts_at)
         if self._format == CohortFormat.ENROLLED and not self.is_enrolled(participant_id):
             raise err.NotEnrolled(cohort_id=self.id, participant_id=participant_id)
         self._record_attendance(
             session_id=session_id, participant_id=participant_id, status=attendance.value
         )
+
+    def correct_attendance(
+        self, session_id: UUID, participant_id: UUID, status: str, reason: str | None
+    ) -> None:
+        """Replace a recorded mark (also after the cohort ended); ``reason`` is ciphertext."""
+        session_id = require_uuid(session_id, "session_id")
+        participant_id = require_uuid(participant_id, "participant_id")
+        attendance = parse_enum(AttendanceStatus, status, "status")
+        reason = None if reason is None else require_text(reason, "reason_ciphertext")
+        previous = self._marks.get(_mark_key(session_id, participant_id))
+        if previous is None:
+            raise err.AttendanceNotRecorded(session_id=session_id, participant_id=participant_id)
+        if previous == attendance.value:
+            return
+        self._correct_attendance(session_id=session_id, participant_id=participant_id,
+                                 status=attendance.value, previous_status=previous,
+                                 reason=reason)
+
+    def _live_session(self, session_id: UUID, action: str) -> UUID:
+        session_id = require_uuid(session_id, "session_id")
+        if str(session_id) not in self._sessions:
+            raise err.SessionNotFound(cohort_id=self.id, session_id=session_id)
+        if str(session_id) in self._cancelled_sessions:
+            raise err.SessionCancelled(cohort_id=self.id, session_id=session_id, action=action)
+        return session_id
+
+    def _require_on_or_after_start(self, starts_at: datetime, action: str) -> None:
+        if self._starts_on is not None and starts_at.date() < self._starts_on:
+            raise err.CohortNotYetDue(cohort_id=self.id, starts_on=self._starts_on,
+                                      action=action, on=starts_at.date())
 
     @event("FacilitatorAssigned")
     def _assign_facilitator(self, facilitator_id: UUID, role: str) -> None:
@@ -356,9 +433,26 @@ class Cohort(Aggregate):
     def _schedule_session(self, session_id: UUID, starts_at: datetime) -> None:
         self._sessions[str(session_id)] = starts_at
 
+    @event("SessionRescheduled")
+    def _reschedule_session(
+        self, session_id: UUID, starts_at: datetime, previous_starts_at: datetime
+    ) -> None:
+        self._sessions[str(session_id)] = starts_at
+
+    @event("SessionCancelled")
+    def _cancel_session(self, session_id: UUID, reason: str | None) -> None:
+        self._cancelled_sessions.append(str(session_id))
+
     @event("AttendanceRecorded")
     def _record_attendance(self, session_id: UUID, participant_id: UUID, status: str) -> None:
-        pass  # Attendance decides nothing later; the read models keep it.
+        self._marks[_mark_key(session_id, participant_id)] = status
+
+    @event("AttendanceCorrected")
+    def _correct_attendance(
+        self, session_id: UUID, participant_id: UUID, status: str, previous_status: str,
+        reason: str | None,
+    ) -> None:
+        self._marks[_mark_key(session_id, participant_id)] = status
 
     def _require_enrolled_format(self, action: str) -> None:
         if self._format == CohortFormat.DROP_IN:

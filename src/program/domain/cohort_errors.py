@@ -64,3 +64,28 @@ class SessionNotFound(DomainError):
 class AttendanceNotAllowed(DomainError):
     code = "ATTENDANCE_NOT_ALLOWED"
     template = "Cohort {cohort_id} is {status}; attendance is recorded only while RUNNING."
+
+
+class CohortNotYetDue(DomainError):
+    code = "BEFORE_START_DATE"
+    template = "Cohort {cohort_id} starts on {starts_on}: it cannot {action} before then ({on})."
+
+
+class SessionNotStarted(DomainError):
+    code = "SESSION_NOT_STARTED"
+    template = "Session {session_id} starts at {starts_at}: attendance is recorded once it has started."
+
+
+class SessionCancelled(DomainError):
+    code = "SESSION_CANCELLED"
+    template = "Session {session_id} of cohort {cohort_id} was cancelled: cannot {action}."
+
+
+class AttendanceNotRecorded(DomainError):
+    code = "ATTENDANCE_NOT_RECORDED"
+    template = "No attendance of {participant_id} at session {session_id} to correct."
+
+
+class FacilitatorNotAssigned(DomainError):
+    code = "FACILITATOR_NOT_ASSIGNED"
+    template = "Facilitator {facilitator_id} is not assigned to cohort {cohort_id}."

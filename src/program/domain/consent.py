@@ -45,6 +45,18 @@ class InvalidConsentChange(DomainError):
     template = "Consent to '{purpose}' cannot be {change}: {problem}."
 
 
+class ConsentNotGiven(InvalidConsentChange):
+    """Withdrawing, revoking or expiring a consent that is not GIVEN (or was never recorded)."""
+
+    code = "CONSENT_NOT_GIVEN"
+
+
+def state_on(state: str | None, valid_until: date | None, on: date) -> str | None:
+    """The state as read on ``on``: a GIVEN consent past its ``valid_until`` reads EXPIRED,
+    whether or not an Expired event was recorded (the read models use this too)."""
+    if state == ConsentState.GIVEN and valid_until is not None and valid_until < on:
+        return ConsentState.EXPIRED.value
+    return None if state is None else str(state)
 def notice_digest(notice_hash: object) -> str | None:
     """The SHA-256 of the notice's text as shown to the person: 64 hexadecimal digits
     (lower case once stored), or None when it was not given."""
@@ -186,6 +198,10 @@ class Consent(Aggregate):
     def changed_at(self) -> datetime | None:
         return self._changed_at
 
+    def state_on(self, on: date) -> ConsentState | None:
+        found = state_on(self._state, self._valid_until, require_date(on, "on"))
+        return None if found is None else ConsentState(found)
+
     def is_valid_on(self, on: date) -> bool:
         on = require_date(on, "on")
         return self._state == ConsentState.GIVEN and (
@@ -242,18 +258,19 @@ class Consent(Aggregate):
         self._refuse(**record)
 
     def withdraw(self, method: str, recorded_by: str, reason: str | None, at: datetime) -> None:
-        """The person takes their consent back; ``reason`` is optional."""
+        """The person takes their consent back; ``reason`` is optional ciphertext under
+        the person's key (free text may hold health information)."""
         method = require_text(method, "method")
         recorded_by = require_text(recorded_by, "recorded_by")
-        reason = optional_text(reason, "reason")
+        reason = optional_text(reason, "reason_ciphertext")
         at = require_utc(at, "at")
         self._require_given("withdrawn")
         self._withdraw(method=method, recorded_by=recorded_by, reason=reason, at=at)
 
     def revoke(self, recorded_by: str, reason: str, at: datetime) -> None:
-        """Someone other than the person ends the consent."""
+        """Someone other than the person ends the consent; ``reason`` is ciphertext."""
         recorded_by = require_text(recorded_by, "recorded_by")
-        reason = require_text(reason, "reason")
+        reason = require_text(reason, "reason_ciphertext")
         at = require_utc(at, "at")
         self._require_given("revoked")
         self._revoke(recorded_by=recorded_by, reason=reason, at=at)
@@ -269,7 +286,8 @@ class Consent(Aggregate):
     def _require_given(self, change: str) -> None:
         if self._state != ConsentState.GIVEN:
             state = self._state or "not recorded yet"
-            self._reject(change, f"it is {state}, not GIVEN")
+            raise ConsentNotGiven(purpose=self._purpose, change=change,
+                                  problem=f"it is {state}, not GIVEN")
 
     def _reject(self, change: str, problem: str) -> NoReturn:
         raise InvalidConsentChange(purpose=self._purpose, change=change, problem=problem)

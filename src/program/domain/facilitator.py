@@ -39,6 +39,14 @@ class FacilitatorAtCapacity(DomainError):
     )
 
 
+class TrainingRequired(DomainError):
+    code = "TRAINING_REQUIRED"
+    template = (
+        "Facilitator {facilitator_id} needs a peer-support training credential valid on "
+        "{on} to be activated ({problem})."
+    )
+
+
 class FacilitatorRetired(DomainError):
     code = "FACILITATOR_RETIRED"
     template = "Facilitator {facilitator_id} is RETIRED: cannot {action}."
@@ -173,10 +181,16 @@ class Facilitator(Aggregate):
         on = require_date(on, "on")
         allowed = (Status.APPLIED, Status.IN_TRAINING, Status.SUSPENDED)
         self._require_status_in(allowed, Status.ACTIVE)
+        training = self._credentials.get(CredentialKind.PEER_SUPPORT_TRAINING.value)
+        if training is None or training < on:
+            problem = "none recorded" if training is None else f"it expired on {training}"
+            raise TrainingRequired(facilitator_id=self.id, on=on, problem=problem)
         self._activate(activated_on=on)
 
     def suspend(self, reason: str) -> None:
-        reason = require_text(reason, "reason")
+        """``reason`` is ciphertext under the facilitator's own key (it may hold health
+        information), erased with them."""
+        reason = require_text(reason, "reason_ciphertext")
         self.require_not_erased("suspend")
         self._require_status_in((Status.ACTIVE,), Status.SUSPENDED)
         self._suspend(reason=reason)

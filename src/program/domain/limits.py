@@ -63,6 +63,12 @@ TEXTS: dict[str, TextLimit] = {
     "phone": PHONE,
     "after": CURSOR,
     "personal_data": CIPHERTEXT,
+    "reason_ciphertext": CIPHERTEXT,
+    "optional_consent_purposes": CODE,  # each item
+    "custom_measures": CODE,  # each item's code
+    "code": CODE,
+    "search": NAME,
+    "chosen_name": NAME,
     # partner feeds
     "purposes": CODE,  # each item
     "event_types": CODE,  # each item
@@ -75,6 +81,8 @@ LISTS: dict[str, int] = {
     "recipients": 100,
     "required_consent_purposes": 20,
     "outcome_measures": 20,
+    "optional_consent_purposes": 20,
+    "custom_measures": 20,
     "purposes": 20,
     "event_types": 20,
 }

@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from program.domain.catalogue import UnknownMeasure, check_score
 from program.domain.errors import DomainError
 from program.domain.values import (
     Timepoint,
@@ -21,16 +22,19 @@ from program.domain.values import (
 )
 
 
-class UnknownMeasure(DomainError):
-    code = "UNKNOWN_MEASURE"
-    template = "Measure {measure!r} is not evaluated by this programme (it uses: {allowed})."
-
-
 class OutcomeAlreadyRecorded(DomainError):
     code = "OUTCOME_ALREADY_RECORDED"
     template = (
         "Participant {participant_id} already has a {timepoint} {measure} score "
         "for cohort {cohort_id}."
+    )
+
+
+class OutcomeNotRecorded(DomainError):
+    code = "OUTCOME_NOT_RECORDED"
+    template = (
+        "Participant {participant_id} has no {timepoint} {measure} score for cohort "
+        "{cohort_id} to amend."
     )
 
 
@@ -48,8 +52,9 @@ class Participant(Aggregate):
     """Tracks the programmes a person is or was in, cohort memberships and outcome
     scores; refuses everything once erased."""
 
-    # v2 keeps ``_programmes`` (every programme the person is or was in).
-    class_version = 2
+    # v2 keeps ``_programmes`` (every programme the person is or was in); v3 the current
+    # ciphertext, onto which a rectification of some fields is merged.
+    class_version = 3
 
     class Registered(Aggregate.Created):
         """v2 names the programme the person was registered into."""
@@ -66,6 +71,10 @@ class Participant(Aggregate):
     def upcast_v1_v2(state: dict[str, Any]) -> None:
         """A v1 snapshot knows only the programmes of cohorts not yet left."""
         state["_programmes"] = sorted({str(p) for p in state["_cohorts"].values()})
+
+    @staticmethod
+    def upcast_v2_v3(state: dict[str, Any]) -> None:
+        state["_personal_data"] = None  # an older snapshot: a rectification replaces it whole
 
     @classmethod
     def register(cls, participant_id: UUID, personal_data: str, programme_id: UUID) -> Participant:
@@ -85,10 +94,16 @@ class Participant(Aggregate):
         self._cohorts: dict[str, UUID] = {}
         self._outcomes: dict[str, float] = {}
         self._programmes: list[str] = [str(programme_id)] if programme_id else []
+        self._personal_data: str | None = personal_data
 
     @property
     def erased(self) -> bool:
         return self._erased
+
+    @property
+    def personal_data(self) -> str | None:
+        """The current ciphertext (None once erased)."""
+        return None if self._erased else self._personal_data
 
     @property
     def cohorts(self) -> dict[UUID, UUID]:
@@ -136,19 +151,12 @@ class Participant(Aggregate):
         measure: str,
         timepoint: str,
         score: Decimal | float,
-        allowed_measures: Iterable[str],
+        ranges: Mapping[str, list[float] | None],
     ) -> None:
-        """``allowed_measures`` are the programme's outcome measures."""
-        cohort_id = require_uuid(cohort_id, "cohort_id")
-        measure = require_text(measure, "measure")
-        point = parse_enum(Timepoint, timepoint, "timepoint")
-        value = require_score(score, "score")
+        """``ranges`` is the programme's catalogue of measures and their valid ranges."""
+        cohort_id, measure, point, value = self._outcome_args(cohort_id, measure, timepoint, score)
         self.require_not_erased("record outcomes")
-        # The programme's own, already checked when it was created: no input limit
-        # here, so a programme stored before the limits existed stays usable.
-        allowed = list(dict.fromkeys(allowed_measures))
-        if measure not in allowed:
-            raise UnknownMeasure(measure=measure, allowed=", ".join(allowed) or "none")
+        check_score(ranges, measure, value)
         if _outcome_key(cohort_id, measure, point.value) in self._outcomes:
             raise OutcomeAlreadyRecorded(
                 participant_id=self.id, cohort_id=cohort_id, measure=measure, timepoint=point
@@ -156,6 +164,36 @@ class Participant(Aggregate):
         self._record_outcome(
             cohort_id=cohort_id, measure=measure, timepoint=point.value, score=value
         )
+
+    def amend_outcome(
+        self,
+        cohort_id: UUID,
+        measure: str,
+        timepoint: str,
+        score: Decimal | float,
+        ranges: Mapping[str, list[float] | None],
+        reason: str,
+    ) -> None:
+        """Correct a recorded score; the original stays in the history. ``reason`` is
+        ciphertext (free text may hold health information)."""
+        cohort_id, measure, point, value = self._outcome_args(cohort_id, measure, timepoint, score)
+        reason = require_text(reason, "reason_ciphertext")
+        self.require_not_erased("amend outcomes")
+        check_score(ranges, measure, value)
+        previous = self._outcomes.get(_outcome_key(cohort_id, measure, point.value))
+        if previous is None:
+            raise OutcomeNotRecorded(
+                participant_id=self.id, cohort_id=cohort_id, measure=measure, timepoint=point
+            )
+        self._amend_outcome(cohort_id=cohort_id, measure=measure, timepoint=point.value,
+                            score=value, previous_score=previous, reason=reason)
+
+    @staticmethod
+    def _outcome_args(
+        cohort_id: UUID, measure: str, timepoint: str, score: Decimal | float
+    ) -> tuple[UUID, str, Timepoint, float]:
+        return (require_uuid(cohort_id, "cohort_id"), require_text(measure, "measure"),
+                parse_enum(Timepoint, timepoint, "timepoint"), require_score(score, "score"))
 
     def erase(self) -> None:
         """Marks the person erased; the service destroys their data key."""
@@ -174,7 +212,7 @@ class Participant(Aggregate):
 
     @event("PersonalDataUpdated")
     def _update_personal_data(self, personal_data: str) -> None:
-        pass  # Ciphertext is for read models; no decision needs it.
+        self._personal_data = personal_data
 
     @event("JoinedCohort")
     def _join_cohort(self, cohort_id: UUID, programme_id: UUID) -> None:
@@ -192,9 +230,17 @@ class Participant(Aggregate):
     ) -> None:
         self._outcomes[_outcome_key(cohort_id, measure, timepoint)] = score
 
+    @event("OutcomeAmended")
+    def _amend_outcome(
+        self, cohort_id: UUID, measure: str, timepoint: str, score: float,
+        previous_score: float, reason: str,
+    ) -> None:
+        self._outcomes[_outcome_key(cohort_id, measure, timepoint)] = score
+
     @event("Erased")
     def _erase(self) -> None:
         self._erased = True
+        self._personal_data = None
 
     @event("DataExported")
     def _record_data_export(self, format: str) -> None:

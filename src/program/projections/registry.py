@@ -16,6 +16,7 @@ def all_projections() -> list[Projection]:
     from program.projections.readmodels.cohort_dashboard import CohortDashboardProjection
     from program.projections.readmodels.consent_history import ConsentHistoryProjection
     from program.projections.readmodels.facilitator_load import FacilitatorLoadProjection
+    from program.projections.readmodels.participant_search import ParticipantSearchProjection
     from program.projections.readmodels.participant_state import ParticipantStateProjection
     from program.projections.readmodels.programme_overview import ProgrammeOverviewProjection
 
@@ -26,6 +27,7 @@ def all_projections() -> list[Projection]:
         ParticipantStateProjection(),
         ConsentHistoryProjection(),
         AuditTrailProjection(),
+        ParticipantSearchProjection(),
     ]
 
 

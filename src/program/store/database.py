@@ -135,6 +135,15 @@ def with_database(url: str, name: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))
 
 
+async def drop_database(url: str, name: str) -> None:
+    """Drop a database on the server of ``url``, ending whatever still uses it."""
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
 async def create_database(url: str, name: str) -> str:
     """Create a fresh database on the server of ``url`` and return its URL."""
     conn = await asyncpg.connect(url)

@@ -73,6 +73,8 @@ never changes what a caller sees beyond what eventual consistency already allows
 
 from __future__ import annotations
 
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from litestar import Request, Response, post
@@ -105,6 +107,11 @@ def graphql_route_handlers() -> list[Any]:
     class Controller(base):  # type: ignore[valid-type,misc]
         """Strawberry's controller for GET (GraphiQL, queries) and WebSocket; POST is lean."""
 
+        @property
+        def graphql_ide_html(self) -> str:
+            # Our own page, loading GraphiQL from /graphql/assets (never from a CDN).
+            return graphiql_page()
+
         # Strawberry builds its blank response object in a worker thread (sync_to_thread);
         # the hop costs more than the rest of a small query, so build it on the loop.
         dependencies = {**base.dependencies, "response": Provide(_blank_response)}
@@ -120,8 +127,39 @@ def graphql_route_handlers() -> list[Any]:
             except HTTPException as exc:  # answered as POST answers them
                 return request_error(RequestError(exc.reason, exc.status_code))
 
-    return [Controller]
+    return [Controller, graphiql_assets()]
 
 
 async def _blank_response() -> Response[Any]:
     return Response({}, background=BackgroundTasks([]))
+
+
+ASSETS = Path(__file__).resolve().parent.parent / "static" / "graphiql"
+_ASSET_TYPES = {".js": "text/javascript", ".css": "text/css"}
+
+
+@lru_cache(maxsize=1)
+def graphiql_page() -> str:
+    return (ASSETS / "index.html").read_text(encoding="utf-8")
+
+
+def graphiql_assets() -> Any:
+    """GraphiQL's scripts and styles, from the package itself (cached by browsers for a day)."""
+    from litestar import get
+    from litestar.exceptions import NotFoundException
+    from litestar.params import FromPath
+
+    @get("/graphql/assets/{name:str}", include_in_schema=False, cache=False)
+    async def asset(name: FromPath[str]) -> Response[bytes]:
+        path = ASSETS / name
+        if "/" in name or path.suffix not in _ASSET_TYPES or not path.is_file():
+            raise NotFoundException()
+        return Response(_read(path), media_type=_ASSET_TYPES[path.suffix],
+                        headers={"Cache-Control": "public, max-age=86400"})
+
+    return asset
+
+
+@lru_cache(maxsize=8)
+def _read(path: Path) -> bytes:
+    return path.read_bytes()

@@ -60,6 +60,11 @@ _KNOWN: tuple[type[BaseException], ...] = (
 )
 
 
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
 def classify(error: GraphQLError) -> tuple[str, str, dict[str, Any]]:
     """The code, the message the client may see, and extra extensions."""
     original = error.original_error
@@ -69,7 +74,8 @@ def classify(error: GraphQLError) -> tuple[str, str, dict[str, Any]]:
             return BAD_USER_INPUT, error.message, {}
         return INTERNAL, "Internal server error.", {}
     if isinstance(original, DomainError):
-        return original.code, original.message, {"details": _plain(original.details)}
+        details = {_camel(k): v for k, v in original.details.items()}  # as the schema spells
+        return original.code, original.message, {"details": _plain(details)}
     if isinstance(original, _KNOWN):
         return str(original.code), str(original), {}  # type: ignore[attr-defined]
     if isinstance(original, AggregateNotFound):

@@ -58,7 +58,7 @@ class Loaders:
                 pool, ids, today=self.today, now=now)))
         self.participants: DataLoader[UUID, ParticipantView | None] = _loader(
             lambda ids: self._all(ParticipantStateProjection.name,
-                                  queries.get_participants(pool, ids)))
+                                  queries.get_participants(pool, ids, today=self.today)))
         self.personal_data: DataLoader[tuple[UUID, str], dict[str, Any] | None] = _loader(
             self._decrypt)
         # (cohort id, ENROLLED or WAITLISTED, first) -> those people in order.

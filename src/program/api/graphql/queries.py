@@ -149,6 +149,30 @@ class Query(LedgerQueries):
         assert view is not None  # missing raises NotFound
         return Participant.from_view(view, info)
 
+    @strawberry.field(description=(
+        "People within reach: a manager's, those registered into or ever in one of their "
+        "programmes (enrolled or not); a facilitator's, those now in the cohorts they are "
+        "assigned to, with their display name only. search finds a fragment of the name, "
+        "chosen name or email, ignoring case and accents, through a keyed blind index."
+    ))
+    async def participants(
+        self, info: Info,
+        programme_id: Annotated[UUID | None, strawberry.argument(
+            description="Only people of this programme.")] = None,
+        cohort_id: Annotated[UUID | None, strawberry.argument(
+            description="Only people now in this cohort.")] = None,
+        search: Annotated[str | None, strawberry.argument(
+            description="A fragment of a name or email (case and accents do not matter).")] = None,
+        first: int = DEFAULT_PAGE, after: str | None = None,
+        consistent_with: ConsistentWith = None,
+    ) -> Connection[Participant]:
+        from program.api.graphql.people_search import find_people
+
+        ctx = await _ready(info, consistent_with, Act.FIND_PEOPLE)
+        page, names_only = await find_people(info, ctx, programme_id, cohort_id, search,
+                                             _first(first), after)
+        return connection(page, lambda v: Participant.from_view(v, info, names_only=names_only))
+
     @strawberry.field(description="Every consent change of a person, and the state as of a time.")
     async def consent_history(
         self, info: Info, participant_id: UUID, purpose: str | None = None,

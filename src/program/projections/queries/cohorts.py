@@ -75,7 +75,8 @@ def _outcomes(measures: list[str], stats: dict[str, dict[str, Any]]) -> tuple[Ou
 
 def _view(r: asyncpg.Record, now: datetime) -> CohortView:
     sessions = tuple(sorted((SessionView(UUID(sid), datetime.fromisoformat(at))
-                             for sid, at in r["sessions"]), key=lambda s: (s.starts_at, s.id)))
+                             for sid, at in r["sessions"] if at is not None),  # None: cancelled
+                            key=lambda s: (s.starts_at, s.id)))
     upcoming = next((s for s in sessions if s.starts_at > now), None)
     enrolled = r["enrolled"]
     return CohortView(

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
 
 import asyncpg
+
+from program.domain.consent import state_on
 
 from program.projections.queries.paging import (
     Sql,
@@ -113,9 +115,12 @@ def _uuid(value: Any) -> UUID:
         raise InvalidQuery("cursor is not valid") from None
 
 
-def _consent_state(purpose: str, c: dict[str, Any]) -> ConsentStateView:
+def _consent_state(purpose: str, c: dict[str, Any], today: date) -> ConsentStateView:
+    until = date.fromisoformat(c["valid_until"]) if c.get("valid_until") else None
     return ConsentStateView(
-        purpose=purpose, state=c["state"], consent_id=UUID(c["consent_id"]),
+        # A GIVEN consent past its valid-until reads EXPIRED, as the domain decides it.
+        purpose=purpose, state=state_on(c["state"], until, today) or c["state"],
+        consent_id=UUID(c["consent_id"]),
         notice_id=c.get("notice_id"), notice_version=c.get("notice_version"),
         language=c.get("language"), lawful_basis=c.get("lawful_basis"),
         recipients=tuple(c.get("recipients") or ()),
@@ -124,7 +129,7 @@ def _consent_state(purpose: str, c: dict[str, Any]) -> ConsentStateView:
     )
 
 
-def _participant(r: asyncpg.Record) -> ParticipantView:
+def _participant(r: asyncpg.Record, today: date) -> ParticipantView:
     cohorts = tuple(
         ParticipantCohortView(
             UUID(cid), UUID(c["programme_id"]) if c.get("programme_id") else None, c["status"],
@@ -135,7 +140,7 @@ def _participant(r: asyncpg.Record) -> ParticipantView:
     return ParticipantView(
         id=r["id"], personal_data=r["personal_data"], erased=r["erased"],
         registered_at=r["registered_at"], erased_at=r["erased_at"],
-        consents=tuple(_consent_state(p, c) for p, c in sorted(r["consents"].items())),
+        consents=tuple(_consent_state(p, c, today) for p, c in sorted(r["consents"].items())),
         cohorts=cohorts,
         programme_ids=frozenset(
             [UUID(p) for p in r["programmes"] or ()]
@@ -145,12 +150,14 @@ def _participant(r: asyncpg.Record) -> ParticipantView:
 
 
 async def get_participants(
-    pool: asyncpg.Pool | asyncpg.Connection, ids: Iterable[UUID]
+    pool: asyncpg.Pool | asyncpg.Connection, ids: Iterable[UUID], today: date | None = None
 ) -> dict[UUID, ParticipantView]:
-    """People by id with current consent per purpose and their cohorts."""
+    """People by id with consent per purpose as read on ``today`` (default: today, UTC)
+    and their cohorts."""
     rows = await pool.fetch(f"SELECT * FROM {PS}.participants WHERE id = ANY($1::uuid[])",
                             list(ids))
-    return {r["id"]: _participant(r) for r in rows}
+    on = today or datetime.now(UTC).date()
+    return {r["id"]: _participant(r, on) for r in rows}
 
 
 def _change(r: asyncpg.Record) -> ConsentChangeView:
@@ -170,8 +177,9 @@ def _state_as_of(change: ConsentChangeView, as_of: datetime | None) -> ConsentSt
         valid = change.state == "GIVEN" and (
             change.valid_until is None or change.valid_until >= as_of.date()
         )
+    on = (as_of or datetime.now(UTC)).date()
     return ConsentStateView(
-        purpose=change.purpose, state=change.state, consent_id=change.consent_id,
+        purpose=change.purpose, state=state_on(change.state, change.valid_until, on) or change.state, consent_id=change.consent_id,
         notice_id=change.notice_id, notice_version=change.notice_version,
         language=change.language, lawful_basis=change.lawful_basis,
         recipients=change.recipients, valid_until=change.valid_until, changed_at=change.at,

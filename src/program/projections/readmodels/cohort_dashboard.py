@@ -53,8 +53,9 @@ ENROLLED, WAITLISTED, WITHDRAWN = "ENROLLED", "WAITLISTED", "WITHDRAWN"
 _COUNTED = {ENROLLED: "enrolled", WAITLISTED: "waitlisted"}
 _PERSON_EVENTS = frozenset({
     "Cohort.ParticipantEnrolled", "Cohort.ParticipantWaitlisted", "Cohort.ParticipantPromoted",
-    "Cohort.ParticipantWithdrawn", "Cohort.AttendanceRecorded",
+    "Cohort.ParticipantWithdrawn", "Cohort.AttendanceRecorded", "Cohort.AttendanceCorrected",
 })
+_OUTCOMES = frozenset({"Participant.OutcomeRecorded", "Participant.OutcomeAmended"})
 
 
 class _Batch:
@@ -154,6 +155,23 @@ def _scheduled(b: _Batch, e: Envelope) -> None:
         row["sessions"].append([sid, e.event.starts_at.isoformat()])
 
 
+def _rescheduled(b: _Batch, e: Envelope) -> None:
+    if (row := b.cohort(e)) is not None:
+        sid = str(e.event.session_id)
+        for session in row["sessions"]:
+            if session[0] == sid:
+                session[1] = e.event.starts_at.isoformat()
+
+
+def _session_cancelled(b: _Batch, e: Envelope) -> None:
+    """A cancelled session keeps its slot (marks are indexed by it) and leaves the schedule."""
+    if (row := b.cohort(e)) is not None:
+        sid = str(e.event.session_id)
+        for session in row["sessions"]:
+            if session[0] == sid:
+                session[1] = None  # in place: marks are indexed by the session's position
+
+
 def _attendance(b: _Batch, e: Envelope) -> None:
     if (row := b.cohort(e)) is None:
         return
@@ -193,7 +211,7 @@ def _count(stats: dict[str, Any], scores: dict[str, float], sign: int) -> None:
         stats["change_sum"] += sign * (follow_up - baseline)
 
 
-def _programme(b: _Batch, e: Envelope) -> None:
+def _programme(b: _Batch, e: Envelope) -> None:  # created or updated
     b.programmes.put({"id": e.originator_id, "measures": list(e.event.outcome_measures)})
 
 
@@ -214,13 +232,18 @@ HANDLERS: dict[str, Callable[[_Batch, Envelope], None]] = {
     "Cohort.SessionScheduled": _scheduled,
     "Cohort.AttendanceRecorded": _attendance,
     "Participant.OutcomeRecorded": _outcome,
+    "Participant.OutcomeAmended": _outcome,  # the amended score replaces the recorded one
+    "Cohort.AttendanceCorrected": _attendance,  # the corrected mark replaces the recorded one
+    "Cohort.SessionRescheduled": _rescheduled,
+    "Cohort.SessionCancelled": _session_cancelled,
+    "Programme.Updated": _programme,
 }
 
 
 def latest_first(sessions: list[list[str]]) -> list[int]:
     """Session slots from the latest start to the earliest."""
-    return sorted(range(len(sessions)), key=lambda i: (sessions[i][1], sessions[i][0]),
-                  reverse=True)
+    return sorted(range(len(sessions)), key=lambda i: (sessions[i][1] or "", sessions[i][0]),
+                  reverse=True)  # a cancelled session (None) counts as the earliest
 
 
 def absence_streak(marks: str, order: list[int]) -> int:
@@ -257,7 +280,7 @@ def _person_keys(batch: Sequence[Envelope]) -> set[tuple[UUID, UUID]]:
     for e in batch:
         if e.kind in _PERSON_EVENTS:
             keys.add((e.originator_id, e.event.participant_id))
-        elif e.kind == "Participant.OutcomeRecorded":
+        elif e.kind in _OUTCOMES:
             keys.add((e.event.cohort_id, e.originator_id))
     return keys
 
@@ -282,8 +305,8 @@ class CohortDashboardProjection(Projection):
         self, conn: asyncpg.Connection, schema: str, batch: Sequence[Envelope]
     ) -> None:
         b = _Batch()
-        cohort_ids = {e.event.cohort_id if e.kind == "Participant.OutcomeRecorded"
-                      else e.originator_id for e in batch if e.kind != "Programme.Created"}
+        cohort_ids = {e.event.cohort_id if e.kind in _OUTCOMES
+                      else e.originator_id for e in batch if not e.kind.startswith("Programme.")}
         await b.cohorts.load(conn, schema, cohort_ids)
         await b.members.load(conn, schema, _person_keys(batch))
         for e in batch:

@@ -56,6 +56,17 @@ def _created(b: _Batch, e: Envelope) -> None:
     })
 
 
+def _updated(b: _Batch, e: Envelope) -> None:
+    if (row := b.programmes.get(e.originator_id)) is None:
+        return
+    ev = e.event
+    if ev.description is not None:
+        row["description"] = ev.description
+    row.update(purposes=list(ev.required_consent_purposes), measures=list(ev.outcome_measures),
+               updated_at=e.recorded_at)
+    b.programmes.changed(e.originator_id)
+
+
 def _programme_status(status: str) -> Callable[[_Batch, Envelope], None]:
     def handle(b: _Batch, e: Envelope) -> None:
         row = b.programmes.get(e.originator_id)
@@ -122,6 +133,7 @@ HANDLERS: dict[str, Callable[[_Batch, Envelope], None]] = {
     "Programme.Created": _created,
     "Programme.Activated": _programme_status("ACTIVE"),
     "Programme.Closed": _programme_status("CLOSED"),
+    "Programme.Updated": _updated,
     "Cohort.Planned": _planned,
     "Cohort.EnrolmentOpened": _cohort_status("OPEN"),
     "Cohort.Started": _cohort_status("RUNNING"),

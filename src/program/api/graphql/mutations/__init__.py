@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
+from program.api.graphql.mutations.corrections import CorrectionMutations
 from program.api.graphql.ledger import LedgerMutations
 from program.api.graphql.subject import SubjectAccessMutations
 from program.api.graphql.mutations.people import FacilitatorMutations, ParticipantMutations
@@ -18,6 +19,7 @@ class Mutation(
     FacilitatorMutations,
     ParticipantMutations,
     SessionMutations,
+    CorrectionMutations,
     LedgerMutations,
     SubjectAccessMutations,
 ):

@@ -95,7 +95,7 @@ class ParticipantMutations:
     ) -> ParticipantPayload:
         result = await run(info, input, lambda app, ctx: app.register_participant(
             ctx, input.name, input.email, input.phone, input.referral_source,
-            programme_id=input.programme_id))
+            programme_id=input.programme_id, chosen_name=input.chosen_name))
         return build(ParticipantPayload, result)
 
     @strawberry.mutation(description="Record that a person gave consent for a purpose.")

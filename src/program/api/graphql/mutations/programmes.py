@@ -14,6 +14,7 @@ from program.api.graphql.mutations.inputs import (
     CreateProgrammeInput,
     PlanCohortInput,
     ProgrammeIdInput,
+    UpdateProgrammeInput,
 )
 from program.api.graphql.mutations.payloads import (
     AssignFacilitatorPayload,
@@ -31,7 +32,16 @@ class ProgrammeMutations:
     async def create_programme(self, info: Info, input: CreateProgrammeInput) -> ProgrammePayload:
         result = await run(info, input, lambda app, ctx: app.create_programme(
             ctx, input.name, input.description, input.required_consent_purposes,
-            input.outcome_measures, input.min_facilitators_per_cohort))
+            input.outcome_measures, input.min_facilitators_per_cohort,
+            input.optional_consent_purposes, _measures(input.custom_measures)))
+        return build(ProgrammePayload, result)
+
+    @strawberry.mutation(description="Change a programme's description and catalogue.")
+    async def update_programme(self, info: Info, input: UpdateProgrammeInput) -> ProgrammePayload:
+        result = await run(info, input, lambda app, ctx: app.update_programme(
+            ctx, input.id, input.description, input.required_consent_purposes,
+            input.optional_consent_purposes, input.outcome_measures,
+            _measures(input.custom_measures)))
         return build(ProgrammePayload, result)
 
     @strawberry.mutation(description="Open a programme for cohorts and enrolment.")
@@ -91,3 +101,9 @@ class CohortMutations:
         result = await run(info, input, lambda app, ctx: app.assign_facilitator(
             ctx, input.cohort_id, input.facilitator_id, input.role.value))
         return build(AssignFacilitatorPayload, result)
+
+
+def _measures(custom: list | None) -> list[dict[str, object]] | None:  # type: ignore[type-arg]
+    if custom is None:
+        return None
+    return [{"code": m.code, "min_score": m.min_score, "max_score": m.max_score} for m in custom]

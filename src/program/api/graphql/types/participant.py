@@ -50,6 +50,7 @@ class Participant:
         description="Whether this caller may see the person's name and contact details."
     )
     ciphertext: strawberry.Private[str | None]
+    display_name_visible: strawberry.Private[bool] = False
 
     async def _personal(self, info: Info, key: str) -> Any:
         if not self.personal_data_visible or not self.ciphertext:
@@ -60,6 +61,19 @@ class Participant:
     @strawberry.field
     async def name(self, info: Info) -> str | None:
         return await self._personal(info, "name")  # type: ignore[no-any-return]
+
+    @strawberry.field(description=(
+        "What to call the person: their chosen name, else the first word of their name. "
+        "Shown to whoever may see their name, and to the facilitators of their cohorts."
+    ))
+    async def display_name(self, info: Info) -> str | None:
+        if not (self.personal_data_visible or self.display_name_visible) or not self.ciphertext:
+            return None
+        data = await context_of(info).loaders.personal_data.load((self.id, self.ciphertext))
+        if not data:
+            return None
+        chosen = data.get("chosen_name")
+        return chosen or (data.get("name") or "").split(" ")[0] or None
 
     @strawberry.field
     async def email(self, info: Info) -> str | None:
@@ -74,7 +88,12 @@ class Participant:
         return await self._personal(info, "referral_source")  # type: ignore[no-any-return]
 
     @classmethod
-    def from_view(cls, v: ParticipantView, info: Info) -> Participant:
+    def from_view(cls, v: ParticipantView, info: Info, names_only: bool = False) -> Participant:
+        if names_only:  # a facilitator taking attendance: the display name, nothing else
+            return cls(id=v.id, erased=v.erased, registered_at=v.registered_at,
+                       erased_at=v.erased_at, consents=[], cohorts=[], programme_ids=[],
+                       personal_data_visible=False, ciphertext=v.personal_data,
+                       display_name_visible=not v.erased)
         actor = context_of(info).actor
         # Of the person's programmes and cohorts, those the caller may read about.
         programme_ids = sorted(policy.visible_programmes(actor, v.programme_ids), key=str)
