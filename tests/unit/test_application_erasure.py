@@ -13,7 +13,8 @@ async def test_erase_participant_when_registered_destroys_their_key() -> None:
     registered = (await world.store.read_aggregate(person))[0]
     ciphertext = {person: world.app.repository.to_domain_event(registered).personal_data}
     assert (await world.app.personal_data([person], ciphertext))[person] == {
-        "name": "Robin", "email": "Robin@example.org", "phone": None, "referral_source": None}
+        "name": "Robin", "chosen_name": None, "email": "Robin@example.org", "phone": None,
+        "referral_source": None}
 
     await world.app.erase_participant(admin(), person)
 
