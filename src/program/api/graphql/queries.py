@@ -188,7 +188,13 @@ class Query(LedgerQueries):
         policy.require(ctx.actor, Act.READ_PERSON, policy.person(person.programme_ids))
         view = await queries.consent_history(ctx.services.pool, participant_id,
                                              purpose=purpose, as_of=as_of)
-        return ConsentHistory.from_view(view)
+        reasons = None
+        if policy.may_read_reasons(ctx.actor, policy.person(person.programme_ids)):
+            from program.application.sealing import open_reasons
+
+            reasons = await open_reasons(ctx.services.keys,
+                                         [(participant_id, c.reason) for c in view.changes])
+        return ConsentHistory.from_view(view, reasons)
 
     @strawberry.field(description="Every stored event with who, when and why, in log order.")
     async def audit_trail(

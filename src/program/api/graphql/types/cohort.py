@@ -110,12 +110,20 @@ class Cohort:
     venue: str | None
     min_facilitators: int
     started_on: date | None
-    cancel_reason: str | None
+    sealed_cancel_reason: strawberry.Private[str | None]
     planned_at: datetime
     updated_at: datetime
     enrolled_count: int
     waitlist_count: int
     places_left: int | None
+
+    @strawberry.field(description="Why it was cancelled: for admins and its managers only.")
+    async def cancel_reason(self, info: Info) -> str | None:
+        from program.api.graphql.reasons import opened
+        from program.application import policy
+
+        return await opened(info, self.id, self.sealed_cancel_reason,
+                            policy.cohort(self.programme_id))
 
     @strawberry.field(description="In enrolment order; the first ``first`` of them when given.")
     async def enrolled(self, info: Info, first: int | None = None) -> list[CohortMember]:
@@ -148,7 +156,7 @@ class Cohort:
             format=to_enum(CohortFormat, v.format),  # type: ignore[arg-type]
             capacity=v.capacity, starts_on=v.starts_on, venue=v.venue,
             min_facilitators=v.min_facilitators, started_on=v.started_on,
-            cancel_reason=v.cancel_reason, planned_at=v.planned_at, updated_at=v.updated_at,
+            sealed_cancel_reason=v.cancel_reason, planned_at=v.planned_at, updated_at=v.updated_at,
             enrolled_count=v.enrolled_count, waitlist_count=v.waitlist_count,
             places_left=v.places_left,
             facilitators=[

@@ -56,18 +56,19 @@ class ConsentChange:
     recipients: list[str]
     recorded_by: str | None = strawberry.field(description="Subject of the token that recorded it.")
     valid_until: date | None
-    reason: str | None
+    reason: str | None = strawberry.field(description=(
+        "Why it was withdrawn or revoked: for admins and the person's managers only."))
     at: datetime = strawberry.field(description="When the change took effect.")
     recorded_at: datetime
 
     @classmethod
-    def from_view(cls, v: ConsentChangeView) -> ConsentChange:
+    def from_view(cls, v: ConsentChangeView, reason: str | None = None) -> ConsentChange:
         return cls(
             position=v.position, consent_id=v.consent_id, purpose=v.purpose,
             state=to_enum(ConsentStateEnum, v.state),  # type: ignore[arg-type]
             notice_id=v.notice_id, notice_version=v.notice_version, language=v.language,
             lawful_basis=v.lawful_basis, method=v.method, recipients=list(v.recipients),
-            recorded_by=v.recorded_by, valid_until=v.valid_until, reason=v.reason, at=v.at,
+            recorded_by=v.recorded_by, valid_until=v.valid_until, reason=reason, at=v.at,
             recorded_at=v.recorded_at, notice_hash=v.notice_hash,
         )
 
@@ -82,9 +83,12 @@ class ConsentHistory:
     )
 
     @classmethod
-    def from_view(cls, v: ConsentHistoryView) -> ConsentHistory:
+    def from_view(cls, v: ConsentHistoryView, reasons: list[str | None] | None = None
+                  ) -> ConsentHistory:
+        """``reasons``: each change's reason as the caller may see it (default: none)."""
+        opened = reasons or [None] * len(v.changes)
         return cls(
             participant_id=v.participant_id, as_of=v.as_of,
-            changes=[ConsentChange.from_view(c) for c in v.changes],
+            changes=[ConsentChange.from_view(c, r) for c, r in zip(v.changes, opened, strict=True)],
             states_as_of=[Consent.from_view(s) for s in v.states_as_of],
         )

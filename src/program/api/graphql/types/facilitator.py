@@ -56,7 +56,7 @@ class Facilitator:
     id: UUID
     erased: bool
     status: FacilitatorStatus
-    status_reason: str | None
+    sealed_status_reason: strawberry.Private[str | None]
     max_cohorts: int
     registered_at: datetime
     active_cohort_count: int
@@ -75,6 +75,13 @@ class Facilitator:
             return None
         data = await context_of(info).loaders.personal_data.load((self.id, self.ciphertext))
         return (data or {}).get(key)
+
+    @strawberry.field(description="Why they were suspended: for admins and managers only.")
+    async def status_reason(self, info: Info) -> str | None:
+        from program.api.graphql.reasons import opened
+        from program.application import policy
+
+        return await opened(info, self.id, self.sealed_status_reason, policy.facilitator(self.id))
 
     @strawberry.field
     async def display_name(self, info: Info) -> str | None:
@@ -97,7 +104,7 @@ class Facilitator:
             contact_visible=may_see_staff_contact(actor, v.id),
             ciphertext=v.personal_data, legacy=v.legacy,
             status=to_enum(FacilitatorStatus, v.status),  # type: ignore[arg-type]
-            status_reason=v.status_reason, max_cohorts=v.max_cohorts,
+            sealed_status_reason=v.status_reason, max_cohorts=v.max_cohorts,
             registered_at=v.registered_at, active_cohort_count=v.active_cohort_count,
             upcoming_sessions=v.upcoming_sessions,
             cohorts=[
