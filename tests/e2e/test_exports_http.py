@@ -6,6 +6,7 @@ import csv
 import io
 import json
 from typing import Any
+from uuid import uuid4
 
 import httpx
 import pytest
@@ -150,6 +151,31 @@ async def test_audit_export_of_the_audit_trail_as_json_lines_is_filtered_like_th
     lines = [json.loads(line) for line in response.text.splitlines()]
     assert [r["event_type"] for r in lines] == ["AttendanceRecorded"]
     assert lines[0]["aggregate_id"] == story["world"].cohort_id and lines[0]["hash"]
+
+
+async def test_audit_export_of_the_disclosure_log_is_filtered_by_person_and_partner(
+    http: httpx.AsyncClient, token: TokenFactory, services: Any
+) -> None:
+    person, partner, other = uuid4(), uuid4(), uuid4()
+    async with services.pool.acquire() as conn:
+        await conn.executemany(
+            "INSERT INTO feed_disclosures (at, partner_id, channel, sequence, event_id, type, "
+            "participant_id, consent_id, consent_version, outcome, reason) "
+            "VALUES (now(), $1, 'webhook', $2, $3, 'participant.enrolled.v1', $4, $5, 1, $6, $7)",
+            [(partner, 1, uuid4(), person, uuid4(), "disclosed", None),
+             (partner, None, uuid4(), person, None, "withheld", "no consent naming this partner"),
+             (other, 1, uuid4(), person, uuid4(), "disclosed", None)])
+    response = await http.get("/exports/disclosures", params={
+        "format": "jsonl", "participantId": str(person), "partnerId": str(partner)},
+        headers={"Authorization": f"Bearer {token('AUDITOR')}"})
+    assert response.status_code == 200, response.text
+    lines = [json.loads(line) for line in response.text.splitlines()]
+    assert [(r["outcome"], r["partner_id"]) for r in lines] == [
+        ("disclosed", str(partner)), ("withheld", str(partner))]
+    assert lines[0]["consent_id"] and lines[0]["consent_version"] == 1
+    manager = await http.get("/exports/disclosures",
+                             headers={"Authorization": f"Bearer {token('PROGRAMME_MANAGER')}"})
+    assert manager.status_code == 403
 
 
 @pytest.mark.parametrize(("role", "status"), [(None, 401), ("PROGRAMME_MANAGER", 403),

@@ -113,7 +113,7 @@ def _filter(request: Request[Any, Any, Any]) -> records.ExportFilter:
         participant_id=uuid("participantId"), purpose=text("purpose", "purpose"),
         aggregate_id=uuid("aggregateId"), actor=text("actor", "actor"),
         event_type=text("eventType", "event_type"), since=moment("since"),
-        until=moment("until"),
+        until=moment("until"), partner_id=uuid("partnerId"),
     )
 
 
@@ -149,5 +149,12 @@ async def export_audit_trail(request: Request[Any, Any, Any], state: State) -> R
     return await _export(request, state, "audit-trail")
 
 
+@get("/exports/disclosures")
+async def export_disclosures(request: Request[Any, Any, Any], state: State) -> Response[Any]:
+    """The partner-feed disclosure log (filtered by participantId, partnerId, since, until),
+    as CSV or JSON Lines, for auditors and admins."""
+    return await _export(request, state, "disclosures")
+
+
 def export_route_handlers() -> list[Callable[..., Awaitable[Any]] | Any]:
-    return [subject_export, export_consent_changes, export_audit_trail]
+    return [subject_export, export_consent_changes, export_audit_trail, export_disclosures]

@@ -45,21 +45,23 @@ def add_subject_commands(subparsers: Any, open_services_cm: Any) -> None:
 
 def add_audit_commands(audit_sub: Any, open_services_cm: Any) -> None:
     export = audit_sub.add_parser(
-        "export", help="export consent histories or the audit trail (CSV, JSON Lines)",
+        "export", help="export consent histories, the audit trail or the disclosure log (CSV, JSON Lines)",
         description="Export a dataset as CSV or JSON Lines, filtered like its GraphQL query, "
         "in log order, read through a server-side cursor (constant memory at any size). "
         "consent-changes: every consent change (--participant, --purpose, --since/--until on "
         "when it took effect); audit-trail: every event (--aggregate, --actor, --event-type, "
-        "--since/--until on when it was recorded). Only what auditors may read: "
-        "pseudonymous ids, codes, states, times, hashes; never names, contact details or "
-        "free text. The disclosure log comes with partner feeds (not in this program yet).",
+        "--since/--until on when it was recorded); disclosures: every event disclosed to or "
+        "withheld from a partner, with the consent that authorised it (--participant, "
+        "--partner, --since/--until). Only what auditors may read: pseudonymous ids, codes, "
+        "states, times, hashes; never names, contact details or free text.",
     )
-    export.add_argument("dataset", choices=("consent-changes", "audit-trail"),
-                        help="consent-changes or audit-trail")
+    export.add_argument("dataset", choices=("consent-changes", "audit-trail", "disclosures"),
+                        help="consent-changes, audit-trail or disclosures")
     export.add_argument("--format", choices=("csv", "jsonl"), default="csv",
                         help="csv (default, with a header row) or jsonl (one JSON object a line)")
     export.add_argument("--output", "-o", type=Path, help="file to write; default: standard output")
-    export.add_argument("--participant", help="consent-changes: one person's id")
+    export.add_argument("--participant", help="consent-changes, disclosures: one person's id")
+    export.add_argument("--partner", help="disclosures: one partner's id")
     export.add_argument("--purpose", help="consent-changes: one purpose")
     export.add_argument("--aggregate", help="audit-trail: one aggregate's id")
     export.add_argument("--actor", help="audit-trail: one actor (token subject)")
@@ -136,7 +138,8 @@ async def audit_export_command(args: argparse.Namespace, open_services_cm: Any) 
             actor=args.actor and check_text(args.actor, "--actor", limits.IDENTITY),
             event_type=args.event_type and check_text(args.event_type, "--event-type",
                                                       limits.CODE),
-            since=_moment(args.since, "--since"), until=_moment(args.until, "--until"))
+            since=_moment(args.since, "--since"), until=_moment(args.until, "--until"),
+            partner_id=_uuid(args.partner, "--partner"))
     except InvalidInput as exc:
         raise CliError(exc.message) from None
     dataset = records.DATASETS[args.dataset]

@@ -1,14 +1,17 @@
-"""Auditors' bulk exports: consent histories and the audit trail as CSV or JSON Lines.
+"""Auditors' bulk exports: consent histories, the audit trail and the partner-feed
+disclosure log as CSV or JSON Lines.
 
 Filtered like their GraphQL queries (``consentHistory``: person, purpose, a time range;
-``auditTrail``: aggregate, actor, event type, since/until), read through a server-side
+``auditTrail``: aggregate, actor, event type, since/until; ``disclosures``: person,
+partner, a time range), read through a server-side
 cursor in log order and encoded a chunk at a time, so memory stays flat however many
 rows there are. Only what an auditor may read leaves: pseudonymous ids, codes, states,
 times and the chain hashes; never a name, a contact detail or free text (a consent
 change's ``reason`` is left out).
 
-The disclosure log (partner feeds) is not part of this program yet: there is no such
-export until it exists.
+The disclosure log holds, per disclosure or withholding, the partner, channel, the
+partner's sequence, the event's id and public type, the person's id, the consent (id and
+version) that authorised it and the outcome with its system-given reason.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ class ExportFilter:
     event_type: str | None = None
     since: datetime | None = None
     until: datetime | None = None
+    partner_id: UUID | None = None
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,7 @@ class Dataset:
     table: str
     columns: tuple[str, ...]
     narrow: Callable[[Sql, ExportFilter], None]
+    order: str = "position"
 
     def query(self, f: ExportFilter, select: str | None = None) -> Sql:
         q = Sql(f"SELECT {select or ', '.join(self.columns)} FROM {self.table}")
@@ -85,6 +90,17 @@ def _audit_entries(q: Sql, f: ExportFilter) -> None:
         q.where(f"recorded_at < {q.arg(f.until)}")
 
 
+def _disclosures(q: Sql, f: ExportFilter) -> None:
+    if f.participant_id is not None:
+        q.where(f"participant_id = {q.arg(f.participant_id)}::uuid")
+    if f.partner_id is not None:
+        q.where(f"partner_id = {q.arg(f.partner_id)}::uuid")
+    if f.since is not None:
+        q.where(f"at >= {q.arg(f.since)}")
+    if f.until is not None:
+        q.where(f"at < {q.arg(f.until)}")
+
+
 CONSENT_COLUMNS = (
     "position", "consent_id", "participant_id", "purpose", "state", "notice_id",
     "notice_version", "notice_hash", "language", "lawful_basis", "method", "recipients",
@@ -95,11 +111,17 @@ AUDIT_COLUMNS = (
     "originator_version", "actor", "role", "command", "correlation_id", "causation_id",
     "request_id", "event_id", "detail", "hash",
 )
+DISCLOSURE_COLUMNS = (
+    "id", "at", "partner_id", "channel", "endpoint_id", "sequence", "event_id", "type",
+    "participant_id", "consent_id", "consent_version", "outcome", "reason",
+)
 DATASETS = {
     "consent-changes": Dataset("consent-changes", "rm_consent_history.changes",
                                CONSENT_COLUMNS, _consent_changes),
     "audit-trail": Dataset("audit-trail", "rm_audit_trail.entries", AUDIT_COLUMNS,
                            _audit_entries),
+    "disclosures": Dataset("disclosures", "feed_disclosures", DISCLOSURE_COLUMNS,
+                           _disclosures, order="id"),
 }
 
 
@@ -117,7 +139,7 @@ async def rows(pool: asyncpg.Pool, dataset: Dataset, f: ExportFilter
     q = dataset.query(f)
     async with pool.acquire() as conn, conn.transaction(readonly=True):
         chunk: list[asyncpg.Record] = []
-        async for record in conn.cursor(q.text("position"), *q.args, prefetch=CHUNK_ROWS):
+        async for record in conn.cursor(q.text(dataset.order), *q.args, prefetch=CHUNK_ROWS):
             chunk.append(record)
             if len(chunk) >= CHUNK_ROWS:
                 yield chunk
