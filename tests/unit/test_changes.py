@@ -31,3 +31,15 @@ def test_the_notification_names_the_entities_or_says_all() -> None:
     assert parse(payload("rm", 1, 2, None)) == ("rm", 1, 2, None)
     assert parse(payload("rm", 1, 2, [str(i) for i in range(1000)]))[3] is None
     assert len(payload("rm", 1, 2, ["0" * 36] * 150)) < 8000
+
+
+def test_change_log_when_past_its_size_forgets_the_oldest_and_treats_them_as_unknown() -> None:
+    from program.projections.changes import ChangeLog
+
+    log = ChangeLog(size=4)
+    for n in range(12):  # batches (n, n+1], each changing entity "e{n}"
+        log.record("rm", n, n + 1, frozenset({f"e{n}"}))
+    assert len(log._log["rm"]) <= 8
+    assert log.untouched("rm", 10, 12, frozenset({"e3"}))  # recent and unrelated
+    assert not log.untouched("rm", 10, 12, frozenset({"e11"}))  # changed at 11..12
+    assert not log.untouched("rm", 1, 12, frozenset({"x"}))  # older than what is kept

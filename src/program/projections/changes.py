@@ -12,7 +12,7 @@ anything it read changed between two positions — in any process.
 from __future__ import annotations
 
 import contextvars
-from collections import deque
+from bisect import bisect_right
 from collections.abc import Iterable
 from typing import Any
 
@@ -57,17 +57,27 @@ def wrote(keys: Iterable[Any]) -> None:
 
 
 class ChangeLog:
-    """The recent batches of each read model: (from, to, entities changed)."""
+    """The recent batches of each read model: (from, to, entities changed).
+
+    Kept in position order with their end positions beside them, so a question about
+    ``since`` starts at the first batch ending after it (a binary search) instead of
+    walking every batch kept: a cache lookup costs what changed since its answer, not
+    what the log remembers.
+    """
 
     def __init__(self, size: int = 4096) -> None:
         self.size = size
-        self._log: dict[str, deque[tuple[int, int, Changed]]] = {}
+        self._log: dict[str, list[tuple[int, int, Changed]]] = {}
+        self._ends: dict[str, list[int]] = {}
 
     def record(self, name: str, start: int, end: int, ids: Changed) -> None:
-        log = self._log.get(name)
-        if log is None:
-            log = self._log[name] = deque(maxlen=self.size)
+        log = self._log.setdefault(name, [])
+        ends = self._ends.setdefault(name, [])
         log.append((start, end, ids))
+        ends.append(end)
+        if len(log) > 2 * self.size:  # forget the oldest half at once: O(1) amortised
+            del log[: len(log) - self.size]
+            del ends[: len(ends) - self.size]
 
     def heard(self, name: str) -> int:
         """The position the last batch heard of ended at (0: none)."""
@@ -81,10 +91,12 @@ class ChangeLog:
             return True
         if since > until:
             return False
+        log = self._log.get(name)
+        if not log:
+            return False
         covered = since
-        for start, end, changed in self._log.get(name, ()):
-            if end <= covered:
-                continue
+        for i in range(bisect_right(self._ends[name], since), len(log)):
+            start, end, changed = log[i]
             if start > covered:
                 return False  # a batch we did not hear of
             if changed is None or (changed and (ids is None or not changed.isdisjoint(ids))):
