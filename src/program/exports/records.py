@@ -63,42 +63,39 @@ class Dataset:
         return q
 
 
-def _consent_changes(q: Sql, f: ExportFilter) -> None:
-    if f.participant_id is not None:
-        q.where(f"participant_id = {q.arg(f.participant_id)}::uuid")
-    if f.purpose is not None:
-        q.where(f"purpose = {q.arg(f.purpose)}")
+def _equal(q: Sql, column: str, value: object, cast: str = "") -> None:
+    if value is not None:
+        q.where(f"{column} = {q.arg(value)}{cast}")
+
+
+def _window(q: Sql, f: ExportFilter, column: str) -> None:
+    """``since`` inclusive, ``until`` exclusive, on the dataset's own time column."""
     if f.since is not None:
-        q.where(f"at >= {q.arg(f.since)}")
+        q.where(f"{column} >= {q.arg(f.since)}")
     if f.until is not None:
-        q.where(f"at < {q.arg(f.until)}")
+        q.where(f"{column} < {q.arg(f.until)}")
+
+
+def _consent_changes(q: Sql, f: ExportFilter) -> None:
+    _equal(q, "participant_id", f.participant_id, "::uuid")
+    _equal(q, "purpose", f.purpose)
+    _window(q, f, "at")
 
 
 def _audit_entries(q: Sql, f: ExportFilter) -> None:
-    if f.aggregate_id is not None:
-        q.where(f"aggregate_id = {q.arg(f.aggregate_id)}::uuid")
-    if f.actor is not None:
-        q.where(f"actor = {q.arg(f.actor)}")
+    _equal(q, "aggregate_id", f.aggregate_id, "::uuid")
+    _equal(q, "actor", f.actor)
     if f.event_type is not None:
         aggregate_type, _, name = f.event_type.rpartition(".")
-        q.where(f"event_type = {q.arg(name)}")
-        if aggregate_type:
-            q.where(f"aggregate_type = {q.arg(aggregate_type)}")
-    if f.since is not None:
-        q.where(f"recorded_at >= {q.arg(f.since)}")
-    if f.until is not None:
-        q.where(f"recorded_at < {q.arg(f.until)}")
+        _equal(q, "event_type", name)
+        _equal(q, "aggregate_type", aggregate_type or None)
+    _window(q, f, "recorded_at")
 
 
 def _disclosures(q: Sql, f: ExportFilter) -> None:
-    if f.participant_id is not None:
-        q.where(f"participant_id = {q.arg(f.participant_id)}::uuid")
-    if f.partner_id is not None:
-        q.where(f"partner_id = {q.arg(f.partner_id)}::uuid")
-    if f.since is not None:
-        q.where(f"at >= {q.arg(f.since)}")
-    if f.until is not None:
-        q.where(f"at < {q.arg(f.until)}")
+    _equal(q, "participant_id", f.participant_id, "::uuid")
+    _equal(q, "partner_id", f.partner_id, "::uuid")
+    _window(q, f, "at")
 
 
 CONSENT_COLUMNS = (
