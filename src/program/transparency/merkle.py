@@ -116,10 +116,6 @@ def range_hash(lo: int, hi: int, nodes: Mapping[Node, bytes]) -> bytes:
     return node_hash(range_hash(lo, lo + k, nodes), range_hash(lo + k, hi, nodes))
 
 
-def root_ranges(size: int) -> list[Range]:
-    return [(0, size)] if size else []
-
-
 def root_hash(size: int, nodes: Mapping[Node, bytes]) -> bytes:
     return range_hash(0, size, nodes) if size else EMPTY_ROOT
 
