@@ -174,7 +174,8 @@ async def seed_mixed(services: Services, readers: int = 50, busy: int = 10
                     await app.record_facilitator_credential(ctx, fid, kind, today + timedelta(365))
                 await app.activate_facilitator(ctx, fid)
                 leads.append(fid)
-        cid = (await app.plan_cohort(ctx, pid, f"Mixed {c}", "ENROLLED", 8, today, "Hall"))["cohort_id"]
+        cid = (await app.plan_cohort(ctx, pid, f"Mixed {c}", "ENROLLED", 8, today - timedelta(days=1),
+                                     "Hall"))["cohort_id"]  # began yesterday, with a session
         await app.open_cohort_enrolment(ctx, cid)
         for n, fid in enumerate(leads):
             await app.assign_facilitator(ctx, cid, fid, "LEAD" if n == 0 else "CO")

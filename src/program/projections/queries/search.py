@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from uuid import UUID
 
@@ -14,6 +15,9 @@ from program.projections.queries.people import participant_view
 from program.projections.views import ParticipantView
 
 PS = "rm_participant_search"
+# The key store's table: a page of people comes with their live keys, so showing their
+# names takes no second read (an erased person's key is NULL, hence absent).
+KEYS = "personal_data_keys"
 # Enough to tell a rare token from a common one without counting every holder of it.
 _RARITY_CAP = 2000
 
@@ -27,11 +31,11 @@ async def find_participants(
     first: int,
     after: str | None,
     today: date | None = None,
-) -> tuple[list[tuple[UUID, ParticipantView | None]], bool]:
+) -> Found:
     """Up to ``first`` people (by id, after the cursor) having every token (None: no
     search), in one of ``programme_ids`` and one of ``cohort_ids`` (None: anywhere), each
-    with their state as read on ``today`` (None if it is not projected yet); and whether
-    more follow. One statement: the index finds the ids and the state comes with them."""
+    with their state as read on ``today`` (None if it is not projected yet), and their
+    live data keys. One statement: the index finds the ids, the rest comes with them."""
     n = page_size(first)
     args: list[object] = []
 
@@ -68,12 +72,24 @@ async def find_participants(
              f"{'WHERE ' + ' AND '.join(where) if where else ''} "
              f"ORDER BY x.participant_id LIMIT {arg(n + 1)}")
     rows = await pool.fetch(
-        f"SELECT f.participant_id AS found, p.* FROM ({found}) f "
-        f"LEFT JOIN {STATE}.participants p ON p.id = f.participant_id ORDER BY f.participant_id",
-        *args)
+        f"SELECT f.participant_id AS found, k.key AS data_key, p.* FROM ({found}) f "
+        f"LEFT JOIN {STATE}.participants p ON p.id = f.participant_id "
+        f"LEFT JOIN {KEYS} k ON k.subject_id = f.participant_id AND k.key IS NOT NULL "
+        f"ORDER BY f.participant_id", *args)
     on = today or datetime.now(UTC).date()
     people = [(r["found"], participant_view(r, on) if r["id"] is not None else None) for r in rows]
-    return people[:n], len(people) > n
+    keys = {r["found"]: bytes(r["data_key"]) for r in rows[:n] if r["data_key"] is not None}
+    return Found(people[:n], len(people) > n, keys)
+
+
+@dataclass(frozen=True)
+class Found:
+    """A page of people found: (id, state or None while not projected), whether more
+    follow, and the live data keys of those on the page."""
+
+    people: list[tuple[UUID, ParticipantView | None]]
+    more: bool
+    keys: dict[UUID, bytes]
 
 
 def cursor_of(participant_id: UUID) -> str:
