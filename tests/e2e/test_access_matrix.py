@@ -7,6 +7,7 @@ Subscription field without a row in ``ALLOWED`` (and a request in ``REQUESTS``) 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -342,5 +343,8 @@ async def test_each_role_on_each_field_gets_what_the_policy_says(
         assert not {"FORBIDDEN", "UNAUTHENTICATED"} & set(codes), body
     else:
         assert codes == ["FORBIDDEN"], body
+        if kind == "mutation":  # a refused write speaks of the act refused, never of reading
+            messages = [e["message"] for e in body["errors"]]
+            assert not [m for m in messages if re.search(r"\bread", m, re.IGNORECASE)], messages
     if codes and kind == "mutation" and (role == ANONYMOUS or role not in ALLOWED[name]):
         assert await services.store.max_position() == before, "a refused mutation appended"
