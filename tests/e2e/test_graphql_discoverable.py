@@ -22,8 +22,9 @@ from test_graphql_support import (
     mutation,
 )
 
-AUDIT = """query($f: AuditTrailFilter, $first: Int!) { auditTrail(filter: $f, first: $first) {
-  edges { node { position aggregateType eventType role actor } } } }"""
+AUDIT = """query($f: AuditTrailFilter, $first: Int!, $p: Int) {
+  auditTrail(filter: $f, first: $first, consistentWith: $p) {
+    edges { node { position aggregateType eventType role actor } } } }"""
 CAMEL = re.compile(r"^[a-z][A-Za-z0-9]*$")
 
 
@@ -52,7 +53,7 @@ async def test_audit_trail_when_filtered_by_an_event_type_enum_answers_those_eve
     admin: Gql, world: World
 ) -> None:
     data = await admin.data(AUDIT, {"f": {"eventType": "COHORT_PARTICIPANT_ENROLLED"},
-                                    "first": 100})
+                                    "first": 100, "p": world.position})
     nodes = [e["node"] for e in data["auditTrail"]["edges"]]
     assert len(nodes) >= 2
     assert {(n["aggregateType"], n["eventType"]) for n in nodes} == {
@@ -67,7 +68,7 @@ async def test_audit_trail_when_filtered_by_an_event_type_enum_answers_those_eve
 async def test_audit_trail_entries_when_read_are_all_of_a_listed_event_type(
     admin: Gql, world: World
 ) -> None:
-    data = await admin.data(AUDIT, {"f": None, "first": 100})
+    data = await admin.data(AUDIT, {"f": None, "first": 100, "p": world.position})
     seen = {f"{e['node']['aggregateType']}.{e['node']['eventType']}"
             for e in data["auditTrail"]["edges"]}
     assert seen and seen <= set(EVENT_TYPES), seen - set(EVENT_TYPES)
@@ -138,7 +139,7 @@ async def test_consent_when_given_with_an_unknown_method_lists_the_valid_ones(
 ) -> None:
     error = await admin.mutate_error("giveConsent", {
         "participantId": world.participant_ids[1], "purpose": "research", "noticeId": "n",
-        "noticeVersion": "1", "lawfulBasis": "consent", "method": "paper-form"})
+        "noticeVersion": "1", "lawfulBasis": "CONSENT", "method": "paper-form"})
     assert error["extensions"]["code"] == "BAD_USER_INPUT"
     assert error["extensions"]["details"]["validValues"] == [
         "PAPER_FORM", "WEB_FORM", "EMAIL", "PHONE", "IN_PERSON"]
