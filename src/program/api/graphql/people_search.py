@@ -13,7 +13,7 @@ from program.api.graphql.errors import BadInput
 from program.application import policy
 from program.application.policy import Act
 from program.projections import queries
-from program.projections.queries.search import cursor_of, find_participant_ids
+from program.projections.queries.search import cursor_of, find_participants
 from program.projections.readmodels.participant_search import index_key
 from program.projections.search_tokens import matches, query_tokens
 from program.projections.views import Page, ParticipantView
@@ -67,15 +67,14 @@ async def find_people(
             raise BadInput("search must hold at least one letter or digit")
     if cohorts == [] or programmes == []:
         return Page(items=(), cursors=(), has_next=False, end_cursor=None), reach.display_names_only
-    found, more = await find_participant_ids(
+    found, more = await find_participants(
         ctx.services.pool, tokens=tokens, programme_ids=programmes, cohort_ids=cohorts,
         first=first, after=after)
-    views = await queries.get_participants(ctx.services.pool, found)
-    people = [views[p] for p in found if p in views and not views[p].erased]
+    people = [v for _, v in found if v is not None and not v.erased]
     if tokens is not None:
         people = await _confirmed(ctx, people, search or "")
     cursors = tuple(cursor_of(v.id) for v in people)
-    end = cursor_of(found[-1]) if found else None
+    end = cursor_of(found[-1][0]) if found else None
     return Page(items=tuple(people), cursors=cursors, has_next=more, end_cursor=end), \
         reach.display_names_only
 

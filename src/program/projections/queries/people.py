@@ -129,7 +129,8 @@ def _consent_state(purpose: str, c: dict[str, Any], today: date) -> ConsentState
     )
 
 
-def _participant(r: asyncpg.Record, today: date) -> ParticipantView:
+def participant_view(r: asyncpg.Record, today: date) -> ParticipantView:
+    """A row of ``participants`` as the view, consent read on ``today``."""
     cohorts = tuple(
         ParticipantCohortView(
             UUID(cid), UUID(c["programme_id"]) if c.get("programme_id") else None, c["status"],
@@ -157,7 +158,7 @@ async def get_participants(
     rows = await pool.fetch(f"SELECT * FROM {PS}.participants WHERE id = ANY($1::uuid[])",
                             list(ids))
     on = today or datetime.now(UTC).date()
-    return {r["id"]: _participant(r, on) for r in rows}
+    return {r["id"]: participant_view(r, on) for r in rows}
 
 
 def _change(r: asyncpg.Record) -> ConsentChangeView:
