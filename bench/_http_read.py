@@ -65,7 +65,7 @@ async def seed_cohort(services: Services) -> str:
     for n in range(15):
         person = (await app.register_participant(ctx, f"P{n}", programme_id=pid))["participant_id"]
         await app.give_consent(ctx, person, "programme-participation", "n1", "v1", "consent",
-                               "paper", [], today + timedelta(365))
+                               "paper-form", [], today + timedelta(365))
         await app.enrol_participant(ctx, cid, person)
         people.append(person)
     await app.start_cohort(ctx, cid)
@@ -183,7 +183,7 @@ async def seed_mixed(services: Services, readers: int = 50, busy: int = 10
         for n in range(4):
             person = (await app.register_participant(ctx, f"P{c}-{n}", programme_id=pid))["participant_id"]
             await app.give_consent(ctx, person, "programme-participation", "n1", "v1", "consent",
-                                   "paper", [], today + timedelta(365))
+                                   "paper-form", [], today + timedelta(365))
             await app.enrol_participant(ctx, cid, person)
             people.append(person)
         await app.start_cohort(ctx, cid)
