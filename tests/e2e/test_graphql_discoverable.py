@@ -240,3 +240,15 @@ async def test_error_extensions_when_any_error_path_answers_are_camel_case(
             assert bad == [], (query, extensions)
             with_details += "details" in extensions
     assert with_details >= 10
+
+
+async def test_a_refused_field_when_named_in_an_error_is_named_as_the_client_sent_it(
+    admin: Gql, world: World
+) -> None:
+    error = await admin.mutate_error("giveConsent", {
+        "participantId": world.participant_ids[1], "purpose": "research", "noticeId": "n",
+        "noticeVersion": "1", "lawfulBasis": "CONSENT", "method": "PAPER_FORM",
+        "validUntil": days(-30)})
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert error["extensions"]["details"]["field"] == "validUntil"
+    assert "validUntil" in error["message"] and "valid_until" not in error["message"]

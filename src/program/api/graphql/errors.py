@@ -72,8 +72,18 @@ def _camel(name: str) -> str:
 
 
 def details_of(error: DomainError) -> dict[str, Any]:
-    """A domain error's details as the schema spells them: camelCase keys, plain values."""
-    return _plain({_camel(k): v for k, v in error.details.items()})
+    """A domain error's details as the schema spells them: camelCase keys, plain values,
+    and a ``field`` named as the client sent it (``validUntil``, not ``valid_until``)."""
+    return _plain({_camel(k): _camel(v) if k == "field" and isinstance(v, str) else v
+                   for k, v in error.details.items()})
+
+
+def message_of(error: DomainError) -> str:
+    """A domain error's message, naming its ``field`` as the client sent it."""
+    field = error.details.get("field")
+    if not isinstance(field, str) or "_" not in field:
+        return error.message
+    return error.template.format(**{**error.details, "field": _camel(field)})
 
 
 def _bad_input(message: str) -> tuple[str, str, dict[str, Any]]:
@@ -97,7 +107,7 @@ def classify(error: GraphQLError) -> tuple[str, str, dict[str, Any]]:
             return _bad_input(error.message)
         return INTERNAL, "Internal server error.", {}
     if isinstance(original, DomainError):
-        return original.code, original.message, {"details": details_of(original)}
+        return original.code, message_of(original), {"details": details_of(original)}
     if isinstance(original, _KNOWN):
         return str(original.code), str(original), {}  # type: ignore[attr-defined]
     if isinstance(original, AggregateNotFound):
