@@ -62,3 +62,13 @@ async def test_given_an_ordinary_connection_when_released_then_no_reset_query_is
             assert await conn.fetchval("SHOW application_name") == "kept"
     finally:
         await pool.close()
+
+
+async def test_json_from_the_database_when_msgspec_refuses_a_number_still_reads(
+    pool: asyncpg.Pool,
+) -> None:
+    # msgspec refuses integers beyond 64 bits; the standard decoder takes over.
+    assert await pool.fetchval("SELECT '{\"n\": 123456789012345678901234567890}'::jsonb") == {
+        "n": 123456789012345678901234567890}
+    assert await pool.fetchval("SELECT '[1, \"two\", null, {\"x\": 1.5}]'::json") == [
+        1, "two", None, {"x": 1.5}]

@@ -27,8 +27,11 @@ _NOT_WORD = re.compile(r"[^0-9a-z]+")
 def normalise(text: str) -> str:
     """``"  Zoë O'Brien "`` -> ``"zoe o brien"``: accents dropped, case folded, anything
     but letters and digits a space."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    if text.isascii():  # most names and every email: nothing to decompose
+        plain = text.lower()
+    else:
+        decomposed = unicodedata.normalize("NFKD", text.casefold())
+        plain = "".join(c for c in decomposed if not unicodedata.combining(c))
     return " ".join(_NOT_WORD.sub(" ", plain).split())
 
 
