@@ -11,7 +11,7 @@ from program.api.auth import Unauthenticated
 from program.application.idempotency import IdempotencyKeyReused
 from program.application.policy import Forbidden
 from program.domain.errors import DomainError
-from program.projections.queries.paging import InvalidQuery
+from program.projections.paging import InvalidQuery
 from program.application.receipts import ReceiptNotFound
 from program.exports.subject import ReadModelsBehind
 from program.store.checkpoints import LedgerError, LedgerInconsistent

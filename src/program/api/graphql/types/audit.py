@@ -8,7 +8,8 @@ from uuid import UUID
 
 import strawberry
 
-from program.projections.views import AuditEntryView, ProjectionStatus
+from program.projections.audit_trail import AuditEntryView
+from program.projections.checkpoint import ProjectionStatus
 
 
 @strawberry.input(description="Narrow the audit trail; since is inclusive, until exclusive.")

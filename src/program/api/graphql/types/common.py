@@ -7,7 +7,7 @@ from typing import Generic, TypeVar
 
 import strawberry
 
-from program.projections.views import Page
+from program.projections.paging import Page
 
 T = TypeVar("T")
 V = TypeVar("V")

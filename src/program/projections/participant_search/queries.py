@@ -7,9 +7,10 @@ from uuid import UUID
 
 import asyncpg
 
-from program.projections.queries.paging import decode_cursor, encode_cursor, page_size
+from program.projections.paging import cursor_uuid, decode_cursor, encode_cursor, page_size
+from program.projections.participant_search.projection import ParticipantSearchProjection
 
-PS = "rm_participant_search"
+PS = ParticipantSearchProjection.schema
 
 
 async def find_participant_ids(
@@ -34,7 +35,7 @@ async def find_participant_ids(
     where: list[str] = []
     if after is not None:
         (last,) = decode_cursor(after, 1)
-        where.append(f"x.participant_id > {arg(_uuid(last))}::uuid")
+        where.append(f"x.participant_id > {arg(cursor_uuid(last))}::uuid")
     if programme_ids is not None:
         where.append(f"EXISTS (SELECT 1 FROM {PS}.programmes m WHERE m.participant_id = "
                      f"x.participant_id AND m.programme_id = ANY({arg(list(programme_ids))}::uuid[]))")
@@ -56,12 +57,3 @@ async def find_participant_ids(
 
 def cursor_of(participant_id: UUID) -> str:
     return encode_cursor(participant_id)
-
-
-def _uuid(value: object) -> UUID:
-    from program.projections.queries.paging import InvalidQuery
-
-    try:
-        return UUID(str(value))
-    except ValueError:
-        raise InvalidQuery("cursor is not valid") from None
