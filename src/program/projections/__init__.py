@@ -2,7 +2,7 @@
 
 Each read model has its own package (``cohort_dashboard/``, ``audit_trail/``, ...) holding
 its tables and projection (``projection.py``), its queries (``queries.py``) and what they
-return (``views.py``); the machinery they share (runner, checkpoints, tables, paging,
+return (``views.py``); the machinery they share (runner, checkpoints, tables, schemas, paging,
 decoding, failures) lives here.
 """
 

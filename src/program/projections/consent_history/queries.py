@@ -35,7 +35,8 @@ def _state_as_of(change: ConsentChangeView, as_of: datetime | None) -> ConsentSt
         )
     on = (as_of or datetime.now(UTC)).date()
     return ConsentStateView(
-        purpose=change.purpose, state=state_on(change.state, change.valid_until, on) or change.state,
+        purpose=change.purpose,
+        state=state_on(change.state, change.valid_until, on) or change.state,
         consent_id=change.consent_id,
         notice_id=change.notice_id, notice_version=change.notice_version,
         language=change.language, lawful_basis=change.lawful_basis,
