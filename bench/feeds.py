@@ -142,7 +142,7 @@ async def generate(services: Any, receivers: Receivers, port: int, events: int) 
             for purpose, to in (("programme-participation", []),
                                 (PURPOSE, [str(partner.id), str(everyone.id)])):
                 consent = Consent.record(person.id, purpose)
-                consent.give("n1", "v1", "en", "consent", to, "form", "bench",
+                consent.give("n1", "v1", "en", "consent", to, "paper-form", "bench",
                              now.date() + timedelta(days=365), now)
                 consents.append(consent)
             people.append((cohort, person))

@@ -345,7 +345,7 @@ async def _lag_setup(app: Application, clock: FixedClock) -> list[tuple[str, str
         for i in range(12):
             person = (await app.register_participant(ctx, f"Lag {c}-{i}", programme_id=pid)
                       )["participant_id"]
-            await app.give_consent(ctx, person, PURPOSE, "notice-1", "v2", "consent", "online",
+            await app.give_consent(ctx, person, PURPOSE, "notice-1", "v2", "consent", "web-form",
                                    [], date(2030, 1, 1))
             await app.enrol_participant(ctx, cid, person)
             people.append(person)

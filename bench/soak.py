@@ -90,7 +90,7 @@ def register_input(n: int, programme_id: str) -> dict[str, Any]:
 def consent_input(participant_id: str) -> dict[str, Any]:
     valid_until = (datetime.now(UTC).date() + timedelta(days=365)).isoformat()
     return {"participantId": participant_id, "purpose": PURPOSE, "noticeId": "notice-1",
-            "noticeVersion": "v1", "lawfulBasis": "consent", "method": "web-form",
+            "noticeVersion": "v1", "lawfulBasis": "CONSENT", "method": "WEB_FORM",
             "recipients": [], "validUntil": valid_until}
 
 

@@ -45,7 +45,7 @@ async def person(admin: Gql) -> dict[str, Any]:
     given = (await admin.mutate("giveConsent", {
         **consent_input(pid), "noticeHash": NOTICE_SHA256.upper()}))["position"]
     withdrawn = (await admin.mutate("withdrawConsent", {
-        "participantId": pid, "purpose": PURPOSE, "method": "phone"}))["position"]
+        "participantId": pid, "purpose": PURPOSE, "method": "PHONE"}))["position"]
     return {"pid": pid, "programme": world.programme_id, "given": given, "withdrawn": withdrawn}
 
 

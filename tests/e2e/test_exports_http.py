@@ -40,10 +40,10 @@ async def story(admin: Gql) -> dict[str, Any]:
                                          "measure": "HHI", "timepoint": "BASELINE", "score": 31})
     await admin.mutate("giveConsent", {
         "participantId": pid, "purpose": "research", "noticeId": "research-notice",
-        "noticeVersion": "2", "lawfulBasis": "explicit-consent", "method": "web",
+        "noticeVersion": "2", "lawfulBasis": "EXPLICIT_CONSENT", "method": "WEB_FORM",
         "recipients": ["uni-evaluator"]})
     last = (await admin.mutate("withdrawConsent", {"participantId": pid, "purpose": "research",
-                                                   "method": "email",
+                                                   "method": "EMAIL",
                                                    "reason": "=cmd|' /C calc'!A0"}))["position"]
     return {"world": world, "pid": pid, "session": session, "last": last}
 
@@ -80,7 +80,7 @@ async def test_subject_export_is_recorded_in_the_audit_trail_with_the_admin_as_a
         "exportSubjectData"]["position"]
     trail = await admin.data(
         "query($id: UUID!, $p: Int!) { auditTrail(filter: {aggregateId: $id, eventType: "
-        "\"Participant.DataExported\"}, consistentWith: $p) { edges { node { position actor "
+        "PARTICIPANT_DATA_EXPORTED}, consistentWith: $p) { edges { node { position actor "
         "detail } } } }", {"id": story["pid"], "p": position})
     nodes = [e["node"] for e in trail["auditTrail"]["edges"]]
     assert nodes[-1] == {"position": position, "actor": "admin-exports",

@@ -249,7 +249,7 @@ async def test_disclosure_log_when_read_by_an_auditor_names_partner_and_consent(
                         headers=_bearer(token, "AUDITOR"))
     nodes = [e["node"] for e in r.json()["data"]["disclosures"]["edges"]]
     disclosed = [n for n in nodes if n["outcome"] == "DISCLOSED"]
-    assert {n["channel"] for n in disclosed} >= {"webhook", "pull"}
+    assert {n["channel"] for n in disclosed} >= {"WEBHOOK", "PULL"}
     assert all(n["consentId"] and n["consentVersion"] for n in disclosed)
 
 

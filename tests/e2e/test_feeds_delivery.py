@@ -92,7 +92,7 @@ async def test_feed_when_consent_is_withdrawn_discloses_nothing_more_even_on_rep
     await app.enrol_participant(admin(), cid, alex)
     await receiver.wait_for(lambda: len(receiver.delivered()) == 1)
 
-    await app.withdraw_consent(admin(), alex, PURPOSE, "phone call")
+    await app.withdraw_consent(admin(), alex, PURPOSE, "phone")
     await app.withdraw_participant(admin(), cid, alex, "moved away")
     await receiver.wait_for(lambda: len(receiver.delivered()) == 2)
     await app.replay_webhook(admin(), pid, eid, 1)

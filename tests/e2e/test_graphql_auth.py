@@ -50,7 +50,7 @@ SAMPLE_INPUTS: dict[str, dict[str, Any]] = {
     "assignFacilitator": {"cohortId": X, "facilitatorId": X, "role": "LEAD"},
     "registerParticipant": {"programmeId": X, "name": "N"},
     "giveConsent": consent_input(X),
-    "withdrawConsent": {"participantId": X, "purpose": "p", "method": "m"},
+    "withdrawConsent": {"participantId": X, "purpose": "p", "method": "PHONE"},
     "enrolParticipant": {"cohortId": X, "participantId": X},
     "withdrawParticipant": {"cohortId": X, "participantId": X},
     "scheduleSession": {"cohortId": X, "startsAt": at(1)},
@@ -61,7 +61,7 @@ SAMPLE_INPUTS: dict[str, dict[str, Any]] = {
     "updateProgramme": {"id": X, "description": "d"},
     "updateParticipant": {"id": X, "phone": "1"},
     "refuseConsent": {"participantId": X, "purpose": "research", "noticeId": "n",
-                      "noticeVersion": "v1", "method": "phone"},
+                      "noticeVersion": "v1", "method": "PHONE"},
     "revokeConsent": {"participantId": X, "purpose": "research", "reason": "r"},
     "unassignFacilitator": {"cohortId": X, "facilitatorId": X},
     "rescheduleSession": {"cohortId": X, "sessionId": X, "startsAt": "2030-01-01T10:00:00Z"},
@@ -255,7 +255,7 @@ async def test_manager_of_another_programme_may_not_record_consent_for_this_ones
     before = await head(services)
     for name, input in [
         ("withdrawConsent", {"participantId": person, "purpose": "programme-participation",
-                             "method": "phone"}),
+                             "method": "PHONE"}),
         ("giveConsent", consent_input(person, "research")),
     ]:
         assert (await stranger.mutate_error(name, input))["extensions"]["code"] == "FORBIDDEN"

@@ -152,3 +152,34 @@ def test_what_the_compiler_leaves_to_strawberry() -> None:
             Compiler(gql_schema, parse(text), None).plan()
     assert Compiler(gql_schema, parse("query A { me { subject } } query B { me { role } }"),
                     "B").plan().fields[0].key == "me"
+
+
+async def test_enum_fields_and_enum_arguments_are_answered_by_the_plan_as_strawberry_would(
+    worlds: tuple[World, World], admin: Gql
+) -> None:
+    """Closed sets travel as enum names: outputs (a list of them, nullable ones, nested
+    ones) and arguments (a literal, a variable, inside an input object)."""
+    a, _ = worlds
+    person = a.participant_ids[0]
+    given = await admin.mutate("giveConsent", {
+        "participantId": person, "purpose": "research", "noticeId": "n-r", "noticeVersion": "1",
+        "lawfulBasis": "EXPLICIT_CONSENT", "method": "IN_PERSON"})
+    await admin.data("query W($p: Int!) { me(consistentWith: $p) { subject } }",
+                     {"p": given["position"]})
+    body = await _planned(admin, """query E($id: UUID!, $p: UUID!, $f: AuditTrailFilter) {
+        programme(id: $p) { status cohortsByStatus { status count } }
+        cohorts(status: RUNNING) { nodes { status format facilitators { role } } }
+        participant(id: $id) { consents { state lawfulBasis } cohorts { status } }
+        consentHistory(participantId: $id) { changes { state lawfulBasis method } }
+        literal: auditTrail(filter: {eventType: CONSENT_GIVEN}, first: 100) {
+          nodes { eventType role } }
+        variable: auditTrail(filter: $f, first: 100) { nodes { aggregateType role } }
+        me { role } }""", {"id": person, "p": a.programme_id,
+                           "f": {"eventType": "COHORT_SESSION_SCHEDULED"}})
+    data = body["data"]
+    assert "errors" not in body
+    assert data["programme"]["cohortsByStatus"] == [{"status": "RUNNING", "count": 1}]
+    assert {"state": "GIVEN", "lawfulBasis": "EXPLICIT_CONSENT", "method": "IN_PERSON"} in (
+        data["consentHistory"]["changes"])
+    assert {n["role"] for n in data["literal"]["nodes"]} == {"ADMIN"}
+    assert {n["aggregateType"] for n in data["variable"]["nodes"]} == {"Cohort"}

@@ -145,7 +145,7 @@ def valid_scalar(t: GraphQLScalarType | GraphQLEnumType, name: str, owner: str, 
         assert entity in ENTITIES, f"no id for {owner}.{name}: extend ENTITIES"
         return ids.for_(entity)
     samples: dict[str, Any] = {
-        "String": {"lawfulBasis": "consent", "email": "someone@example.org",
+        "String": {"email": "someone@example.org",
                    "language": "en"}.get(name, "valid"),
         "Int": {"capacity": 10, "maxCohorts": 2, "minFacilitatorsPerCohort": 2}.get(name, 1),
         "Float": 10.0, "Boolean": False, "Date": days(30), "DateTime": at(1),
@@ -299,7 +299,7 @@ def test_the_schema_walk_finds_the_dates_we_know_of() -> None:
 
 def consent(ids: Ids, **changes: Any) -> dict[str, Any]:
     return {"participantId": ids.for_("Participant"), "purpose": "programme-participation",
-            "noticeId": "n", "noticeVersion": "1", "lawfulBasis": "consent", "method": "paper",
+            "noticeId": "n", "noticeVersion": "1", "lawfulBasis": "CONSENT", "method": "PAPER_FORM",
             **changes}
 
 

@@ -195,7 +195,7 @@ async def register_people_who_consent(j: Journey) -> None:
     history = await j.history(j.people[0])
     assert [(c["state"], c["noticeVersion"], c["method"], c["recordedBy"], c["recipients"])
             for c in history["changes"]] == [
-        ("GIVEN", "v1", "paper-form", "pm-pat", ["evaluator-a"])]
+        ("GIVEN", "v1", "PAPER_FORM", "pm-pat", ["evaluator-a"])]
     assert await j.events_of(j.people[0]) == ["Registered"]
 
 
@@ -249,7 +249,7 @@ async def run_sessions_with_attendance(j: Journey) -> None:
     assert {f["facilitator"]["upcomingSessions"] for f in dashboard["facilitators"]} == {1}
     overview = await j.overview()
     assert overview["attendance"]["rate"] == pytest.approx(0.8)
-    trail = await j.trail(aggregateId=j.cohort_id, eventType="AttendanceRecorded")
+    trail = await j.trail(aggregateId=j.cohort_id, eventType="COHORT_ATTENDANCE_RECORDED")
     assert len(trail) == 15 and {(e["actor"], e["role"]) for e in trail} == {("fac-robin", "FACILITATOR")}
 
 
@@ -278,7 +278,7 @@ async def withdraw_a_consent(j: Journey) -> None:
     leaver, head = j.people[1], j.people[5]
     before = datetime.now(UTC).isoformat()
     withdrawn = await j.do(j.manager, "withdrawConsent", {
-        "participantId": leaver, "purpose": PURPOSE, "method": "phone call",
+        "participantId": leaver, "purpose": PURPOSE, "method": "PHONE",
         "reason": "moving away"}, "endedCohortIds")
     assert withdrawn["endedCohortIds"] == [j.cohort_id]
 
@@ -295,14 +295,14 @@ async def withdraw_a_consent(j: Journey) -> None:
 
     history = await j.history(leaver)
     assert [(c["state"], c["method"]) for c in history["changes"]] == [
-        ("GIVEN", "paper-form"), ("WITHDRAWN", "phone call")]
+        ("GIVEN", "PAPER_FORM"), ("WITHDRAWN", "PHONE")]
     assert history["statesAsOf"] == [{"purpose": PURPOSE, "state": "WITHDRAWN", "validAt": None}]
     earlier = await j.history(leaver, as_of=before)
     assert earlier["statesAsOf"] == [{"purpose": PURPOSE, "state": "GIVEN", "validAt": True}]
     assert len(earlier["changes"]) == 2  # the timeline is whole; the state is as of then
 
     # The withdrawal caused the enrolment to end: one correlation, causation recorded.
-    consent_event = (await j.trail(eventType="Consent.Withdrawn"))[-1]
+    consent_event = (await j.trail(eventType="CONSENT_WITHDRAWN"))[-1]
     ended = [e for e in await j.trail(aggregateId=j.cohort_id)
              if e["correlationId"] == consent_event["correlationId"]]
     assert [e["eventType"] for e in ended] == ["ParticipantWithdrawn", "ParticipantPromoted"]

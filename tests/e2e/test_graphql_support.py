@@ -151,7 +151,7 @@ async def consenting_person(gql: Gql, name: str, programme_id: str) -> tuple[str
 
 def consent_input(pid: str, purpose: str = PURPOSE) -> dict[str, Any]:
     return {"participantId": pid, "purpose": purpose, "noticeId": "notice-1",
-            "noticeVersion": "v1", "lawfulBasis": "consent", "method": "paper-form",
+            "noticeVersion": "v1", "lawfulBasis": "CONSENT", "method": "PAPER_FORM",
             "recipients": ["evaluator-a"], "validUntil": days(365)}
 
 

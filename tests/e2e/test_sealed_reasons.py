@@ -17,7 +17,7 @@ async def test_reasons_are_sealed_shown_to_managers_and_hidden_from_auditors(
     person = world.participant_ids[0]
     await admin.mutate("withdrawConsent", {"participantId": person,
                                            "purpose": "programme-participation",
-                                           "method": "phone", "reason": "bipolar relapse"})
+                                           "method": "PHONE", "reason": "bipolar relapse"})
     position = (await admin.mutate("cancelCohort", {"id": world.cohort_id,
                                                      "reason": "facilitator's diagnosis"}))["position"]
     query = """query Q($p: UUID!, $c: UUID!, $at: Int) {

@@ -99,7 +99,7 @@ async def test_a_manager_cannot_withdraw_another_programmes_person_or_their_cons
     theirs = scene.b.participant_ids[0]
     assert await refused(scene.pm_a, "withdrawConsent",
                          {"participantId": theirs, "purpose": "programme-participation",
-                          "method": "phone"}, services) == "FORBIDDEN"
+                          "method": "PHONE"}, services) == "FORBIDDEN"
     assert await refused(scene.pm_a, "withdrawParticipant",
                          {"cohortId": scene.b.cohort_id, "participantId": theirs},
                          services) == "FORBIDDEN"

@@ -55,7 +55,7 @@ async def person(services: Services) -> str:
     pid = (await app.register_participant(ctx, "Ada Export", "ada@example.org",
                                           programme_id=programme))["participant_id"]
     given = await app.give_consent(ctx, pid, "programme-participation", "n-1", "v1", "consent",
-                                   "paper", ["evaluator-a"])
+                                   "paper-form", ["evaluator-a"])
     assert await services.projections.wait_for(given.position, 10)
     return str(pid)
 

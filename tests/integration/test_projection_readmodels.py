@@ -292,7 +292,7 @@ async def test_consent_given_again_under_a_new_notice_is_the_current_state(
 ):
     alex = await story.person("Alex")
     await story.app.give_consent(admin(), alex, PURPOSE, "notice-2", "v2", "explicit-consent",
-                                 "online", ["evaluator-b", "referrer-c"], TODAY + timedelta(90))
+                                 "web-form", ["evaluator-b", "referrer-c"], TODAY + timedelta(90))
     await settled(runner, store)
     (consent,) = (await get_participants(pool, [alex], today=TODAY))[alex].consents
     assert (consent.state, consent.notice_id, consent.notice_version) == ("GIVEN", "notice-2", "v2")

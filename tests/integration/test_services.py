@@ -206,7 +206,7 @@ async def test_erase_participant_shreds_personal_data_but_history_and_chain_rema
     async with pool.acquire() as conn:
         assert (await verify_chain(conn)).ok
     with pytest.raises(DomainError) as err:
-        await app.give_consent(admin(), person, "research", "n", "v1", "consent", "web", [], None)
+        await app.give_consent(admin(), person, "research", "n", "v1", "consent", "web-form", [], None)
     assert err.value.code == "PARTICIPANT_ERASED"
 
 
@@ -244,6 +244,6 @@ async def test_manager_of_another_programme_cannot_change_consent_of_a_person_in
     with pytest.raises(Forbidden):
         await app.withdraw_consent(outsider, person, "programme-participation", "phone", "")
     with pytest.raises(Forbidden):
-        await app.give_consent(outsider, person, "research", "n", "v1", "consent", "web", [], None)
+        await app.give_consent(outsider, person, "research", "n", "v1", "consent", "web-form", [], None)
     insider = CommandContext(Actor("pm-a", Role.PROGRAMME_MANAGER, frozenset({uuid.UUID(mine)})))
-    await app.give_consent(insider, person, "research", "n", "v1", "consent", "web", [], None)
+    await app.give_consent(insider, person, "research", "n", "v1", "consent", "web-form", [], None)

@@ -55,7 +55,7 @@ async def programme(app: Application) -> str:
 
 async def person(app: Application, prog: str, ctx: CommandContext = ADMIN) -> str:
     pid = (await app.register_participant(ctx, "Alex", programme_id=prog))["participant_id"]
-    await app.give_consent(ctx, pid, PURPOSE, "n-1", "v1", "consent", "paper", [],
+    await app.give_consent(ctx, pid, PURPOSE, "n-1", "v1", "consent", "paper-form", [],
                            TODAY + timedelta(365))
     return pid
 
@@ -133,7 +133,7 @@ async def test_enrol_participant_when_manager_runs_both_programmes_is_allowed(
     # From now on the person is (and stays) in A too: A's manager may act for them.
     await app.withdraw_participant(manager(world["a"]), world["cohort_a"], prog_b_person)
     await app.give_consent(manager(world["a"]), prog_b_person, "research", "n", "v1",
-                           "consent", "web", [], None)
+                           "consent", "web-form", [], None)
 
 
 @pytest.mark.parametrize("command", ["give_consent", "withdraw_consent"])
@@ -144,7 +144,7 @@ async def test_consent_when_person_was_just_registered_into_another_programme_is
     fresh = (await app.register_participant(ADMIN, "Fresh", programme_id=world["b"]))["participant_id"]
     call = {
         "give_consent": lambda ctx: app.give_consent(ctx, fresh, PURPOSE, "n", "v1", "consent",
-                                                     "web", [], None),
+                                                     "web-form", [], None),
         "withdraw_consent": lambda ctx: app.withdraw_consent(ctx, world["person_b"], PURPOSE,
                                                              "phone"),
     }[command]

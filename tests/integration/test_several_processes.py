@@ -135,7 +135,7 @@ async def _setup(a: Api, b: Api) -> tuple[str, list[str], int]:
                                 "participantId"))["participantId"]
         await api.mutate("giveConsent", "GiveConsentInput", {
             "participantId": who, "purpose": PURPOSE, "noticeId": "n-1", "noticeVersion": "v1",
-            "lawfulBasis": "consent", "method": "paper-form", "recipients": [],
+            "lawfulBasis": "CONSENT", "method": "PAPER_FORM", "recipients": [],
             "validUntil": "2031-01-01"})
         return str(who)
 

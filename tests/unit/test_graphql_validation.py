@@ -9,7 +9,7 @@ from uuid import uuid4
 
 import pytest
 
-from program.api.graphql.enums import CohortFormat
+from program.api.graphql.enums import CohortFormat, ConsentMethod, LawfulBasis
 from program.api.graphql.mutations.inputs import GiveConsentInput, PlanCohortInput
 from program.api.graphql.validation import MAX_NESTING, check_value, check_variables
 from program.domain import InvalidInput, limits
@@ -25,7 +25,8 @@ def refusal(check: Any, *args: Any) -> str:
 def consent_input(**changes: Any) -> GiveConsentInput:
     values: dict[str, Any] = {
         "participant_id": uuid4(), "purpose": "p", "notice_id": "n", "notice_version": "1",
-        "lawful_basis": "consent", "method": "paper", "recipients": ["a", "b"], **changes}
+        "lawful_basis": LawfulBasis.CONSENT, "method": ConsentMethod.PAPER_FORM,
+        "recipients": ["a", "b"], **changes}
     return GiveConsentInput(**values)
 
 

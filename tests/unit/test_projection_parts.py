@@ -56,11 +56,11 @@ def every_kind_of_event() -> list[Any]:
     p.amend_outcome(cohort.id, "HHI", "BASELINE", 32.5, programme.measure_ranges, "aesgcm1:r")
     p.erase()
     consent = Consent.record(person, "programme-participation")
-    consent.give("n-1", "v1", "en", "consent", ["b", "a"], "paper", "admin", None,
+    consent.give("n-1", "v1", "en", "consent", ["b", "a"], "paper-form", "admin", None,
                  datetime(2026, 1, 1, tzinfo=UTC))
     consent.withdraw("phone", "admin", None, datetime(2026, 1, 2, tzinfo=UTC))
-    consent.refuse("n-1", "v2", "en", "paper", "admin", datetime(2026, 1, 3, tzinfo=UTC))
-    consent.give("n-1", "v2", "en", "consent", [], "paper", "admin", None,
+    consent.refuse("n-1", "v2", "en", "paper-form", "admin", datetime(2026, 1, 3, tzinfo=UTC))
+    consent.give("n-1", "v2", "en", "consent", [], "paper-form", "admin", None,
                  datetime(2026, 1, 4, tzinfo=UTC))
     consent.revoke("admin", "aesgcm1:r", datetime(2026, 1, 5, tzinfo=UTC))
     return [e for a in (programme, f, cohort, p, consent) for e in a.collect_events()]

@@ -247,7 +247,7 @@ def test_withdraw_when_never_given_raises_consent_not_given() -> None:
 
 def test_state_on_when_past_valid_until_reads_expired() -> None:
     consent = Consent.record(ANA, "programme-participation")
-    consent.give("n", "v1", "en", "consent", [], "paper", "pm", STARTS_ON, FIRST_SESSION
+    consent.give("n", "v1", "en", "consent", [], "paper-form", "pm", STARTS_ON, FIRST_SESSION
                  - timedelta(days=30))
 
     assert consent.state_on(STARTS_ON) is ConsentState.GIVEN

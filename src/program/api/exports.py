@@ -5,7 +5,10 @@
 - ``GET /exports/consent-changes`` and ``GET /exports/audit-trail`` (AUDITOR, ADMIN):
   ``?format=csv|jsonl`` and the filters of the GraphQL queries (``participantId``,
   ``purpose``; ``aggregateId``, ``actor``, ``eventType``; ``since``, ``until`` in ISO
-  8601 with a time zone), streamed in constant memory.
+  8601 with a time zone), streamed in constant memory. ``eventType`` is an event type
+  the domain records, as the audit trail spells it (``Cohort.ParticipantEnrolled``, or
+  ``ParticipantEnrolled`` of any aggregate) or as GraphQL's ``AuditEventType`` does
+  (``COHORT_PARTICIPANT_ENROLLED``); another is refused, listing the valid ones.
 """
 
 from __future__ import annotations
@@ -21,12 +24,14 @@ from litestar.params import FromPath
 from litestar.response import Response, Stream
 
 from program.api.auth import Unauthenticated, actor_from_authorization
+from program.api.graphql.enums import AuditEventType
 from program.api.observability import current_request_id
 from program.application.context import Actor, CommandContext
 from program.application.policy import Act, Forbidden, role_may
 from program.bootstrap import Services
 from program.domain import limits
 from program.domain.errors import DomainError, InvalidInput
+from program.domain.event_types import EVENT_TYPES
 from program.domain.values import check_datetime, check_text
 from program.exports import records
 from program.exports.subject import ReadModelsBehind, export_subject
@@ -83,6 +88,19 @@ async def subject_export(request: Request[Any, Any, Any], state: State,
     return Response(document, media_type=MediaType.JSON, headers=headers)
 
 
+_EVENT_NAMES = {t.partition(".")[2] for t in EVENT_TYPES}
+
+
+def _event_type(value: str | None) -> str | None:
+    """An event type the domain records, as the audit trail spells it."""
+    if value is None or value in EVENT_TYPES or value in _EVENT_NAMES:
+        return value
+    if value in AuditEventType.__members__:
+        return str(AuditEventType[value].value)
+    raise InvalidInput("eventType", f"{value!r} is not an event type the domain records; "
+                       f"valid: {', '.join(EVENT_TYPES)}")
+
+
 def _filter(request: Request[Any, Any, Any]) -> records.ExportFilter:
     params = request.query_params
 
@@ -112,7 +130,7 @@ def _filter(request: Request[Any, Any, Any]) -> records.ExportFilter:
     return records.ExportFilter(
         participant_id=uuid("participantId"), purpose=text("purpose", "purpose"),
         aggregate_id=uuid("aggregateId"), actor=text("actor", "actor"),
-        event_type=text("eventType", "event_type"), since=moment("since"),
+        event_type=_event_type(text("eventType", "event_type")), since=moment("since"),
         until=moment("until"), partner_id=uuid("partnerId"),
     )
 

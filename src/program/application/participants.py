@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from typing import Any
 from uuid import UUID
 
@@ -247,10 +248,12 @@ class ParticipantCommands(Handlers):
                                authorise=authorised_before_running, key=pid)
 
     async def personal_data(
-        self, participant_ids: list[UUID], ciphertexts: dict[UUID, str | None]
+        self, participant_ids: list[UUID], ciphertexts: dict[UUID, str | None],
+        live_keys: Mapping[UUID, bytes] | None = None,
     ) -> dict[UUID, dict[str, Any] | None]:
-        """Decrypt personal data with live keys; erased people come back as None."""
-        keys = await self.keys.get_many(participant_ids)
+        """Decrypt personal data with live keys (``live_keys``: as just read with the rows,
+        so no second read); erased people come back as None."""
+        keys = live_keys if live_keys is not None else await self.keys.get_many(participant_ids)
         out: dict[UUID, dict[str, Any] | None] = {}
         for pid in participant_ids:
             ct = ciphertexts.get(pid)

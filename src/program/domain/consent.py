@@ -14,6 +14,7 @@ from eventsourcing.domain import Aggregate, event
 
 from program.domain.errors import DomainError, InvalidInput
 from program.domain.values import (
+    ConsentMethod,
     ConsentState,
     LawfulBasis,
     optional_date,
@@ -77,7 +78,7 @@ def _notice_record(
         "notice_version": require_text(notice_version, "notice_version"),
         "notice_hash": notice_digest(notice_hash),
         "language": require_text(language, "language"),
-        "method": require_text(method, "method"),
+        "method": parse_enum(ConsentMethod, method, "method").value,
         "recorded_by": require_text(recorded_by, "recorded_by"),
         "at": require_utc(at, "at"),
     }
@@ -260,7 +261,7 @@ class Consent(Aggregate):
     def withdraw(self, method: str, recorded_by: str, reason: str | None, at: datetime) -> None:
         """The person takes their consent back; ``reason`` is optional ciphertext under
         the person's key (free text may hold health information)."""
-        method = require_text(method, "method")
+        method = parse_enum(ConsentMethod, method, "method").value
         recorded_by = require_text(recorded_by, "recorded_by")
         reason = optional_text(reason, "reason_ciphertext")
         at = require_utc(at, "at")

@@ -97,6 +97,16 @@ class LawfulBasis(StrEnum):
     CONTRACT = "contract"
 
 
+class ConsentMethod(StrEnum):
+    """How a consent change was collected, spelled as it is stored (lower-case, hyphenated)."""
+
+    PAPER_FORM = "paper-form"
+    WEB_FORM = "web-form"
+    EMAIL = "email"
+    PHONE = "phone"
+    IN_PERSON = "in-person"
+
+
 E = TypeVar("E", bound=StrEnum)
 
 # Refused in every text: NUL and unpaired surrogates, which PostgreSQL cannot store as

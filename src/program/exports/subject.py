@@ -65,8 +65,8 @@ async def _caught_up(services: Services, position: int) -> None:
             if rows and min(r.position for r in rows) >= position:
                 return
             await asyncio.sleep(0.1)
-    raise ReadModelsBehind(f"the read models did not reach position {position} in "
-                           f"{CATCH_UP_TIMEOUT:g} s; retry once the projections run")
+    raise ReadModelsBehind(f"the projections did not reach position {position} in "
+                           f"{CATCH_UP_TIMEOUT:g} s; retry once they run")
 
 
 async def build(services: Services, pid: UUID, *, generated_by: str,

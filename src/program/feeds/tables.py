@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncpg
 
+from program.store.database import takes_session_state
+
 FEED_CHANNEL = "program_feeds"  # NOTIFY after each built batch; payload: built position
 _LOCK = "program.feeds:schema"
 
@@ -61,6 +63,7 @@ CREATE INDEX IF NOT EXISTS feed_disclosures_partner_idx ON feed_disclosures (par
 async def ensure(conn: asyncpg.Connection | asyncpg.Pool) -> None:
     """Create the feed tables if they are missing; safe from many processes at once."""
     async with _connection(conn) as c:
+        takes_session_state(c)
         await c.execute("SELECT pg_advisory_lock(hashtextextended($1, 0))", _LOCK)
         try:
             await c.execute(DDL)

@@ -21,6 +21,7 @@ from program.projections import building, failures, schemas, skips
 from program.projections.base import Decoder, Envelope, Projection, as_rows
 from program.projections.checkpoint import CHANNEL, CHECKPOINTS
 from program.projections.registry import select
+from program.store.database import takes_session_state
 from program.store.eventstore import EventStore
 from program.store.repository import Repository
 
@@ -101,6 +102,7 @@ async def rebuild(
 async def _exclusive(pool: asyncpg.Pool, names: list[str]) -> AsyncIterator[None]:
     """One rebuild per read model at a time (session-level locks on a held connection)."""
     async with pool.acquire() as conn:
+        takes_session_state(conn)
         taken: list[str] = []
         try:
             for name in names:

@@ -89,10 +89,34 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
     await conn.set_type_codec("json", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
 
 
+# Server process ids of pooled connections that took session-level state (an advisory
+# lock, a LISTEN, a SET): only these get asyncpg's full reset query when released.
+_SESSION_STATE: set[int] = set()
+
+
+def takes_session_state(conn: asyncpg.Connection) -> None:
+    """Say that a pooled connection takes session-level state, so that releasing it to the
+    pool runs the full reset (unlock all, UNLISTEN, RESET ALL) before anyone else gets it."""
+    _SESSION_STATE.add(conn.get_server_pid())
+
+
+async def _reset_on_release(conn: asyncpg.Connection) -> None:
+    """What a released connection needs beyond the rollback asyncpg always does: nothing,
+    unless it took session-level state. The default would send a reset query on every
+    release, a round trip as dear as the read it follows."""
+    pid = conn.get_server_pid()
+    if pid in _SESSION_STATE:
+        _SESSION_STATE.discard(pid)
+        query = conn.get_reset_query()
+        if query:
+            await conn.execute(query)
+
+
 async def create_pool(url: str, *, min_size: int = 2, max_size: int = 20) -> asyncpg.Pool:
     """An asyncpg pool whose connections decode json/jsonb to Python values."""
     pool = await asyncpg.create_pool(
         url, min_size=min_size, max_size=max_size, init=_init_connection,
+        reset=_reset_on_release,
         # A connection attempt to an unreachable host fails in seconds, not asyncpg's
         # 60, so a request during an outage answers SERVICE_UNAVAILABLE promptly.
         timeout=_CONNECT_TIMEOUT_S,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncpg
 
+from program.store.database import takes_session_state
+
 EVENTS_TABLE = "stored_events"
 NOTIFY_CHANNEL = "program_events"
 
@@ -121,6 +123,7 @@ _LOCK_ID = 0x70726F67  # 'prog': serialises migrations across processes
 
 async def migrate(conn: asyncpg.Connection) -> int:
     """Bring the schema to the current version; safe to call from many processes."""
+    takes_session_state(conn)
     await conn.execute("SELECT pg_advisory_lock($1)", _LOCK_ID)
     try:
         await conn.execute(

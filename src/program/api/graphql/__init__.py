@@ -22,7 +22,12 @@ Decisions a client can rely on:
   is authorised for it again; the same key with another input is ``CONFLICT``.
 - Who may do what is decided by ``program.application.policy`` for every mutation and
   every field: resolvers only ask it.
-- Errors carry ``extensions.code``; unexpected failures answer
+- Every closed set is an enum (``enums.py``), taken from the domain's own list; a value
+  outside it is ``BAD_USER_INPUT`` whose message and ``details.validValues`` list the
+  valid names. Every input field, argument and enum value has a description.
+- Errors carry ``extensions.code`` (and ``extensions.details``, keys in camelCase, where
+  there is more to say); a refused mutation speaks of the act refused, never of reading;
+  unexpected failures answer
   ``INTERNAL_SERVER_ERROR`` with no detail (the traceback, without locals or
   messages, goes to the log). A field that failed because the database cannot be
   reached answers ``SERVICE_UNAVAILABLE`` with ``extensions.retryAfter`` (seconds).

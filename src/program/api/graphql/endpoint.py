@@ -29,7 +29,7 @@ from program.api.graphql import cache as _cache
 from program.api.graphql import compiled as _compiled
 from program.api.graphql import errors as _errors
 from program.api.graphql.context import GraphQLContext, build_context
-from program.api.graphql.errors import BAD_USER_INPUT, RETRY_AFTER_S, UNAVAILABLE
+from program.api.graphql.errors import BAD_USER_INPUT, RETRY_AFTER_S, UNAVAILABLE, details_of
 from program.api.graphql.schema import MAX_TOKENS, Guard, parse_document, validated
 from program.api.graphql.validation import check_variables
 from program.domain.errors import InvalidInput
@@ -114,7 +114,7 @@ async def answer_post(schema: BaseSchema, request: Request[Any, Any, Any]) -> Re
         check_variables(gql.variables)
     except InvalidInput as exc:
         return json_response(_encode({"errors": [{"message": exc.message, "extensions": {
-            "code": exc.code, "details": exc.details}}]}))
+            "code": exc.code, "details": details_of(exc)}}]}))
     context = build_context(request)
     results = _cache.results
     ticket = _ticket(results, context, gql)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from graphql.error import GraphQLError
 
 from program.api.auth import Unauthenticated
+from program.api.graphql.enums import valid_names
 from program.application.idempotency import IdempotencyKeyReused
 from program.application.policy import Forbidden
 from program.domain.errors import DomainError
@@ -60,9 +62,40 @@ _KNOWN: tuple[type[BaseException], ...] = (
 )
 
 
+# graphql-core's words for a value outside an enum, as a literal or in a variable.
+_NOT_IN_ENUM = re.compile(r"does not exist in '(\w+)' enum|Enum '(\w+)' cannot represent")
+
+
 def _camel(name: str) -> str:
     head, *rest = name.split("_")
     return head + "".join(part.title() for part in rest)
+
+
+def details_of(error: DomainError) -> dict[str, Any]:
+    """A domain error's details as the schema spells them: camelCase keys, plain values,
+    and a ``field`` named as the client sent it (``validUntil``, not ``valid_until``)."""
+    return _plain({_camel(k): _camel(v) if k == "field" and isinstance(v, str) else v
+                   for k, v in error.details.items()})
+
+
+def message_of(error: DomainError) -> str:
+    """A domain error's message, naming its ``field`` as the client sent it."""
+    field = error.details.get("field")
+    if not isinstance(field, str) or "_" not in field:
+        return error.message
+    return error.template.format(**{**error.details, "field": _camel(field)})
+
+
+def _bad_input(message: str) -> tuple[str, str, dict[str, Any]]:
+    """A document or a variable the schema refused; a value outside an enum lists the
+    enum's valid names."""
+    found = _NOT_IN_ENUM.search(message)
+    names = valid_names(found.group(1) or found.group(2)) if found else None
+    if found is None or names is None:
+        return BAD_USER_INPUT, message, {}
+    enum = found.group(1) or found.group(2)
+    return (BAD_USER_INPUT, f"{message} Valid {enum} values: {', '.join(names)}.",
+            {"details": {"enum": enum, "validValues": names}})
 
 
 def classify(error: GraphQLError) -> tuple[str, str, dict[str, Any]]:
@@ -71,11 +104,10 @@ def classify(error: GraphQLError) -> tuple[str, str, dict[str, Any]]:
     if original is None or isinstance(original, GraphQLError):
         # Parse, validation (incl. depth/alias/token limits) and argument coercion errors.
         if error.path is None or isinstance(original, GraphQLError):
-            return BAD_USER_INPUT, error.message, {}
+            return _bad_input(error.message)
         return INTERNAL, "Internal server error.", {}
     if isinstance(original, DomainError):
-        details = {_camel(k): v for k, v in original.details.items()}  # as the schema spells
-        return original.code, original.message, {"details": _plain(details)}
+        return original.code, message_of(original), {"details": details_of(original)}
     if isinstance(original, _KNOWN):
         return str(original.code), str(original), {}  # type: ignore[attr-defined]
     if isinstance(original, AggregateNotFound):
@@ -86,7 +118,7 @@ def classify(error: GraphQLError) -> tuple[str, str, dict[str, Any]]:
         return (UNAVAILABLE, "The database is unavailable; retry shortly.",
                 {"retryAfter": RETRY_AFTER_S})
     if error.path is None and isinstance(original, (ValueError, TypeError)):
-        return BAD_USER_INPUT, error.message, {}  # a scalar refused a variable's value
+        return _bad_input(error.message)  # a scalar or an enum refused a variable's value
     return INTERNAL, "Internal server error.", {}
 
 

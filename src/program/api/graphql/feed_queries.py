@@ -12,6 +12,7 @@ from uuid import UUID
 import strawberry
 from strawberry.types import Info
 
+from program.api.graphql.arguments import After, First
 from program.api.graphql.context import context_of
 from program.api.graphql.errors import BadInput, NotCaughtUp, NotFound
 from program.api.graphql.types.common import Connection, Edge, PageInfo
@@ -25,6 +26,9 @@ from program.feeds import queries
 
 MAX_PAGE = 100
 WAIT = 5.0
+FeedsConsistentWith = Annotated[int | None, strawberry.argument(
+    description="Wait (up to 5 s, else NOT_CAUGHT_UP) until the partner feeds are built up "
+    "to this position.")]
 
 
 async def wait_for_feeds(pool: object, position: int | None) -> None:
@@ -50,7 +54,10 @@ def _page(first: int, after: str | None) -> tuple[int, int]:
 @strawberry.type
 class FeedQuery:
     @strawberry.field(description="A partner (ADMIN, or the partner itself).")
-    async def partner(self, info: Info, id: UUID, consistent_with: int | None = None) -> Partner:
+    async def partner(
+        self, info: Info, id: Annotated[UUID, strawberry.argument(description="Its id.")],
+        consistent_with: FeedsConsistentWith = None,
+    ) -> Partner:
         ctx = context_of(info)
         require_partner_read(ctx.actor, id)
         await wait_for_feeds(ctx.services.pool, consistent_with)
@@ -60,7 +67,8 @@ class FeedQuery:
         return Partner.of(rows[0], await queries.endpoints(ctx.services.pool, id))
 
     @strawberry.field(description="Every partner (ADMIN).")
-    async def partners(self, info: Info, consistent_with: int | None = None) -> list[Partner]:
+    async def partners(self, info: Info,
+                       consistent_with: FeedsConsistentWith = None) -> list[Partner]:
         ctx = context_of(info)
         require_manage_partners(ctx.actor)
         await wait_for_feeds(ctx.services.pool, consistent_with)
@@ -69,8 +77,11 @@ class FeedQuery:
 
     @strawberry.field(description="Requests made to a webhook endpoint, oldest first (ADMIN, "
                                   "or the endpoint's partner).")
-    async def webhook_attempts(self, info: Info, endpoint_id: UUID, first: int = 50,
-                               after: str | None = None) -> Connection[WebhookAttempt]:
+    async def webhook_attempts(
+        self, info: Info,
+        endpoint_id: Annotated[UUID, strawberry.argument(description="The endpoint.")],
+        first: First = 50, after: After = None,
+    ) -> Connection[WebhookAttempt]:
         ctx = context_of(info)
         actor = ctx.actor
         partner_id = await queries.endpoint_partner(ctx.services.pool, endpoint_id)
@@ -85,12 +96,18 @@ class FeedQuery:
     @strawberry.field(description="The disclosure log: every event disclosed to or withheld "
                                   "from a partner, with its consent (AUDITOR, ADMIN). from is "
                                   "inclusive, to exclusive.")
-    async def disclosures(self, info: Info, participant_id: UUID | None = None,
-                          partner_id: UUID | None = None,
-                          from_: Annotated[datetime | None,
-                                           strawberry.argument(name="from")] = None,
-                          to: datetime | None = None, first: int = 50,
-                          after: str | None = None) -> Connection[Disclosure]:
+    async def disclosures(
+        self, info: Info,
+        participant_id: Annotated[UUID | None, strawberry.argument(
+            description="Only the events about this person.")] = None,
+        partner_id: Annotated[UUID | None, strawberry.argument(
+            description="Only the events judged for this partner.")] = None,
+        from_: Annotated[datetime | None, strawberry.argument(
+            name="from", description="Only events judged at or after this time.")] = None,
+        to: Annotated[datetime | None, strawberry.argument(
+            description="Only events judged before this time.")] = None,
+        first: First = 50, after: After = None,
+    ) -> Connection[Disclosure]:
         ctx = context_of(info)
         require_disclosure_log(ctx.actor)
         size, cursor = _page(first, after)

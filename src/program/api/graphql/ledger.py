@@ -7,6 +7,7 @@ demand is for admins only.
 
 from __future__ import annotations
 
+from typing import Annotated
 from uuid import UUID
 
 import strawberry
@@ -40,10 +41,16 @@ def _size(value: int | None, name: str = "size") -> int | None:
     return value
 
 
+Size = Annotated[int | None, strawberry.argument(
+    description="The size (number of events) of a kept checkpoint; default: the latest.")]
+Position = Annotated[int, strawberry.argument(
+    description="A global log position (1 is the first event).")]
+
+
 @strawberry.type
 class LedgerQueries:
     @strawberry.field(description="The latest signed checkpoint, or the kept one of that size.")
-    async def ledger_checkpoint(self, info: Info, size: int | None = None) -> LedgerCheckpoint:
+    async def ledger_checkpoint(self, info: Info, size: Size = None) -> LedgerCheckpoint:
         ctx = _reader(info)
         return LedgerCheckpoint.from_kept(await ctx.services.ledger.current(_size(size)))
 
@@ -56,8 +63,8 @@ class LedgerQueries:
     @strawberry.field(description=(
         "The inclusion proof of the event at a global position against the latest (or a "
         "kept) checkpoint."))
-    async def ledger_inclusion_proof(self, info: Info, position: int,
-                                     size: int | None = None) -> LedgerInclusionProof:
+    async def ledger_inclusion_proof(self, info: Info, position: Position,
+                                     size: Size = None) -> LedgerInclusionProof:
         ctx = _reader(info)
         proof, leaf = await ctx.services.ledger.inclusion_proof(_size(position, "position"),
                                                                 _size(size))
@@ -66,8 +73,11 @@ class LedgerQueries:
                                     leaf=b64(leaf), proof=proof.format())
 
     @strawberry.field(description="A consistency proof between two sizes of the log.")
-    async def ledger_consistency_proof(self, info: Info, from_size: int,
-                                       to_size: int) -> LedgerConsistencyProof:
+    async def ledger_consistency_proof(
+        self, info: Info,
+        from_size: Annotated[int, strawberry.argument(description="The older, smaller size.")],
+        to_size: Annotated[int, strawberry.argument(description="The newer, larger size.")],
+    ) -> LedgerConsistencyProof:
         ctx = _reader(info)
         hashes = [b64(h) for h in await ctx.services.ledger.consistency_proof(
             _size(from_size, "fromSize"), _size(to_size, "toSize"))]
@@ -78,8 +88,14 @@ class LedgerQueries:
         "A signed receipt of one change of a person's consent for a purpose (by its "
         "position; default: the latest change). Signs a checkpoint first when none covers "
         "the change yet."))
-    async def consent_receipt(self, info: Info, participant_id: UUID, purpose: str,
-                              position: int | None = None) -> ConsentReceipt:
+    async def consent_receipt(
+        self, info: Info,
+        participant_id: Annotated[UUID, strawberry.argument(description="The person.")],
+        purpose: Annotated[str, strawberry.argument(description="The purpose consented to.")],
+        position: Annotated[int | None, strawberry.argument(
+            description="The change's global log position; default: the latest change.")
+        ] = None,
+    ) -> ConsentReceipt:
         ctx = context_of(info)
         issued = await ctx.services.receipts.issue(ctx.actor, participant_id, purpose,
                                                    _size(position, "position"))
@@ -92,7 +108,7 @@ def _checkpoint_size(note: str) -> int:
     return Checkpoint.parse(note.partition("\n\n")[0] + "\n").size
 
 
-@strawberry.input
+@strawberry.input(description="Signs a checkpoint of the log's head now.")
 class IssueCheckpointInput:
     idempotency_key: str | None = strawberry.field(
         default=None, description="Accepted for symmetry: signing the head twice signs once.")

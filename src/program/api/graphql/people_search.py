@@ -16,12 +16,12 @@ from program.projections.cohort_dashboard import cohort_ids_for_facilitator
 from program.projections.paging import Page
 from program.projections.participant_search import (
     cursor_of,
-    find_participant_ids,
+    find_participants,
     index_key,
     matches,
     query_tokens,
 )
-from program.projections.participant_state import ParticipantView, get_participants
+from program.projections.participant_state import ParticipantView
 
 
 async def _index_key(ctx: GraphQLContext) -> bytes:
@@ -72,25 +72,26 @@ async def find_people(
             raise BadInput("search must hold at least one letter or digit")
     if cohorts == [] or programmes == []:
         return Page(items=(), cursors=(), has_next=False, end_cursor=None), reach.display_names_only
-    found, more = await find_participant_ids(
+    found = await find_participants(
         ctx.services.pool, tokens=tokens, programme_ids=programmes, cohort_ids=cohorts,
         first=first, after=after)
-    views = await get_participants(ctx.services.pool, found)
-    people = [views[p] for p in found if p in views and not views[p].erased]
+    people = [v for _, v in found.people if v is not None and not v.erased]
+    plain = await _decrypted(ctx, people, found.keys)
     if tokens is not None:
-        people = await _confirmed(ctx, people, search or "")
+        people = [v for v in people if matches(plain.get(v.id), search or "")]
     cursors = tuple(cursor_of(v.id) for v in people)
-    end = cursor_of(found[-1]) if found else None
-    return Page(items=tuple(people), cursors=cursors, has_next=more, end_cursor=end), \
+    end = cursor_of(found.people[-1][0]) if found.people else None
+    return Page(items=tuple(people), cursors=cursors, has_next=found.more, end_cursor=end), \
         reach.display_names_only
 
 
-async def _confirmed(ctx: GraphQLContext, people: list[ParticipantView], search: str
-                     ) -> list[ParticipantView]:
-    """Only people whose decrypted name or email really holds the fragment."""
+async def _decrypted(ctx: GraphQLContext, people: list[ParticipantView],
+                     keys: dict[UUID, bytes]) -> dict[UUID, Any]:
+    """The people's personal data, decrypted with the keys read with them; primed into the
+    request's loader, so their name and email fields decrypt nothing again."""
     plain: dict[UUID, Any] = await ctx.services.application.personal_data(
-        [v.id for v in people], {v.id: v.personal_data for v in people})
-    for v in people:  # the name and email fields read these, not the keys again
+        [v.id for v in people], {v.id: v.personal_data for v in people}, live_keys=keys)
+    for v in people:
         if v.personal_data:
             ctx.loaders.personal_data.prime((v.id, v.personal_data), plain.get(v.id))
-    return [v for v in people if matches(plain.get(v.id), search)]
+    return plain

@@ -15,6 +15,7 @@ import strawberry
 from strawberry.types import Info
 
 from program.api.graphql import lookups
+from program.api.graphql.arguments import After, ConsistentWith, First
 from program.api.graphql.consistency import wait_until_consistent
 from program.api.graphql.context import GraphQLContext, context_of
 from program.api.graphql.ledger import LedgerQueries
@@ -38,9 +39,7 @@ from program.projections.programme_overview import list_programmes
 
 DEFAULT_PAGE = 20
 MAX_PAGE = 100
-ConsistentWith = Annotated[int | None, strawberry.argument(
-    description="Wait (up to 5 s, else NOT_CAUGHT_UP) until the read models include this position."
-)]
+Id = Annotated[UUID, strawberry.argument(description="Its id.")]
 
 
 async def _ready(info: Info, consistent_with: int | None, act: Act | None) -> GraphQLContext:
@@ -77,15 +76,17 @@ class Query(LedgerQueries):
                   facilitator_id=actor.facilitator_id)
 
     @strawberry.field(description="A programme's overview.")
-    async def programme(self, info: Info, id: UUID,
+    async def programme(self, info: Info, id: Id,
                         consistent_with: ConsistentWith = None) -> Programme:
         await _ready(info, consistent_with, Act.READ_PROGRAMME)
         return Programme.from_view(await lookups.programme(info, id))
 
     @strawberry.field(description="Programmes by name (a manager sees their own).")
     async def programmes(
-        self, info: Info, status: ProgrammeStatus | None = None, first: int = DEFAULT_PAGE,
-        after: str | None = None, consistent_with: ConsistentWith = None,
+        self, info: Info,
+        status: Annotated[ProgrammeStatus | None, strawberry.argument(
+            description="Only programmes in this status.")] = None,
+        first: First = DEFAULT_PAGE, after: After = None, consistent_with: ConsistentWith = None,
     ) -> Connection[Programme]:
         ctx = await _ready(info, consistent_with, Act.READ_PROGRAMME)
         page = await list_programmes(
@@ -94,7 +95,7 @@ class Query(LedgerQueries):
         return connection(page, Programme.from_view)
 
     @strawberry.field(description="A cohort's dashboard.")
-    async def cohort(self, info: Info, id: UUID, consistent_with: ConsistentWith = None) -> Cohort:
+    async def cohort(self, info: Info, id: Id, consistent_with: ConsistentWith = None) -> Cohort:
         await _ready(info, consistent_with, Act.READ_COHORT)
         view = await lookups.cohort(info, id)
         assert view is not None  # missing raises NotFound
@@ -105,9 +106,12 @@ class Query(LedgerQueries):
         "the cohorts they are assigned to."
     ))
     async def cohorts(
-        self, info: Info, programme_id: UUID | None = None, status: CohortStatus | None = None,
-        first: int = DEFAULT_PAGE, after: str | None = None,
-        consistent_with: ConsistentWith = None,
+        self, info: Info,
+        programme_id: Annotated[UUID | None, strawberry.argument(
+            description="Only the cohorts of this programme.")] = None,
+        status: Annotated[CohortStatus | None, strawberry.argument(
+            description="Only cohorts in this status.")] = None,
+        first: First = DEFAULT_PAGE, after: After = None, consistent_with: ConsistentWith = None,
     ) -> Connection[Cohort]:
         ctx = await _ready(info, consistent_with, Act.READ_COHORT)
         reach = policy.readable_cohorts(ctx.actor)
@@ -126,7 +130,7 @@ class Query(LedgerQueries):
         return connection(page, lambda v: Cohort.from_view(v, info))
 
     @strawberry.field(description="A facilitator's load and credentials.")
-    async def facilitator(self, info: Info, id: UUID,
+    async def facilitator(self, info: Info, id: Id,
                           consistent_with: ConsistentWith = None) -> Facilitator:
         await _ready(info, consistent_with, Act.READ_FACILITATOR)
         view = await lookups.facilitator(info, id)
@@ -135,7 +139,7 @@ class Query(LedgerQueries):
 
     @strawberry.field(description="Facilitators in the order they registered (names are stored encrypted).")
     async def facilitators(
-        self, info: Info, first: int = DEFAULT_PAGE, after: str | None = None,
+        self, info: Info, first: First = DEFAULT_PAGE, after: After = None,
         consistent_with: ConsistentWith = None,
     ) -> Connection[Facilitator]:
         ctx = await _ready(info, consistent_with, Act.READ_FACILITATOR)
@@ -146,7 +150,7 @@ class Query(LedgerQueries):
         return connection(page, lambda v: Facilitator.from_view(v, info))
 
     @strawberry.field(description="A person's consent state and cohorts.")
-    async def participant(self, info: Info, id: UUID,
+    async def participant(self, info: Info, id: Id,
                           consistent_with: ConsistentWith = None) -> Participant:
         await _ready(info, consistent_with, Act.READ_PERSON)
         view = await lookups.participant(info, id)
@@ -167,7 +171,7 @@ class Query(LedgerQueries):
             description="Only people now in this cohort.")] = None,
         search: Annotated[str | None, strawberry.argument(
             description="A fragment of a name or email (case and accents do not matter).")] = None,
-        first: int = DEFAULT_PAGE, after: str | None = None,
+        first: First = DEFAULT_PAGE, after: After = None,
         consistent_with: ConsistentWith = None,
     ) -> Connection[Participant]:
         from program.api.graphql.people_search import find_people
@@ -179,8 +183,14 @@ class Query(LedgerQueries):
 
     @strawberry.field(description="Every consent change of a person, and the state as of a time.")
     async def consent_history(
-        self, info: Info, participant_id: UUID, purpose: str | None = None,
-        as_of: datetime | None = None, consistent_with: ConsistentWith = None,
+        self, info: Info,
+        participant_id: Annotated[UUID, strawberry.argument(description="The person.")],
+        purpose: Annotated[str | None, strawberry.argument(
+            description="Only the changes of this purpose.")] = None,
+        as_of: Annotated[datetime | None, strawberry.argument(
+            description="The time statesAsOf answers for (with a time zone); default: now.")
+        ] = None,
+        consistent_with: ConsistentWith = None,
     ) -> ConsentHistory:
         ctx = await _ready(info, consistent_with, Act.READ_PERSON)
         if as_of is not None and as_of.utcoffset() is None:
@@ -202,14 +212,16 @@ class Query(LedgerQueries):
 
     @strawberry.field(description="Every stored event with who, when and why, in log order.")
     async def audit_trail(
-        self, info: Info, filter: AuditTrailFilter | None = None, first: int = DEFAULT_PAGE,
-        after: str | None = None, consistent_with: ConsistentWith = None,
+        self, info: Info,
+        filter: Annotated[AuditTrailFilter | None, strawberry.argument(
+            description="Only the events that match every condition given.")] = None,
+        first: First = DEFAULT_PAGE, after: After = None, consistent_with: ConsistentWith = None,
     ) -> Connection[AuditEntry]:
         ctx = await _ready(info, consistent_with, Act.READ_AUDIT_TRAIL)
         f = filter or AuditTrailFilter()
         page = await audit_trail(
             ctx.services.pool, aggregate_id=f.aggregate_id, actor=f.actor,
-            event_type=f.event_type, since=f.since, until=f.until, first=_first(first),
+            event_type=f.event_type.value if f.event_type else None, since=f.since, until=f.until, first=_first(first),
             after=after)
         return connection(page, AuditEntry.from_view)
 

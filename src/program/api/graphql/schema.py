@@ -19,6 +19,7 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from program.api.graphql import errors
+from program.api.graphql.arguments import describe_inputs
 from program.api.graphql.feed_queries import FeedQuery
 from program.api.graphql.mutations.partners import PartnerMutations
 from program.api.graphql.subscriptions import Subscription, guard_over_http
@@ -110,6 +111,7 @@ def build_schema() -> strawberry.Schema:
     # Every argument of every query and mutation is checked against the input limits
     # before its resolver runs, including fields added later.
     check_arguments_of(Query, Mutation, FeedQuery, PartnerMutations)
+    describe_inputs(Mutation, PartnerMutations)
     built = ProgramSchema(
         query=merge_types("Query", (Query, FeedQuery)),
         mutation=merge_types("Mutation", (Mutation, PartnerMutations)),

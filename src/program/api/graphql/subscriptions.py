@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncGenerator
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.types import Info
@@ -40,8 +40,11 @@ class Subscription:
     @strawberry.subscription(description="The caller's (PARTNER) feed after a sequence, then "
                                          "live; the same sequence as webhooks, SSE and pull. "
                                          "Over graphql-transport-ws only.")
-    async def partner_events(self, info: Info,
-                             after: int = 0) -> AsyncGenerator[PartnerEvent, None]:
+    async def partner_events(
+        self, info: Info,
+        after: Annotated[int, strawberry.argument(
+            description="The last sequence already received; 0: from the feed's start.")] = 0,
+    ) -> AsyncGenerator[PartnerEvent, None]:
         # A coroutine returning the stream: the checks run first, over any transport.
         actor, services = _actor(info)
         partner_id = require_feed(actor)

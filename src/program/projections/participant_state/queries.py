@@ -34,7 +34,8 @@ def _consent_state(purpose: str, c: dict[str, Any], today: date) -> ConsentState
     )
 
 
-def _participant(r: asyncpg.Record, today: date) -> ParticipantView:
+def participant_view(r: asyncpg.Record, today: date) -> ParticipantView:
+    """A row of ``participants`` as the view, consent read on ``today``."""
     cohorts = tuple(
         ParticipantCohortView(
             UUID(cid), UUID(c["programme_id"]) if c.get("programme_id") else None, c["status"],
@@ -62,4 +63,4 @@ async def get_participants(
     rows = await pool.fetch(f"SELECT * FROM {PS}.participants WHERE id = ANY($1::uuid[])",
                             list(ids))
     on = today or datetime.now(UTC).date()
-    return {r["id"]: _participant(r, on) for r in rows}
+    return {r["id"]: participant_view(r, on) for r in rows}

@@ -45,7 +45,7 @@ class CorrectionMutations:
     async def refuse_consent(self, info: Info, input: RefuseConsentInput) -> ConsentPayload:
         result = await run(info, input, lambda app, ctx: app.refuse_consent(
             ctx, input.participant_id, input.purpose, input.notice_id, input.notice_version,
-            input.method, input.language))
+            input.method.value, input.language))
         return build(ConsentPayload, result)
 
     @strawberry.mutation(description=(

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 import strawberry
 from strawberry.types import Info
 
 from program.api.graphql.context import context_of
+from program.api.graphql.enums import PublicEventType
 from program.api.graphql.errors import BadInput, NotFound
 from program.api.graphql.mutations.base import run
 from program.api.graphql.mutations.payloads import Payload
@@ -19,54 +21,67 @@ KEY = strawberry.field(default=None, description="Repeat a mutation safely: the 
                                                   "answers the first result.")
 
 
-@strawberry.input
+def _field(words: str, **options: object) -> Any:
+    return strawberry.field(description=words, **options)  # type: ignore[call-overload]
+
+
+PARTNER = "The partner."
+ENDPOINT = "The webhook endpoint."
+
+
+@strawberry.input(description="A new referral partner or evaluator and what its feed carries.")
 class RegisterPartnerInput:
-    name: str
-    purposes: list[str] = strawberry.field(description="Consent purposes the partner serves.")
-    programme_ids: list[UUID] = strawberry.field(description="Programmes it may hear about.")
-    event_types: list[str] | None = strawberry.field(
-        default=None, description="Public event types it subscribes to (default: all).")
+    name: str = _field("Its name, as admins see it.")
+    purposes: list[str] = _field("Consent purposes the partner serves.")
+    programme_ids: list[UUID] = _field("Programmes it may hear about.")
+    event_types: list[PublicEventType] | None = _field(
+        "Public event types it subscribes to (default: all).", default=None)
     idempotency_key: str | None = KEY
 
 
-@strawberry.input
+@strawberry.input(description="Changes to a partner; fields left out stay as they are.")
 class UpdatePartnerInput:
-    partner_id: UUID
-    name: str | None = None
-    purposes: list[str] | None = None
-    programme_ids: list[UUID] | None = None
-    event_types: list[str] | None = None
+    partner_id: UUID = _field(PARTNER)
+    name: str | None = _field("Its new name.", default=None)
+    purposes: list[str] | None = _field("The consent purposes it now serves.", default=None)
+    programme_ids: list[UUID] | None = _field("The programmes it may now hear about.",
+                                              default=None)
+    event_types: list[PublicEventType] | None = _field(
+        "The public event types it now subscribes to.", default=None)
     idempotency_key: str | None = KEY
 
 
-@strawberry.input
+@strawberry.input(description="Names a partner by id.")
 class PartnerIdInput:
-    partner_id: UUID
-    reason: str | None = None
+    partner_id: UUID = _field(PARTNER)
+    reason: str | None = _field("Why (suspendPartner keeps it; never personal data).",
+                                default=None)
     idempotency_key: str | None = KEY
 
 
-@strawberry.input
+@strawberry.input(description="A webhook endpoint for a partner's feed.")
 class AddWebhookEndpointInput:
-    partner_id: UUID
-    url: str = strawberry.field(description="https, on a public address.")
-    description: str | None = None
+    partner_id: UUID = _field(PARTNER)
+    url: str = _field("https, on a public address.")
+    description: str | None = _field("What it is, for admins.", default=None)
     idempotency_key: str | None = KEY
 
 
-@strawberry.input
+@strawberry.input(description="Names a partner's webhook endpoint.")
 class WebhookEndpointInput:
-    partner_id: UUID
-    endpoint_id: UUID
-    reason: str | None = None
+    partner_id: UUID = _field(PARTNER)
+    endpoint_id: UUID = _field(ENDPOINT)
+    reason: str | None = _field("Why (disableWebhookEndpoint keeps it).", default=None)
     idempotency_key: str | None = KEY
 
 
-@strawberry.input
+@strawberry.input(description="Where a webhook replay starts: a sequence or a moment.")
 class ReplayWebhookInput:
-    endpoint_id: UUID
-    from_sequence: int | None = strawberry.field(default=None, description="Give this or since.")
-    since: datetime | None = None
+    endpoint_id: UUID = _field(ENDPOINT)
+    from_sequence: int | None = _field("The first sequence to deliver again. Give this or "
+                                       "since.", default=None)
+    since: datetime | None = _field("Deliver again what the feed carried from this moment "
+                                    "on. Give this or fromSequence.", default=None)
     idempotency_key: str | None = KEY
 
 
@@ -81,6 +96,10 @@ class WebhookEndpointPayload(Payload):
     endpoint_id: UUID
     secret: str | None = strawberry.field(
         default=None, description="The signing secret (whsec_…): shown this once, never again.")
+
+
+def _types(chosen: list[PublicEventType] | None) -> list[str] | None:
+    return None if chosen is None else [t.value for t in chosen]
 
 
 def _partner(result: object) -> PartnerPayload:
@@ -101,13 +120,13 @@ class PartnerMutations:
     @strawberry.mutation(description="Register a partner.")
     async def register_partner(self, info: Info, input: RegisterPartnerInput) -> PartnerPayload:
         return _partner(await run(info, input, lambda app, ctx: app.register_partner(
-            ctx, input.name, input.purposes, input.programme_ids, input.event_types)))
+            ctx, input.name, input.purposes, input.programme_ids, _types(input.event_types))))
 
     @strawberry.mutation(description="Change a partner; fields left out stay as they are.")
     async def update_partner(self, info: Info, input: UpdatePartnerInput) -> PartnerPayload:
         return _partner(await run(info, input, lambda app, ctx: app.update_partner(
             ctx, input.partner_id, input.name, input.purposes, input.programme_ids,
-            input.event_types)))
+            _types(input.event_types))))
 
     @strawberry.mutation(description="Disclose nothing to a partner until reinstated.")
     async def suspend_partner(self, info: Info, input: PartnerIdInput) -> PartnerPayload:

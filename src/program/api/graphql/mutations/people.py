@@ -102,14 +102,14 @@ class ParticipantMutations:
     async def give_consent(self, info: Info, input: GiveConsentInput) -> ConsentPayload:
         result = await run(info, input, lambda app, ctx: app.give_consent(
             ctx, input.participant_id, input.purpose, input.notice_id, input.notice_version,
-            input.lawful_basis, input.method, list(input.recipients), input.valid_until,
+            input.lawful_basis.value, input.method.value, list(input.recipients), input.valid_until,
             input.language, input.notice_hash))
         return build(ConsentPayload, result)
 
     @strawberry.mutation(description="Record a withdrawal; enrolments that needed it end.")
     async def withdraw_consent(self, info: Info, input: WithdrawConsentInput) -> ConsentPayload:
         result = await run(info, input, lambda app, ctx: app.withdraw_consent(
-            ctx, input.participant_id, input.purpose, input.method, input.reason))
+            ctx, input.participant_id, input.purpose, input.method.value, input.reason))
         return build(ConsentPayload, result)
 
     @strawberry.mutation(description="Enrol a consenting person, or waitlist them when full.")

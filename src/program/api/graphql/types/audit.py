@@ -8,20 +8,24 @@ from uuid import UUID
 
 import strawberry
 
+from program.api.graphql.enums import AuditEventType, Role, to_enum
 from program.projections.audit_trail import AuditEntryView
 from program.projections.checkpoint import ProjectionStatus
 
 
 @strawberry.input(description="Narrow the audit trail; since is inclusive, until exclusive.")
 class AuditTrailFilter:
-    aggregate_id: UUID | None = None
-    actor: str | None = None
-    event_type: str | None = strawberry.field(
-        default=None,
-        description="An event name (ParticipantEnrolled) or aggregate and name (Cohort.ParticipantEnrolled).",
-    )
-    since: datetime | None = None
-    until: datetime | None = None
+    aggregate_id: UUID | None = strawberry.field(
+        default=None, description="Only the events of this aggregate (a programme, cohort, "
+        "person, consent, facilitator or partner).")
+    actor: str | None = strawberry.field(
+        default=None, description="Only the events recorded for this token subject.")
+    event_type: AuditEventType | None = strawberry.field(
+        default=None, description="Only events of this type (aggregate and event).")
+    since: datetime | None = strawberry.field(
+        default=None, description="Only events recorded at or after this time.")
+    until: datetime | None = strawberry.field(
+        default=None, description="Only events recorded before this time.")
 
 
 @strawberry.type(description="One stored event: who did what to which aggregate, when and why.")
@@ -33,7 +37,8 @@ class AuditEntry:
     event_type: str
     originator_version: int
     actor: str | None
-    role: str | None
+    role: Role | None = strawberry.field(description="The role of the token it was recorded "
+                                         "for; null for events recorded without one.")
     command: str | None
     correlation_id: str | None
     causation_id: str | None
@@ -52,7 +57,8 @@ class AuditEntry:
         return cls(
             position=v.position, recorded_at=v.recorded_at, aggregate_id=v.aggregate_id,
             aggregate_type=v.aggregate_type, event_type=v.event_type,
-            originator_version=v.originator_version, actor=v.actor, role=v.role,
+            originator_version=v.originator_version, actor=v.actor,
+            role=to_enum(Role, v.role),
             command=v.command, correlation_id=v.correlation_id, causation_id=v.causation_id,
             request_id=v.request_id, event_id=v.event_id, detail=v.detail,
             hash=base64.b64encode(v.hash).decode() if v.hash is not None else None,

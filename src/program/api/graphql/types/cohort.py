@@ -42,6 +42,10 @@ class CohortMember:
         return wrap(view, info)  # type: ignore[return-value]
 
 
+Among = Annotated[int | None, strawberry.argument(
+    description="Only the first this many; default: all of them.")]
+
+
 async def _members(info: Info, cohort_id: UUID, standing: str, first: int | None) -> list[CohortMember]:
     if first is not None and first < 0:
         raise InvalidQuery("first must not be negative")
@@ -126,11 +130,11 @@ class Cohort:
                             policy.cohort(self.programme_id))
 
     @strawberry.field(description="In enrolment order; the first ``first`` of them when given.")
-    async def enrolled(self, info: Info, first: int | None = None) -> list[CohortMember]:
+    async def enrolled(self, info: Info, first: Among = None) -> list[CohortMember]:
         return await _members(info, self.id, ENROLLED, first)
 
     @strawberry.field(description="Head first; the first ``first`` of them when given.")
-    async def waitlist(self, info: Info, first: int | None = None) -> list[CohortMember]:
+    async def waitlist(self, info: Info, first: Among = None) -> list[CohortMember]:
         return await _members(info, self.id, WAITLISTED, first)
 
     facilitators: list[CohortFacilitator]

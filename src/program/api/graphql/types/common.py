@@ -7,6 +7,7 @@ from typing import Generic, TypeVar
 
 import strawberry
 
+from program.api.graphql.enums import CohortStatus
 from program.projections.paging import Page
 
 T = TypeVar("T")
@@ -49,7 +50,7 @@ class Attendance:
     rate: float | None = strawberry.field(description="present / recorded; null before any mark")
 
 
-@strawberry.type
+@strawberry.type(description="How many cohorts are in one status.")
 class StatusCount:
-    status: str
+    status: CohortStatus
     count: int

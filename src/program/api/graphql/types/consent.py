@@ -7,8 +7,8 @@ from uuid import UUID
 
 import strawberry
 
+from program.api.graphql.enums import ConsentMethod, LawfulBasis, to_enum
 from program.api.graphql.enums import ConsentState as ConsentStateEnum
-from program.api.graphql.enums import to_enum
 from program.projections.consent_history import ConsentChangeView, ConsentHistoryView
 from program.projections.participant_state import ConsentStateView
 
@@ -21,7 +21,7 @@ class Consent:
     notice_id: str | None
     notice_version: str | None
     language: str | None
-    lawful_basis: str | None
+    lawful_basis: LawfulBasis | None
     recipients: list[str]
     valid_until: date | None
     changed_at: datetime
@@ -35,9 +35,9 @@ class Consent:
         return cls(
             purpose=v.purpose, state=to_enum(ConsentStateEnum, v.state),  # type: ignore[arg-type]
             consent_id=v.consent_id, notice_id=v.notice_id, notice_version=v.notice_version,
-            language=v.language, lawful_basis=v.lawful_basis, recipients=list(v.recipients),
-            valid_until=v.valid_until, changed_at=v.changed_at, position=v.position,
-            valid_at=v.valid_at,
+            language=v.language, lawful_basis=to_enum(LawfulBasis, v.lawful_basis),
+            recipients=list(v.recipients), valid_until=v.valid_until, changed_at=v.changed_at,
+            position=v.position, valid_at=v.valid_at,
         )
 
 
@@ -52,8 +52,10 @@ class ConsentChange:
     notice_hash: str | None = strawberry.field(
         description="SHA-256 (hex) of the notice's text, when it was given with the change.")
     language: str | None
-    lawful_basis: str | None
-    method: str | None
+    lawful_basis: LawfulBasis | None
+    method: ConsentMethod | None = strawberry.field(
+        description="How it was collected; null for a change recorded, before methods were "
+        "a closed set, with a method outside it.")
     recipients: list[str]
     recorded_by: str | None = strawberry.field(description="Subject of the token that recorded it.")
     valid_until: date | None
@@ -68,7 +70,8 @@ class ConsentChange:
             position=v.position, consent_id=v.consent_id, purpose=v.purpose,
             state=to_enum(ConsentStateEnum, v.state),  # type: ignore[arg-type]
             notice_id=v.notice_id, notice_version=v.notice_version, language=v.language,
-            lawful_basis=v.lawful_basis, method=v.method, recipients=list(v.recipients),
+            lawful_basis=to_enum(LawfulBasis, v.lawful_basis),
+            method=to_enum(ConsentMethod, v.method), recipients=list(v.recipients),
             recorded_by=v.recorded_by, valid_until=v.valid_until, reason=reason, at=v.at,
             recorded_at=v.recorded_at, notice_hash=v.notice_hash,
         )

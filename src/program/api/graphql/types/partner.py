@@ -10,6 +10,14 @@ from uuid import UUID
 import strawberry
 from strawberry.scalars import JSON
 
+from program.api.graphql.enums import (
+    DisclosureChannel,
+    DisclosureOutcome,
+    PartnerStatus,
+    PublicEventType,
+    WebhookEndpointState,
+    WebhookOutcome,
+)
 from program.feeds.queries import Disclosure as DisclosureRow
 
 
@@ -18,7 +26,7 @@ class WebhookEndpoint:
     id: UUID
     partner_id: UUID
     url: str
-    state: str = strawberry.field(description="ENABLED, FAILING, DISABLED or REMOVED")
+    state: WebhookEndpointState
     position: int = strawberry.field(description="The last sequence the endpoint acknowledged.")
     lag: int = strawberry.field(description="Events of the feed not yet acknowledged.")
     next_attempt_at: datetime | None
@@ -29,7 +37,7 @@ class WebhookEndpoint:
     @classmethod
     def of(cls, r: dict[str, Any]) -> WebhookEndpoint:
         return cls(id=r["endpoint_id"], partner_id=r["partner_id"], url=r["url"],
-                   state=r["state"], position=r["delivered"], lag=r["lag"],
+                   state=WebhookEndpointState(r["state"]), position=r["delivered"], lag=r["lag"],
                    next_attempt_at=r["next_at"], last_status=r["last_status"],
                    last_error=r["last_error"], disabled_reason=r["disabled_reason"])
 
@@ -38,18 +46,20 @@ class WebhookEndpoint:
 class Partner:
     id: UUID
     name: str
-    status: str
+    status: PartnerStatus
     purposes: list[str] = strawberry.field(description="Consent purposes the partner serves.")
     programme_ids: list[UUID]
-    event_types: list[str]
+    event_types: list[PublicEventType] = strawberry.field(
+        description="The public event types it subscribes to.")
     head: int = strawberry.field(description="The last sequence of the partner's feed.")
     endpoints: list[WebhookEndpoint]
 
     @classmethod
     def of(cls, r: dict[str, Any], endpoints: list[dict[str, Any]]) -> Partner:
-        return cls(id=r["partner_id"], name=r["name"], status=r["status"],
+        return cls(id=r["partner_id"], name=r["name"], status=PartnerStatus(r["status"]),
                    purposes=list(r["purposes"]), programme_ids=sorted(r["programme_ids"], key=str),
-                   event_types=sorted(r["event_types"]), head=r["head"],
+                   event_types=[PublicEventType(t) for t in sorted(r["event_types"])],
+                   head=r["head"],
                    endpoints=[WebhookEndpoint.of(e) for e in endpoints
                               if e["partner_id"] == r["partner_id"]])
 
@@ -65,7 +75,7 @@ class WebhookAttempt:
     at: datetime
     status_code: int | None
     duration_ms: float | None
-    outcome: str = strawberry.field(description="delivered, failed, gone (410), throttled (429)")
+    outcome: WebhookOutcome
     error: str | None
 
     @classmethod
@@ -73,7 +83,8 @@ class WebhookAttempt:
         return cls(id=r["id"], endpoint_id=r["endpoint_id"], webhook_id=r["webhook_id"],
                    first_sequence=r["first_sequence"], last_sequence=r["last_sequence"],
                    events=r["events"], at=r["at"], status_code=r["status"],
-                   duration_ms=r["duration_ms"], outcome=r["outcome"], error=r["error"])
+                   duration_ms=r["duration_ms"], outcome=WebhookOutcome(r["outcome"]),
+                   error=r["error"])
 
 
 @strawberry.type(description="One event disclosed to (or withheld from) a partner, and the "
@@ -83,8 +94,7 @@ class Disclosure:
     at: datetime
     partner_id: UUID
     partner_name: str | None
-    channel: str = strawberry.field(description="feed (withheld when built), webhook, sse, "
-                                                "pull or graphql")
+    channel: DisclosureChannel
     endpoint_id: UUID | None
     sequence: int | None
     event_id: UUID
@@ -92,12 +102,13 @@ class Disclosure:
     participant_id: UUID | None
     consent_id: UUID | None
     consent_version: int | None
-    outcome: str = strawberry.field(description="DISCLOSED or WITHHELD")
+    outcome: DisclosureOutcome
     reason: str | None
 
     @classmethod
     def of(cls, d: DisclosureRow) -> Disclosure:
-        return cls(**vars(d))
+        return cls(**{**vars(d), "channel": DisclosureChannel(d.channel),
+                      "outcome": DisclosureOutcome(d.outcome)})
 
 
 @strawberry.type(description="One event of the caller's feed: a CloudEvent.")

@@ -32,8 +32,8 @@ class Programme:
     @classmethod
     def from_view(cls, v: ProgrammeView) -> Programme:
         order = [s.value for s in CohortStatus]
-        by_status = sorted(v.cohorts_by_status.items(),
-                           key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order))
+        by_status = sorted((order.index(s), s, n) for s, n in v.cohorts_by_status.items()
+                           if s in order)
         return cls(
             id=v.id, name=v.name, description=v.description,
             status=to_enum(ProgrammeStatus, v.status),  # type: ignore[arg-type]
@@ -41,7 +41,8 @@ class Programme:
             outcome_measures=list(v.outcome_measures),
             min_facilitators_per_cohort=v.min_facilitators_per_cohort,
             created_at=v.created_at, updated_at=v.updated_at, cohort_count=v.cohort_count,
-            cohorts_by_status=[StatusCount(status=s, count=n) for s, n in by_status],
+            cohorts_by_status=[StatusCount(status=CohortStatus(s), count=n)
+                               for _, s, n in by_status],
             enrolled=v.enrolled, waitlisted=v.waitlisted,
             attendance=Attendance(present=v.attendance_present,
                                   recorded=v.attendance_recorded, rate=v.attendance_rate),
