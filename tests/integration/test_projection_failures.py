@@ -21,8 +21,9 @@ from program.bootstrap import Services
 from program.cli.common import CliError
 from program.projections import failures, registry
 from program.projections.base import Envelope
-from program.projections.queries import audit_trail, get_programmes
-from program.projections.readmodels.programme_overview import ProgrammeOverviewProjection
+from program.projections.audit_trail import audit_trail
+from program.projections.programme_overview import get_programmes
+from program.projections.programme_overview.projection import ProgrammeOverviewProjection
 from program.projections.registry import all_projections
 from program.settings import Settings
 from test_projection_support import (  # noqa: F401  (fixtures)

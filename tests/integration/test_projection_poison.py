@@ -11,7 +11,9 @@ import asyncpg
 import pytest
 
 from program.application.services import Application
-from program.projections.queries import get_cohorts, get_facilitators, get_programmes
+from program.projections.cohort_dashboard import get_cohorts
+from program.projections.facilitator_load import get_facilitators
+from program.projections.programme_overview import get_programmes
 from program.projections.rebuild import rebuild
 from program.store.eventstore import EventStore
 from program.store.keys import KeyStore

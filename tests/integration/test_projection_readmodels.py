@@ -10,7 +10,21 @@ import pytest
 import pytest_asyncio
 
 from program.application.sealing import open_reasons
-from program.projections import queries as q
+from program.projections import projection_status
+from program.projections.audit_trail import audit_trail
+from program.projections.cohort_dashboard import (
+    CohortView,
+    OutcomeView,
+    cohort_ids_for_facilitator,
+    cohort_members,
+    get_cohorts,
+    list_cohorts,
+)
+from program.projections.consent_history import consent_history
+from program.projections.facilitator_load import get_facilitators, list_facilitators
+from program.projections.paging import InvalidQuery, Page
+from program.projections.participant_state import get_participants
+from program.projections.programme_overview import get_programmes, list_programmes
 from program.projections.runner import ProjectionRunner
 from test_projection_support import (  # noqa: F401  (fixtures)
     NOW,
@@ -41,14 +55,14 @@ async def settled(runner: ProjectionRunner, store) -> None:
     assert await runner.wait_for(await store.max_position(), timeout=10)
 
 
-async def cohort_view(pool, runner, store, cohort_id: UUID, now=NOW) -> q.CohortView:
+async def cohort_view(pool, runner, store, cohort_id: UUID, now=NOW) -> CohortView:
     await settled(runner, store)
-    return (await q.get_cohorts(pool, [cohort_id], now=now))[cohort_id]
+    return (await get_cohorts(pool, [cohort_id], now=now))[cohort_id]
 
 
 async def members(pool, cohort_id: UUID, first: int | None = None) -> tuple[tuple[UUID, ...], ...]:
     """(enrolled, waitlist) of a cohort, in order."""
-    found = await q.cohort_members(pool, [(cohort_id, "ENROLLED"), (cohort_id, "WAITLISTED")], first)
+    found = await cohort_members(pool, [(cohort_id, "ENROLLED"), (cohort_id, "WAITLISTED")], first)
     return found[(cohort_id, "ENROLLED")], found[(cohort_id, "WAITLISTED")]
 
 
@@ -84,16 +98,16 @@ async def test_waitlist_keeps_its_order_and_freed_places_promote_its_head(
     assert (view.enrolled_count, view.waitlist_count) == (3, 0)
     assert view.capacity == 3 and view.places_left == 0
 
-    people = await q.get_participants(pool, p)
+    people = await get_participants(pool, p)
     assert [c.status for c in people[p[0]].cohorts] == ["WITHDRAWN"]
     assert [c.status for c in people[p[3]].cohorts] == ["ENROLLED"]
     assert [c.status for c in people[p[4]].cohorts] == ["WITHDRAWN"]
     assert people[p[3]].programme_ids == {programme}
 
-    overview = (await q.get_programmes(pool, [programme]))[programme]
+    overview = (await get_programmes(pool, [programme]))[programme]
     assert (overview.enrolled, overview.waitlisted) == (3, 0)
     assert overview.cohorts_by_status == {"OPEN": 1} and overview.cohort_count == 1
-    assert await q.cohort_ids_for_facilitator(pool, leads[1]) == [cohort]
+    assert await cohort_ids_for_facilitator(pool, leads[1]) == [cohort]
 
 
 async def test_three_absences_in_a_row_in_session_order_flag_a_person(pool, store, runner, story):
@@ -129,7 +143,7 @@ async def test_three_absences_in_a_row_in_session_order_flag_a_person(pool, stor
     assert later.next_session == view.sessions[2]
     assert [x.starts_at for x in view.sessions] == sorted(x.starts_at for x in view.sessions)
 
-    overview = (await q.get_programmes(pool, [programme]))[programme]
+    overview = (await get_programmes(pool, [programme]))[programme]
     assert (overview.attendance_recorded, overview.attendance_present) == (15, 5)
     assert overview.attendance_rate == pytest.approx(5 / 15)
     assert overview.cohorts_by_status == {"RUNNING": 1}
@@ -151,7 +165,7 @@ async def test_outcomes_count_each_timepoint_and_average_the_change_of_people_wi
     hhi = outcomes["HHI"]
     assert (hhi.baseline_count, hhi.follow_up_count, hhi.people) == (3, 2, 2)
     assert hhi.mean_change == pytest.approx(4.5)
-    assert outcomes["WEMWBS"] == q.OutcomeView("WEMWBS", 0, 0, 0, None)
+    assert outcomes["WEMWBS"] == OutcomeView("WEMWBS", 0, 0, 0, None)
 
 
 async def test_cohorts_list_by_start_date_with_filters_and_cursor(pool, store, runner, story):
@@ -159,20 +173,20 @@ async def test_cohorts_list_by_start_date_with_filters_and_cursor(pool, store, r
     cohorts = [await story.cohort(programme, name=f"C{i}") for i in range(3)]
     await story.app.cancel_cohort(admin(), cohorts[1], "venue closed")
     await settled(runner, store)
-    first = await q.list_cohorts(pool, scope={programme}, first=2, now=NOW)
+    first = await list_cohorts(pool, scope={programme}, first=2, now=NOW)
     assert first.has_next and len(first.items) == 2
-    rest = await q.list_cohorts(pool, scope={programme}, first=2, after=first.end_cursor, now=NOW)
+    rest = await list_cohorts(pool, scope={programme}, first=2, after=first.end_cursor, now=NOW)
     assert not rest.has_next
     assert sorted(v.id for v in first.items + rest.items) == sorted(cohorts)
-    cancelled = await q.list_cohorts(pool, scope=None, programme_id=programme, status="CANCELLED",
+    cancelled = await list_cohorts(pool, scope=None, programme_id=programme, status="CANCELLED",
                                      first=10, now=NOW)
     assert [v.id for v in cancelled.items] == [cohorts[1]]
     sealed = cancelled.items[0].cancel_reason  # free text is sealed under the cohort's key
     assert "venue" not in sealed
     assert await open_reasons(story.app.keys, [(cohorts[1], sealed)]) == ["venue closed"]
-    assert (await q.list_cohorts(pool, scope=set(), first=10, now=NOW)).items == ()
-    with pytest.raises(q.InvalidQuery):
-        await q.list_cohorts(pool, scope=None, first=1, after="not-a-cursor", now=NOW)
+    assert (await list_cohorts(pool, scope=set(), first=10, now=NOW)).items == ()
+    with pytest.raises(InvalidQuery):
+        await list_cohorts(pool, scope=None, first=1, after="not-a-cursor", now=NOW)
 
 
 # -- facilitator load --------------------------------------------------------------
@@ -188,7 +202,7 @@ async def test_facilitator_load_counts_active_cohorts_upcoming_sessions_and_expi
     await story.sessions(one, 3)  # NOW + 7, 14, 21 days
     await story.sessions(two, 1)
     await settled(runner, store)
-    view = (await q.get_facilitators(pool, [sam], today=TODAY, now=NOW + timedelta(days=10)))[sam]
+    view = (await get_facilitators(pool, [sam], today=TODAY, now=NOW + timedelta(days=10)))[sam]
     assert view.status == "ACTIVE" and view.max_cohorts == 3
     assert view.active_cohort_count == 2 and set(view.active_cohort_ids) == {one, two}
     assert view.upcoming_sessions == 2
@@ -198,13 +212,13 @@ async def test_facilitator_load_counts_active_cohorts_upcoming_sessions_and_expi
     await story.app.cancel_cohort(admin(), one, "too few people")
     await settled(runner, store)
     later = TODAY + timedelta(days=12)
-    view = (await q.get_facilitators(pool, [sam], today=later, now=NOW))[sam]
+    view = (await get_facilitators(pool, [sam], today=later, now=NOW))[sam]
     assert view.active_cohort_count == 1 and view.upcoming_sessions == 1
     assert all(c.days_to_expiry == -2 and c.expired for c in view.credentials)
 
     await story.app.suspend_facilitator(admin(), sam, "complaint under review")
     await settled(runner, store)
-    view = (await q.get_facilitators(pool, [sam], today=TODAY, now=NOW))[sam]
+    view = (await get_facilitators(pool, [sam], today=TODAY, now=NOW))[sam]
     assert view.status == "SUSPENDED" and "complaint" not in view.status_reason
     assert await open_reasons(story.app.keys, [(sam, view.status_reason)]) == [
         "complaint under review"]
@@ -215,7 +229,7 @@ async def test_facilitators_list_in_registration_order_page_by_page(pool, store,
     await settled(runner, store)
     seen, after, ciphertexts = [], None, {}
     while True:
-        page = await q.list_facilitators(pool, first=2, after=after, today=TODAY, now=NOW)
+        page = await list_facilitators(pool, first=2, after=after, today=TODAY, now=NOW)
         seen += [(v.registered_at, v.id) for v in page.items]
         ciphertexts.update({v.id: v.personal_data for v in page.items})
         if not page.has_next:
@@ -241,14 +255,14 @@ async def test_consent_history_answers_as_of_any_time_and_erasure_drops_the_ciph
     await story.app.withdraw_consent(admin("manager-7"), alex, PURPOSE, "phone", "feels better")
     await settled(runner, store)
 
-    person = (await q.get_participants(pool, [alex]))[alex]
+    person = (await get_participants(pool, [alex]))[alex]
     assert person.personal_data.startswith("aesgcm1:") and not person.erased
     (consent,) = person.consents
     assert (consent.purpose, consent.state, consent.notice_version) == (PURPOSE, "WITHDRAWN", "v1")
     assert [c.status for c in person.cohorts] == ["WITHDRAWN"]  # the policy ended the enrolment
     assert person.programme_ids == {programme}
 
-    history = await q.consent_history(pool, alex)
+    history = await consent_history(pool, alex)
     assert [(c.state, c.method, c.recorded_by, c.at) for c in history.changes] == [
         ("GIVEN", "paper-form", "admin-1", given_at),
         ("WITHDRAWN", "phone", "manager-7", withdrawn_at)]
@@ -259,18 +273,18 @@ async def test_consent_history_answers_as_of_any_time_and_erasure_drops_the_ciph
     assert history.changes[0].recipients == ("evaluator-a",)
     assert [s.state for s in history.states_as_of] == ["WITHDRAWN"]
 
-    before = await q.consent_history(pool, alex, as_of=withdrawn_at - timedelta(seconds=1))
+    before = await consent_history(pool, alex, as_of=withdrawn_at - timedelta(seconds=1))
     assert [(s.state, s.valid_at) for s in before.states_as_of] == [("GIVEN", True)]
-    after = await q.consent_history(pool, alex, as_of=withdrawn_at)
+    after = await consent_history(pool, alex, as_of=withdrawn_at)
     assert [(s.state, s.valid_at) for s in after.states_as_of] == [("WITHDRAWN", False)]
-    assert (await q.consent_history(pool, alex, as_of=given_at - timedelta(1))).states_as_of == ()
-    assert (await q.consent_history(pool, alex, purpose="research")).changes == ()
+    assert (await consent_history(pool, alex, as_of=given_at - timedelta(1))).states_as_of == ()
+    assert (await consent_history(pool, alex, purpose="research")).changes == ()
 
     await story.app.erase_participant(admin(), alex)
     await settled(runner, store)
-    erased = (await q.get_participants(pool, [alex]))[alex]
+    erased = (await get_participants(pool, [alex]))[alex]
     assert erased.erased and erased.personal_data is None and erased.erased_at is not None
-    assert len((await q.consent_history(pool, alex)).changes) == 2  # history stays
+    assert len((await consent_history(pool, alex)).changes) == 2  # history stays
 
 
 async def test_consent_given_again_under_a_new_notice_is_the_current_state(
@@ -280,7 +294,7 @@ async def test_consent_given_again_under_a_new_notice_is_the_current_state(
     await story.app.give_consent(admin(), alex, PURPOSE, "notice-2", "v2", "explicit-consent",
                                  "web-form", ["evaluator-b", "referrer-c"], TODAY + timedelta(90))
     await settled(runner, store)
-    (consent,) = (await q.get_participants(pool, [alex], today=TODAY))[alex].consents
+    (consent,) = (await get_participants(pool, [alex], today=TODAY))[alex].consents
     assert (consent.state, consent.notice_id, consent.notice_version) == ("GIVEN", "notice-2", "v2")
     assert consent.recipients == ("evaluator-b", "referrer-c")
     assert consent.valid_until == TODAY + timedelta(90)
@@ -300,7 +314,7 @@ async def test_audit_trail_filters_by_aggregate_actor_type_and_time_with_keyset_
     withdrawal = await story.app.withdraw_consent(admin(marker), people[0], PURPOSE, "email")
     await settled(runner, store)
 
-    mine = await q.audit_trail(pool, actor=marker, first=50)
+    mine = await audit_trail(pool, actor=marker, first=50)
     assert {(e.aggregate_type, e.event_type) for e in mine.items} == {
         ("Consent", "Withdrawn"), ("Cohort", "ParticipantWithdrawn"),
         ("Participant", "LeftCohort")}
@@ -311,29 +325,29 @@ async def test_audit_trail_filters_by_aggregate_actor_type_and_time_with_keyset_
     assert all(e.causation_id == consent_event.event_id for e in caused)
     assert all(e.role == "ADMIN" and e.command == "withdrawConsent" for e in mine.items)
 
-    trail = await q.audit_trail(pool, aggregate_id=cohort, first=3)
+    trail = await audit_trail(pool, aggregate_id=cohort, first=3)
     assert trail.has_next and all(e.aggregate_id == cohort for e in trail.items)
-    rest = await q.audit_trail(pool, aggregate_id=cohort, first=100, after=trail.end_cursor)
+    rest = await audit_trail(pool, aggregate_id=cohort, first=100, after=trail.end_cursor)
     positions = [e.position for e in trail.items + rest.items]
     assert positions == sorted(positions) and len(positions) == len(set(positions))
     assert [e.originator_version for e in trail.items + rest.items] == list(
         range(1, len(positions) + 1))
 
-    enrolled = await q.audit_trail(pool, aggregate_id=cohort, event_type="ParticipantEnrolled",
+    enrolled = await audit_trail(pool, aggregate_id=cohort, event_type="ParticipantEnrolled",
                                    first=10)
-    same = await q.audit_trail(pool, aggregate_id=cohort,
+    same = await audit_trail(pool, aggregate_id=cohort,
                                event_type="Cohort.ParticipantEnrolled", first=10)
     assert len(enrolled.items) == 2 and same.items == enrolled.items
     at = mine.items[0].recorded_at
-    window = await q.audit_trail(pool, since=at, until=at + timedelta(microseconds=1), first=50)
+    window = await audit_trail(pool, since=at, until=at + timedelta(microseconds=1), first=50)
     assert {e.position for e in mine.items} <= {e.position for e in window.items}
     assert all(e.recorded_at == at for e in window.items)
-    assert (await q.audit_trail(pool, actor="nobody", first=5)) == q.Page((), False, None)
+    assert (await audit_trail(pool, actor="nobody", first=5)) == Page((), False, None)
 
 
 async def test_projection_status_reports_every_read_model(pool, store, runner):
     await settled(runner, store)
-    statuses = await q.projection_status(pool)
+    statuses = await projection_status(pool)
     assert len(statuses) == 7 and all(s.lag_events == 0 for s in statuses)
 
 
@@ -341,12 +355,12 @@ async def test_programmes_list_by_name_within_scope_and_status(pool, store, runn
     ids = [await story.programme(name=f"Scoped {i}") for i in range(3)]
     await story.app.close_programme(admin(), ids[2])
     await settled(runner, store)
-    page = await q.list_programmes(pool, scope=set(ids), first=2)
+    page = await list_programmes(pool, scope=set(ids), first=2)
     assert [v.name for v in page.items] == ["Scoped 0", "Scoped 1"] and page.has_next
-    page = await q.list_programmes(pool, scope=set(ids), first=2, after=page.end_cursor)
+    page = await list_programmes(pool, scope=set(ids), first=2, after=page.end_cursor)
     assert [(v.name, v.status) for v in page.items] == [("Scoped 2", "CLOSED")]
     assert not page.has_next
-    active = await q.list_programmes(pool, scope=set(ids), status="ACTIVE", first=10)
+    active = await list_programmes(pool, scope=set(ids), status="ACTIVE", first=10)
     assert [v.id for v in active.items] == ids[:2]
     view = active.items[0]
     assert view.outcome_measures == ("HHI", "WEMWBS")
@@ -360,9 +374,9 @@ async def test_a_given_consent_past_its_valid_until_reads_expired_in_the_read_mo
     person = await story.person("Expiring", valid_until=TODAY + timedelta(days=3))
     await settled(runner, store)
 
-    on_time = (await q.get_participants(pool, [person], today=TODAY))[person]
-    later = (await q.get_participants(pool, [person], today=TODAY + timedelta(days=4)))[person]
-    history = await q.consent_history(pool, person, as_of=NOW + timedelta(days=4))
+    on_time = (await get_participants(pool, [person], today=TODAY))[person]
+    later = (await get_participants(pool, [person], today=TODAY + timedelta(days=4)))[person]
+    history = await consent_history(pool, person, as_of=NOW + timedelta(days=4))
 
     assert [c.state for c in on_time.consents] == ["GIVEN"]
     assert [c.state for c in later.consents] == ["EXPIRED"]
@@ -401,5 +415,5 @@ async def test_corrections_show_in_the_dashboards(pool, store, runner, story, cl
     assert (view.attendance_present, view.attendance_recorded) == (1, 1)
     assert [s.id for s in view.sessions] == [sessions[0], sessions[1]]  # the cancelled one gone
     assert view.sessions[1].starts_at == moved
-    (programme_view,) = (await q.get_programmes(pool, [programme])).values()
+    (programme_view,) = (await get_programmes(pool, [programme])).values()
     assert programme_view.description == "Fortnightly now"

@@ -11,8 +11,8 @@ import pytest
 
 from program.projections import checkpoint
 from program.projections.base import Decoder, Envelope, as_rows
-from program.projections.readmodels.audit_trail import AuditTrailProjection
-from program.projections.readmodels.cohort_dashboard import CohortDashboardProjection
+from program.projections.audit_trail.projection import AuditTrailProjection
+from program.projections.cohort_dashboard.projection import CohortDashboardProjection
 from program.projections.rebuild import rebuild
 from program.projections.registry import all_projections
 from program.projections.runner import ProjectionRunner, project_rows

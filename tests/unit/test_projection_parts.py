@@ -16,8 +16,8 @@ from program.domain.participant import Participant
 from program.domain.programme import Programme
 from program.projections.base import Decoder, kind_of
 from program.projections.decoding import EventDecoder, EventView
-from program.projections.queries.paging import InvalidQuery, decode_cursor, encode_cursor, page_size
-from program.projections.readmodels.cohort_dashboard import absence_streak, latest_first
+from program.projections.paging import InvalidQuery, decode_cursor, encode_cursor, page_size
+from program.projections.cohort_dashboard.projection import absence_streak, latest_first
 from program.projections.registry import all_projections
 from program.projections.tables import Rows, Table
 from program.store.mapping import create_mapper

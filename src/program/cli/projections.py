@@ -127,7 +127,7 @@ async def run_command(
 
 
 async def status_command(args: argparse.Namespace, open_services_cm: Callable[..., Any]) -> int:
-    from program.projections.queries import projection_status
+    from program.projections import projection_status
 
     async with open_services_cm(run_projections=False) as services:
         rows = await projection_status(services.pool)

@@ -28,7 +28,9 @@ from uuid import UUID
 
 import asyncpg
 
-from program.projections.queries.paging import Sql
+from program.projections.audit_trail.projection import AuditTrailProjection
+from program.projections.consent_history.projection import ConsentHistoryProjection
+from program.projections.paging import Sql
 
 CHUNK_ROWS = 500
 FORMATS = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson"}
@@ -113,9 +115,9 @@ DISCLOSURE_COLUMNS = (
     "participant_id", "consent_id", "consent_version", "outcome", "reason",
 )
 DATASETS = {
-    "consent-changes": Dataset("consent-changes", "rm_consent_history.changes",
+    "consent-changes": Dataset("consent-changes", f"{ConsentHistoryProjection.schema}.changes",
                                CONSENT_COLUMNS, _consent_changes),
-    "audit-trail": Dataset("audit-trail", "rm_audit_trail.entries", AUDIT_COLUMNS,
+    "audit-trail": Dataset("audit-trail", f"{AuditTrailProjection.schema}.entries", AUDIT_COLUMNS,
                            _audit_entries),
     "disclosures": Dataset("disclosures", "feed_disclosures", DISCLOSURE_COLUMNS,
                            _disclosures, order="id"),

@@ -52,7 +52,7 @@ async def export_subject(services: Services, ctx: CommandContext, participant_id
 
 
 async def _caught_up(services: Services, position: int) -> None:
-    from program.projections.queries import projection_status
+    from program.projections import projection_status
 
     runner = services.projections
     if runner is not None:
@@ -212,7 +212,7 @@ async def _programme(services: Services, programme_id: UUID) -> dict[str, Any]:
 
 async def _consents(services: Services, pid: UUID, key: bytes | None) -> list[dict[str, Any]]:
     """Every consent change in log order, each with its signed receipt."""
-    from program.projections.queries import consent_history
+    from program.projections.consent_history import consent_history
 
     history = await consent_history(services.pool, pid)
     out = []

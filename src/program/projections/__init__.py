@@ -1,4 +1,10 @@
-"""Read-model projections: checkpointed, exactly once, resumable, rebuildable, with their queries."""
+"""Read-model projections: checkpointed, exactly once, resumable, rebuildable.
+
+Each read model has its own package (``cohort_dashboard/``, ``audit_trail/``, ...) holding
+its tables and projection (``projection.py``), its queries (``queries.py``) and what they
+return (``views.py``); the machinery they share (runner, checkpoints, tables, schemas, paging,
+decoding, failures) lives here.
+"""
 
 from __future__ import annotations
 
@@ -24,4 +30,12 @@ async def lag_report(
     return [{**dict(r), "failure": stuck.get(r["name"])} for r in rows]
 
 
-__all__ = ["ProjectionStatus", "lag_report"]
+async def projection_status(pool: asyncpg.Connection | asyncpg.Pool) -> list[ProjectionStatus]:
+    """Each projection's position and lag, from the checkpoints (works from any process)."""
+    from program.projections import checkpoint
+    from program.projections.registry import names
+
+    return await checkpoint.statuses(pool, names())
+
+
+__all__ = ["ProjectionStatus", "lag_report", "projection_status"]

@@ -64,6 +64,7 @@ class Projection:
     """
 
     name: ClassVar[str]
+    schema: ClassVar[str]  # ``rm_<name>``, set from ``name``: queries read their tables there
     version: ClassVar[int] = 1
     handles: ClassVar[frozenset[str] | None] = frozenset()
     tables: ClassVar[tuple[Table, ...]] = ()
@@ -75,11 +76,9 @@ class Projection:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        if "name" in cls.__dict__:
+            cls.schema = f"rm_{cls.name}"
         note_indexes(cls.tables, cls.indexes)  # so indexed text is kept short enough
-
-    @property
-    def schema(self) -> str:
-        return f"rm_{self.name}"
 
     @classmethod
     def schema_version(cls) -> str:

@@ -12,13 +12,13 @@ class UnknownProjection(KeyError):
 
 
 def all_projections() -> list[Projection]:
-    from program.projections.readmodels.audit_trail import AuditTrailProjection
-    from program.projections.readmodels.cohort_dashboard import CohortDashboardProjection
-    from program.projections.readmodels.consent_history import ConsentHistoryProjection
-    from program.projections.readmodels.facilitator_load import FacilitatorLoadProjection
-    from program.projections.readmodels.participant_search import ParticipantSearchProjection
-    from program.projections.readmodels.participant_state import ParticipantStateProjection
-    from program.projections.readmodels.programme_overview import ProgrammeOverviewProjection
+    from program.projections.audit_trail.projection import AuditTrailProjection
+    from program.projections.cohort_dashboard.projection import CohortDashboardProjection
+    from program.projections.consent_history.projection import ConsentHistoryProjection
+    from program.projections.facilitator_load.projection import FacilitatorLoadProjection
+    from program.projections.participant_search.projection import ParticipantSearchProjection
+    from program.projections.participant_state.projection import ParticipantStateProjection
+    from program.projections.programme_overview.projection import ProgrammeOverviewProjection
 
     return [
         ProgrammeOverviewProjection(),

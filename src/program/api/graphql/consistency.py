@@ -41,7 +41,7 @@ async def _reached(services: Services, position: int, timeout: float) -> bool:
     if runner is not None:
         return bool(await runner.wait_for(position, timeout))
     # No runner in this process: poll the checkpoints the projector writes.
-    from program.projections.queries import projection_status
+    from program.projections import projection_status
 
     deadline = time.monotonic() + timeout
     while True:

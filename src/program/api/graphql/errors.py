@@ -13,7 +13,7 @@ from program.api.graphql.enums import valid_names
 from program.application.idempotency import IdempotencyKeyReused
 from program.application.policy import Forbidden
 from program.domain.errors import DomainError
-from program.projections.queries.paging import InvalidQuery
+from program.projections.paging import InvalidQuery
 from program.application.receipts import ReceiptNotFound
 from program.exports.subject import ReadModelsBehind
 from program.store.checkpoints import LedgerError, LedgerInconsistent

@@ -9,16 +9,26 @@ from uuid import UUID
 
 from strawberry.dataloader import DataLoader
 
-from program.projections import queries
-from program.projections.readmodels.cohort_dashboard import CohortDashboardProjection
-from program.projections.readmodels.facilitator_load import FacilitatorLoadProjection
-from program.projections.readmodels.participant_state import ParticipantStateProjection
-from program.projections.readmodels.programme_overview import ProgrammeOverviewProjection
-from program.projections.views import (
+from program.projections.cohort_dashboard import (
+    CohortDashboardProjection,
     CohortView,
+    cohort_members,
+    get_cohorts,
+)
+from program.projections.facilitator_load import (
+    FacilitatorLoadProjection,
     FacilitatorView,
+    get_facilitators,
+)
+from program.projections.participant_state import (
+    ParticipantStateProjection,
     ParticipantView,
+    get_participants,
+)
+from program.projections.programme_overview import (
+    ProgrammeOverviewProjection,
     ProgrammeView,
+    get_programmes,
 )
 
 if TYPE_CHECKING:
@@ -51,14 +61,14 @@ class Loaders:
         pool = services.pool
         self.programmes: DataLoader[UUID, ProgrammeView | None] = _loader(
             lambda ids: self._all(ProgrammeOverviewProjection.name,
-                                  queries.get_programmes(pool, ids)))
+                                  get_programmes(pool, ids)))
         self.cohorts: DataLoader[UUID, CohortView | None] = _loader(self._cohorts)
         self.facilitators: DataLoader[UUID, FacilitatorView | None] = _loader(
-            lambda ids: self._all(FacilitatorLoadProjection.name, queries.get_facilitators(
+            lambda ids: self._all(FacilitatorLoadProjection.name, get_facilitators(
                 pool, ids, today=self.today, now=now)))
         self.participants: DataLoader[UUID, ParticipantView | None] = _loader(
             lambda ids: self._all(ParticipantStateProjection.name,
-                                  queries.get_participants(pool, ids, today=self.today)))
+                                  get_participants(pool, ids, today=self.today)))
         self.personal_data: DataLoader[tuple[UUID, str], dict[str, Any] | None] = _loader(
             self._decrypt)
         # (cohort id, ENROLLED or WAITLISTED, first) -> those people in order.
@@ -73,12 +83,12 @@ class Loaders:
         out: dict[tuple[UUID, str, int | None], tuple[UUID, ...]] = {}
         for first in dict.fromkeys(k[2] for k in keys):
             pairs = [(cid, standing) for cid, standing, f in keys if f == first]
-            found = await queries.cohort_members(self.services.pool, pairs, first)
+            found = await cohort_members(self.services.pool, pairs, first)
             out.update({(cid, standing, first): people for (cid, standing), people in found.items()})
         return out
 
     async def _cohorts(self, ids: list[UUID]) -> Mapping[UUID, CohortView]:
-        found = await queries.get_cohorts(self.services.pool, ids, now=self.now)
+        found = await get_cohorts(self.services.pool, ids, now=self.now)
         self._read(CohortDashboardProjection.name,
                    [*ids, *(v.programme_id for v in found.values())])
         return found

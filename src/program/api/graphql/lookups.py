@@ -16,7 +16,10 @@ from program.api.graphql.context import context_of
 from program.api.graphql.errors import NotFound
 from program.application import policy
 from program.application.policy import Act
-from program.projections.views import CohortView, FacilitatorView, ParticipantView, ProgrammeView
+from program.projections.cohort_dashboard import CohortView
+from program.projections.facilitator_load import FacilitatorView
+from program.projections.participant_state import ParticipantView
+from program.projections.programme_overview import ProgrammeView
 
 
 async def programme(info: Info, programme_id: UUID) -> ProgrammeView:

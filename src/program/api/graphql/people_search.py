@@ -12,11 +12,16 @@ from program.api.graphql.context import GraphQLContext
 from program.api.graphql.errors import BadInput
 from program.application import policy
 from program.application.policy import Act
-from program.projections import queries
-from program.projections.queries.search import cursor_of, find_participants
-from program.projections.readmodels.participant_search import index_key
-from program.projections.search_tokens import matches, query_tokens
-from program.projections.views import Page, ParticipantView
+from program.projections.cohort_dashboard import cohort_ids_for_facilitator
+from program.projections.paging import Page
+from program.projections.participant_search import (
+    cursor_of,
+    find_participants,
+    index_key,
+    matches,
+    query_tokens,
+)
+from program.projections.participant_state import ParticipantView
 
 
 async def _index_key(ctx: GraphQLContext) -> bytes:
@@ -30,7 +35,7 @@ async def _index_key(ctx: GraphQLContext) -> bytes:
 async def _cohort_scope(ctx: GraphQLContext, reach: policy.PeopleReach,
                         cohort_id: UUID | None) -> list[UUID] | None:
     if reach.display_names_only:
-        assigned = (await queries.cohort_ids_for_facilitator(ctx.services.pool, reach.facilitator_id)
+        assigned = (await cohort_ids_for_facilitator(ctx.services.pool, reach.facilitator_id)
                     if reach.facilitator_id is not None else [])
         if cohort_id is not None and cohort_id not in assigned:
             raise policy.Forbidden("may list only the people of the cohorts you are assigned to")

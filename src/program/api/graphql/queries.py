@@ -30,7 +30,12 @@ from program.api.graphql.types.participant import Participant
 from program.api.graphql.types.programme import Programme
 from program.application import policy
 from program.application.policy import Act
-from program.projections import queries
+from program.projections import projection_status
+from program.projections.audit_trail import audit_trail
+from program.projections.cohort_dashboard import cohort_ids_for_facilitator, list_cohorts
+from program.projections.consent_history import consent_history
+from program.projections.facilitator_load import list_facilitators
+from program.projections.programme_overview import list_programmes
 
 DEFAULT_PAGE = 20
 MAX_PAGE = 100
@@ -84,7 +89,7 @@ class Query(LedgerQueries):
         first: First = DEFAULT_PAGE, after: After = None, consistent_with: ConsistentWith = None,
     ) -> Connection[Programme]:
         ctx = await _ready(info, consistent_with, Act.READ_PROGRAMME)
-        page = await queries.list_programmes(
+        page = await list_programmes(
             ctx.services.pool, scope=_as_set(policy.readable_programmes(ctx.actor)),
             status=status.value if status else None, first=_first(first), after=after)
         return connection(page, Programme.from_view)
@@ -113,13 +118,12 @@ class Query(LedgerQueries):
         scope = _as_set(reach.programme_ids)
         ids: set[UUID] | None = None
         if reach.facilitator_id is not None:
-            ids = set(await queries.cohort_ids_for_facilitator(ctx.services.pool,
-                                                               reach.facilitator_id))
+            ids = set(await cohort_ids_for_facilitator(ctx.services.pool, reach.facilitator_id))
         elif reach.only_assigned:
             ids = set()  # a facilitator token without a facilitator is assigned nowhere
         if programme_id is not None and scope is not None:
             policy.require(ctx.actor, Act.READ_PROGRAMME, policy.programme(programme_id))
-        page = await queries.list_cohorts(
+        page = await list_cohorts(
             ctx.services.pool, scope=scope, ids=ids, programme_id=programme_id,
             status=status.value if status else None, first=_first(first), after=after,
             now=ctx.now)
@@ -140,7 +144,7 @@ class Query(LedgerQueries):
     ) -> Connection[Facilitator]:
         ctx = await _ready(info, consistent_with, Act.READ_FACILITATOR)
         policy.require_reads_every(ctx.actor, Act.READ_FACILITATOR)
-        page = await queries.list_facilitators(
+        page = await list_facilitators(
             ctx.services.pool, first=_first(first), after=after, today=ctx.now.date(),
             now=ctx.now)
         return connection(page, lambda v: Facilitator.from_view(v, info))
@@ -196,8 +200,8 @@ class Query(LedgerQueries):
             raise NotFound("participant", participant_id)
         # "is or was in": a person's programmes are never forgotten, so history stays readable.
         policy.require(ctx.actor, Act.READ_PERSON, policy.person(person.programme_ids))
-        view = await queries.consent_history(ctx.services.pool, participant_id,
-                                             purpose=purpose, as_of=as_of)
+        view = await consent_history(ctx.services.pool, participant_id,
+                                     purpose=purpose, as_of=as_of)
         reasons = None
         if policy.may_read_reasons(ctx.actor, policy.person(person.programme_ids)):
             from program.application.sealing import open_reasons
@@ -215,7 +219,7 @@ class Query(LedgerQueries):
     ) -> Connection[AuditEntry]:
         ctx = await _ready(info, consistent_with, Act.READ_AUDIT_TRAIL)
         f = filter or AuditTrailFilter()
-        page = await queries.audit_trail(
+        page = await audit_trail(
             ctx.services.pool, aggregate_id=f.aggregate_id, actor=f.actor,
             event_type=f.event_type.value if f.event_type else None, since=f.since, until=f.until, first=_first(first),
             after=after)
@@ -225,7 +229,7 @@ class Query(LedgerQueries):
     async def projections(self, info: Info,
                           consistent_with: ConsistentWith = None) -> list[Projection]:
         ctx = await _ready(info, consistent_with, Act.READ_PROJECTIONS)
-        return [Projection.from_status(s) for s in await queries.projection_status(ctx.services.pool)]
+        return [Projection.from_status(s) for s in await projection_status(ctx.services.pool)]
 
 
 def _as_set(scope: frozenset[UUID] | None) -> set[UUID] | None:

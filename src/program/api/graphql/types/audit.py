@@ -9,7 +9,8 @@ from uuid import UUID
 import strawberry
 
 from program.api.graphql.enums import AuditEventType, Role, to_enum
-from program.projections.views import AuditEntryView, ProjectionStatus
+from program.projections.audit_trail import AuditEntryView
+from program.projections.checkpoint import ProjectionStatus
 
 
 @strawberry.input(description="Narrow the audit trail; since is inclusive, until exclusive.")

@@ -17,9 +17,9 @@ from program.api.graphql.types.common import Attendance
 from program.api.graphql.types.programme import Programme
 from program.api.graphql.types.registry import register, wrap
 from program.application.context import Actor
-from program.projections.queries import InvalidQuery
-from program.projections.queries.cohorts import ENROLLED, WAITLISTED
-from program.projections.views import CohortView, OutcomeView
+from program.projections.cohort_dashboard import CohortView, OutcomeView
+from program.projections.cohort_dashboard.projection import ENROLLED, WAITLISTED
+from program.projections.paging import InvalidQuery
 
 _FACILITATOR = strawberry.lazy("program.api.graphql.types.facilitator")
 _PARTICIPANT = strawberry.lazy("program.api.graphql.types.participant")

@@ -8,7 +8,7 @@ from typing import Generic, TypeVar
 import strawberry
 
 from program.api.graphql.enums import CohortStatus
-from program.projections.views import Page
+from program.projections.paging import Page
 
 T = TypeVar("T")
 V = TypeVar("V")

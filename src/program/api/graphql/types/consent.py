@@ -9,7 +9,8 @@ import strawberry
 
 from program.api.graphql.enums import ConsentMethod, LawfulBasis, to_enum
 from program.api.graphql.enums import ConsentState as ConsentStateEnum
-from program.projections.views import ConsentChangeView, ConsentHistoryView, ConsentStateView
+from program.projections.consent_history import ConsentChangeView, ConsentHistoryView
+from program.projections.participant_state import ConsentStateView
 
 
 @strawberry.type(description="Where a person's consent for one purpose stands (now, or as of a time).")

@@ -20,7 +20,7 @@ from program.api.graphql.enums import (
 )
 from program.api.graphql.types.registry import register, wrap
 from program.application.policy import may_see_staff_contact, may_see_staff_name
-from program.projections.views import FacilitatorView
+from program.projections.facilitator_load import FacilitatorView
 
 _COHORT = strawberry.lazy("program.api.graphql.types.cohort")
 

@@ -15,7 +15,7 @@ from program.api.graphql.enums import EnrolmentStatus, to_enum
 from program.api.graphql.types.consent import Consent
 from program.api.graphql.types.registry import register, wrap
 from program.application import policy
-from program.projections.views import ParticipantView
+from program.projections.participant_state import ParticipantView
 
 _COHORT = strawberry.lazy("program.api.graphql.types.cohort")
 

@@ -9,7 +9,7 @@ import strawberry
 
 from program.api.graphql.enums import CohortStatus, ProgrammeStatus, to_enum
 from program.api.graphql.types.common import Attendance, StatusCount
-from program.projections.views import ProgrammeView
+from program.projections.programme_overview import ProgrammeView
 
 
 @strawberry.type(description="A programme and its overview: cohorts, people, attendance.")

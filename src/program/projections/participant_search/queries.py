@@ -9,12 +9,14 @@ from uuid import UUID
 
 import asyncpg
 
-from program.projections.queries.paging import decode_cursor, encode_cursor, page_size
-from program.projections.queries.people import PS as STATE
-from program.projections.queries.people import participant_view
-from program.projections.views import ParticipantView
+from program.projections.paging import cursor_uuid, decode_cursor, encode_cursor, page_size
+from program.projections.participant_search.projection import ParticipantSearchProjection
+from program.projections.participant_state.projection import ParticipantStateProjection
+from program.projections.participant_state.queries import participant_view
+from program.projections.participant_state.views import ParticipantView
 
-PS = "rm_participant_search"
+PS = ParticipantSearchProjection.schema
+STATE = ParticipantStateProjection.schema
 # The key store's table: a page of people comes with their live keys, so showing their
 # names takes no second read (an erased person's key is NULL, hence absent).
 KEYS = "personal_data_keys"
@@ -46,7 +48,7 @@ async def find_participants(
     where: list[str] = []
     if after is not None:
         (last,) = decode_cursor(after, 1)
-        where.append(f"x.participant_id > {arg(_uuid(last))}::uuid")
+        where.append(f"x.participant_id > {arg(cursor_uuid(last))}::uuid")
     # Each reach is probed by its key, person by person (LIMIT 1 keeps it a probe rather
     # than a join over everyone in the programme).
     if programme_ids is not None:
@@ -94,12 +96,3 @@ class Found:
 
 def cursor_of(participant_id: UUID) -> str:
     return encode_cursor(participant_id)
-
-
-def _uuid(value: object) -> UUID:
-    from program.projections.queries.paging import InvalidQuery
-
-    try:
-        return UUID(str(value))
-    except ValueError:
-        raise InvalidQuery("cursor is not valid") from None

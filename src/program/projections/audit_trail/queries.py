@@ -1,4 +1,4 @@
-"""Audit trail and projection status queries."""
+"""Audit trail queries."""
 
 from __future__ import annotations
 
@@ -7,19 +7,19 @@ from uuid import UUID
 
 import asyncpg
 
-from program.projections import checkpoint
-from program.projections.checkpoint import ProjectionStatus
-from program.projections.queries.paging import (
+from program.projections.audit_trail.projection import AuditTrailProjection
+from program.projections.audit_trail.views import AuditEntryView
+from program.projections.paging import (
     InvalidQuery,
+    Page,
     Sql,
     decode_cursor,
     encode_cursor,
     make_page,
     page_size,
 )
-from program.projections.views import AuditEntryView, Page
 
-S = "rm_audit_trail"
+S = AuditTrailProjection.schema
 
 
 def _entry(r: asyncpg.Record) -> AuditEntryView:
@@ -68,9 +68,3 @@ async def audit_trail(
     rows = await pool.fetch(q.text("position", n + 1), *q.args)
     return make_page([_entry(r) for r in rows], n, lambda v: encode_cursor(v.position))
 
-
-async def projection_status(pool: asyncpg.Pool | asyncpg.Connection) -> list[ProjectionStatus]:
-    """Each projection's position and lag, from the checkpoints (works from any process)."""
-    from program.projections.registry import names
-
-    return await checkpoint.statuses(pool, names())

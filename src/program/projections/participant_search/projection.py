@@ -1,5 +1,5 @@
 """Finding people: a keyed blind index of each person's name, chosen name and email
-(see ``program.projections.search_tokens``), and who belongs where — the programmes a
+(see ``tokens.py``), and who belongs where — the programmes a
 person is or was in (registered into, or joined a cohort of) and the cohorts they are in
 now — so a search is answered within the caller's reach by the index alone.
 
@@ -16,7 +16,7 @@ from uuid import UUID
 import asyncpg
 
 from program.projections.base import Envelope, Projection
-from program.projections.search_tokens import INDEX_KEY_SUBJECT, person_tokens
+from program.projections.participant_search.tokens import INDEX_KEY_SUBJECT, person_tokens
 from program.projections.tables import Table
 from program.store.keys import KeyErased, decrypt
 

@@ -1,4 +1,5 @@
-"""Keyset pagination: opaque cursors over a sort key, and SQL built with numbered arguments."""
+"""Keyset pagination shared by the read models' queries: pages, opaque cursors over a sort
+key, and SQL built with numbered arguments."""
 
 from __future__ import annotations
 
@@ -6,13 +7,24 @@ import base64
 import binascii
 import json
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
-
-from program.projections.views import Page
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+from uuid import UUID
 
 T = TypeVar("T")
 
 MAX_PAGE = 500
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of a keyset-paginated list; pass ``end_cursor`` as ``after`` for the next."""
+
+    items: tuple[T, ...]
+    has_next: bool
+    end_cursor: str | None
+    cursors: tuple[str, ...] = ()  # one per item (Relay edges); the last is ``end_cursor``
 
 
 class InvalidQuery(ValueError):
@@ -36,6 +48,22 @@ def decode_cursor(cursor: str, arity: int) -> list[Any]:
     if not isinstance(key, list) or len(key) != arity:
         raise InvalidQuery(f"cursor {cursor!r} is not valid")
     return key
+
+
+def cursor_moment(value: Any) -> datetime:
+    """A timestamp read back from a cursor."""
+    try:
+        return datetime.fromisoformat(str(value))
+    except ValueError:
+        raise InvalidQuery("cursor is not valid") from None
+
+
+def cursor_uuid(value: Any) -> UUID:
+    """An id read back from a cursor."""
+    try:
+        return UUID(str(value))
+    except ValueError:
+        raise InvalidQuery("cursor is not valid") from None
 
 
 def page_size(first: int) -> int:

@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 from uuid import UUID
 
 import asyncpg
 
-from program.projections.queries.paging import (
+from program.projections.paging import (
+    Page,
     Sql,
+    cursor_uuid,
     decode_cursor,
     encode_cursor,
     make_page,
     page_size,
 )
-from program.projections.views import Page, ProgrammeView
+from program.projections.programme_overview.projection import ProgrammeOverviewProjection
+from program.projections.programme_overview.views import ProgrammeView
 
-S = "rm_programme_overview"
+S = ProgrammeOverviewProjection.schema
 
 _SELECT = f"""
 SELECT p.id, p.name, p.description, p.status, p.purposes, p.measures, p.min_facilitators,
@@ -82,15 +84,7 @@ async def list_programmes(
         q.where(f"p.status = {q.arg(status)}")
     if after is not None:
         name, last = decode_cursor(after, 2)
-        q.where(f"(p.name, p.id) > ({q.arg(name)}::text, {q.arg(_uuid(last))}::uuid)")
+        q.where(f"(p.name, p.id) > ({q.arg(name)}::text, {q.arg(cursor_uuid(last))}::uuid)")
     rows = await pool.fetch(q.text("p.name, p.id", n + 1), *q.args)
     return make_page([_view(r) for r in rows], n, lambda v: encode_cursor(v.name, v.id))
 
-
-def _uuid(value: Any) -> UUID:
-    from program.projections.queries.paging import InvalidQuery
-
-    try:
-        return UUID(str(value))
-    except ValueError:
-        raise InvalidQuery("cursor is not valid") from None

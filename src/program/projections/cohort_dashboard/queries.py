@@ -9,24 +9,29 @@ from uuid import UUID
 
 import asyncpg
 
-from program.projections.queries.paging import (
+from program.projections.cohort_dashboard.projection import (
+    ENROLLED,
+    WAITLISTED,
+    CohortDashboardProjection,
+)
+from program.projections.cohort_dashboard.views import (
+    AbsenceView,
+    CohortFacilitatorView,
+    CohortView,
+    OutcomeView,
+    SessionView,
+)
+from program.projections.paging import (
     InvalidQuery,
+    Page,
     Sql,
     decode_cursor,
     encode_cursor,
     make_page,
     page_size,
 )
-from program.projections.views import (
-    AbsenceView,
-    CohortFacilitatorView,
-    CohortView,
-    OutcomeView,
-    Page,
-    SessionView,
-)
 
-S = "rm_cohort_dashboard"
+S = CohortDashboardProjection.schema
 
 _COLUMNS = """c.id, c.programme_id, c.name, c.status, c.format, c.capacity, c.starts_on, c.venue,
     c.min_facilitators, c.started_on, c.cancel_reason, c.planned_at, c.updated_at, c.enrolled,
@@ -55,9 +60,6 @@ CROSS JOIN LATERAL (
     ORDER BY since LIMIT $3
 ) m
 ORDER BY k.n, m.since"""
-
-ENROLLED, WAITLISTED = "ENROLLED", "WAITLISTED"
-
 
 def _outcomes(measures: list[str], stats: dict[str, dict[str, Any]]) -> tuple[OutcomeView, ...]:
     names = list(measures) + sorted(m for m in stats if m not in measures)

@@ -1,1 +1,0 @@
-"""The read models, one projection each, named after what they show."""
