@@ -242,3 +242,43 @@ async def test_queries_nested_too_deep_are_refused(admin: Gql, world: World) -> 
     error = await admin.error(f'{{ cohort(id: "{world.cohort_id}") {{ {deep} }} }}')
     assert error["extensions"]["code"] == "BAD_USER_INPUT"
     assert "depth" in error["message"]
+
+
+async def test_a_waitlist_longer_than_the_dashboards_head_when_read_is_whole_and_in_order(
+    admin: Gql,
+) -> None:
+    from program.projections.cohort_dashboard.queries import HEAD
+
+    world = await build_world(admin, people=HEAD + 4, capacity=2, name="Long waitlist")
+    query = """query C($id: UUID!, $p: Int, $n: Int, $m: Int) {
+      cohort(id: $id, consistentWith: $p) {
+        enrolled { participantId place } waitlist { participantId place }
+        few: waitlist(first: $n) { participantId } many: waitlist(first: $m) { participantId }
+      } }"""
+    cohort = (await admin.data(query, {"id": world.cohort_id, "p": world.position, "n": 3,
+                                       "m": HEAD + 1}))["cohort"]
+    waiting = world.participant_ids[2:]
+    assert [m["participantId"] for m in cohort["enrolled"]] == world.participant_ids[:2]
+    assert [m["participantId"] for m in cohort["waitlist"]] == waiting
+    assert [m["place"] for m in cohort["waitlist"]] == list(range(1, len(waiting) + 1))
+    assert [m["participantId"] for m in cohort["few"]] == waiting[:3]
+    assert [m["participantId"] for m in cohort["many"]] == waiting[:HEAD + 1]
+
+
+@pytest.mark.single_execution
+async def test_a_cohort_dashboard_with_its_people_when_read_takes_one_statement(
+    admin: Gql, services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = await build_world(admin, people=5, capacity=3, name="One statement")
+    assert await services.projections.wait_for(world.position, 10)
+    counting = CountingPool(services.pool)
+    monkeypatch.setattr(services, "pool", counting)
+    cohort = (await admin.data(
+        "query C($id: UUID!) { cohort(id: $id) { enrolledCount enrolled { participantId } "
+        "waitlist { participantId place } few: waitlist(first: 1) { participantId } "
+        "consecutiveAbsences { participantId } facilitators { role } } }",
+        {"id": world.cohort_id}))["cohort"]
+    assert [m["participantId"] for m in cohort["enrolled"]] == world.participant_ids[:3]
+    assert [m["participantId"] for m in cohort["waitlist"]] == world.participant_ids[3:]
+    assert [m["participantId"] for m in cohort["few"]] == world.participant_ids[3:4]
+    assert counting.total == 1, counting.statements

@@ -12,8 +12,9 @@ from strawberry.dataloader import DataLoader
 from program.projections.cohort_dashboard import (
     CohortDashboardProjection,
     CohortView,
+    Dashboards,
     cohort_members,
-    get_cohorts,
+    get_dashboards,
 )
 from program.projections.facilitator_load import (
     FacilitatorLoadProjection,
@@ -71,6 +72,7 @@ class Loaders:
                                   get_participants(pool, ids, today=self.today)))
         self.personal_data: DataLoader[tuple[UUID, str], dict[str, Any] | None] = _loader(
             self._decrypt)
+        self._dashboards: list[Dashboards] = []  # what the cohorts loader read, with heads
         # (cohort id, ENROLLED or WAITLISTED, first) -> those people in order.
         self.members: DataLoader[tuple[UUID, str, int | None], tuple[UUID, ...] | None] = _loader(
             self._members)
@@ -88,10 +90,19 @@ class Loaders:
         return out
 
     async def _cohorts(self, ids: list[UUID]) -> Mapping[UUID, CohortView]:
-        found = await get_cohorts(self.services.pool, ids, now=self.now)
+        found = await get_dashboards(self.services.pool, ids, now=self.now)
         self._read(CohortDashboardProjection.name,
-                   [*ids, *(v.programme_id for v in found.values())])
-        return found
+                   [*ids, *(v.programme_id for v in found.cohorts.values())])
+        self._dashboards.append(found)
+        return found.cohorts
+
+    def known_members(self, cohort_id: UUID, standing: str, first: int | None
+                      ) -> tuple[UUID, ...] | None:
+        """A cohort's people as read with its dashboard, when that read holds them."""
+        for dashboards in self._dashboards:
+            if (people := dashboards.members(cohort_id, standing, first)) is not None:
+                return people
+        return None
 
     def _read(self, model: str, ids: list[UUID] | None) -> None:
         if ids is None:

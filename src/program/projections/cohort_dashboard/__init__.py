@@ -3,8 +3,10 @@
 from program.projections.cohort_dashboard.projection import CohortDashboardProjection
 from program.projections.cohort_dashboard.queries import (
     cohort_ids_for_facilitator,
+    Dashboards,
     cohort_members,
     get_cohorts,
+    get_dashboards,
     list_cohorts,
 )
 from program.projections.cohort_dashboard.views import (
@@ -17,6 +19,6 @@ from program.projections.cohort_dashboard.views import (
 
 __all__ = [
     "AbsenceView", "CohortDashboardProjection", "CohortFacilitatorView", "CohortView",
-    "OutcomeView", "SessionView", "cohort_ids_for_facilitator", "cohort_members", "get_cohorts",
-    "list_cohorts"
+    "Dashboards", "OutcomeView", "SessionView", "cohort_ids_for_facilitator", "cohort_members",
+    "get_cohorts", "get_dashboards", "list_cohorts"
 ]

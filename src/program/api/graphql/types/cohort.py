@@ -49,7 +49,10 @@ Among = Annotated[int | None, strawberry.argument(
 async def _members(info: Info, cohort_id: UUID, standing: str, first: int | None) -> list[CohortMember]:
     if first is not None and first < 0:
         raise InvalidQuery("first must not be negative")
-    people = await context_of(info).loaders.members.load((cohort_id, standing, first))
+    loaders = context_of(info).loaders
+    people = loaders.known_members(cohort_id, standing, first)
+    if people is None:
+        people = await loaders.members.load((cohort_id, standing, first))
     return [CohortMember(participant_id=p, place=i + 1) for i, p in enumerate(people or ())]
 
 
