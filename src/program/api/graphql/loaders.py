@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Hashable, Mapping
 from datetime import date, datetime
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
 
@@ -59,23 +60,37 @@ class Loaders:
         self.now = now
         self.today: date = now.date()
         self.reads: dict[str, set[str] | None] = {}
-        pool = services.pool
-        self.programmes: DataLoader[UUID, ProgrammeView | None] = _loader(
-            lambda ids: self._all(ProgrammeOverviewProjection.name,
-                                  get_programmes(pool, ids)))
-        self.cohorts: DataLoader[UUID, CohortView | None] = _loader(self._cohorts)
-        self.facilitators: DataLoader[UUID, FacilitatorView | None] = _loader(
-            lambda ids: self._all(FacilitatorLoadProjection.name, get_facilitators(
-                pool, ids, today=self.today, now=now)))
-        self.participants: DataLoader[UUID, ParticipantView | None] = _loader(
-            lambda ids: self._all(ParticipantStateProjection.name,
-                                  get_participants(pool, ids, today=self.today)))
-        self.personal_data: DataLoader[tuple[UUID, str], dict[str, Any] | None] = _loader(
-            self._decrypt)
         self._dashboards: list[Dashboards] = []  # what the cohorts loader read, with heads
-        # (cohort id, ENROLLED or WAITLISTED, first) -> those people in order.
-        self.members: DataLoader[tuple[UUID, str, int | None], tuple[UUID, ...] | None] = _loader(
-            self._members)
+
+    # Each loader is made when first used: a query touches one or two of them.
+
+    @cached_property
+    def programmes(self) -> DataLoader[UUID, ProgrammeView | None]:
+        return _loader(lambda ids: self._all(ProgrammeOverviewProjection.name,
+                                             get_programmes(self.services.pool, ids)))
+
+    @cached_property
+    def cohorts(self) -> DataLoader[UUID, CohortView | None]:
+        return _loader(self._cohorts)
+
+    @cached_property
+    def facilitators(self) -> DataLoader[UUID, FacilitatorView | None]:
+        return _loader(lambda ids: self._all(FacilitatorLoadProjection.name, get_facilitators(
+            self.services.pool, ids, today=self.today, now=self.now)))
+
+    @cached_property
+    def participants(self) -> DataLoader[UUID, ParticipantView | None]:
+        return _loader(lambda ids: self._all(ParticipantStateProjection.name, get_participants(
+            self.services.pool, ids, today=self.today)))
+
+    @cached_property
+    def personal_data(self) -> DataLoader[tuple[UUID, str], dict[str, Any] | None]:
+        return _loader(self._decrypt)
+
+    @cached_property
+    def members(self) -> DataLoader[tuple[UUID, str, int | None], tuple[UUID, ...] | None]:
+        """(cohort id, ENROLLED or WAITLISTED, first) -> those people in order."""
+        return _loader(self._members)
 
     async def _members(
         self, keys: list[tuple[UUID, str, int | None]]
