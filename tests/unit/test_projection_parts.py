@@ -166,6 +166,16 @@ def test_absence_streak_counts_from_the_latest_recorded_session_back() -> None:
     assert absence_streak("", order) == 0
 
 
+def test_absence_streak_given_a_cancelled_session_when_counted_then_its_marks_do_not_count() -> None:
+    # s1 was held, marked, then cancelled: it leaves the order and its marks with it.
+    sessions = [["s0", "2026-01-01"], ["s1", None], ["s2", "2026-01-15"], ["s3", "2026-01-22"]]
+    order = latest_first(sessions)
+    assert order == [3, 2, 0]
+    assert absence_streak("UUUU", order) == 3  # not 4: the cancelled one is not an absence
+    assert absence_streak("PUUU", order) == 2  # s0 present; s1's absence does not join the run
+    assert absence_streak("-U--", order) == 0
+
+
 def test_every_read_model_lives_in_its_own_schema_with_a_version() -> None:
     projections = all_projections()
     assert len({p.schema for p in projections}) == len(projections) == 7

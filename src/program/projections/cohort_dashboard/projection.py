@@ -241,9 +241,10 @@ HANDLERS: dict[str, Callable[[_Batch, Envelope], None]] = {
 
 
 def latest_first(sessions: list[list[str]]) -> list[int]:
-    """Session slots from the latest start to the earliest."""
-    return sorted(range(len(sessions)), key=lambda i: (sessions[i][1] or "", sessions[i][0]),
-                  reverse=True)  # a cancelled session (None) counts as the earliest
+    """The slots of the sessions that still stand, from the latest start to the earliest:
+    a cancelled session (start None) keeps its slot but no mark in it counts."""
+    standing = [i for i in range(len(sessions)) if sessions[i][1] is not None]
+    return sorted(standing, key=lambda i: (sessions[i][1], sessions[i][0]), reverse=True)
 
 
 def absence_streak(marks: str, order: list[int]) -> int:
@@ -289,7 +290,7 @@ class CohortDashboardProjection(Projection):
     """Keeps each cohort's dashboard: its counts and figures by difference, a row per person."""
 
     name = "cohort_dashboard"
-    version = 3
+    version = 4  # 4: a cancelled session's marks no longer count in absence runs
     publishes_changes = True  # rows keyed by cohort (or programme) id, all through Rows
     handles = frozenset(HANDLERS)
     tables = (COHORTS, MEMBERS, FACILITATORS, PROGRAMMES)
