@@ -135,3 +135,24 @@ async def test_verify_chain_when_one_byte_changes_fails_at_that_position(
             target, b'{"n":0}',
         )
         assert (await verify_chain(conn)).ok
+
+
+async def test_append_while_a_vacuum_holds_the_log_table_is_not_held_up(
+    store: EventStore, pool: asyncpg.Pool
+) -> None:
+    # VACUUM and ANALYZE (and autovacuum) hold SHARE UPDATE EXCLUSIVE on the table for
+    # as long as they run; appends must not queue behind them.
+    async with pool.acquire() as vacuum, vacuum.transaction():
+        await vacuum.execute("LOCK TABLE stored_events IN SHARE UPDATE EXCLUSIVE MODE")
+        result = await asyncio.wait_for(store.append([ev(uuid.uuid4(), 1)]), timeout=5)
+    assert len(result.positions) == 1
+
+
+async def test_appends_when_many_writers_share_the_log_get_consecutive_positions(
+    store: EventStore, pool: asyncpg.Pool
+) -> None:
+    # The writer lock (an advisory lock now) still serialises writers: no gap, no repeat.
+    before = await store.max_position()
+    results = await asyncio.gather(*(store.append([ev(uuid.uuid4(), 1)]) for _ in range(64)))
+    positions = sorted(p for r in results for p in r.positions)
+    assert positions == list(range(before + 1, before + 65))

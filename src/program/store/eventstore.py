@@ -23,7 +23,7 @@ from program.store.records import (
     chain_hash,
 )
 from program.store import tree
-from program.store.schema import EVENTS_TABLE, NOTIFY_CHANNEL
+from program.store.schema import EVENTS_TABLE, NOTIFY_CHANNEL, WRITER_LOCK
 
 log = logging.getLogger(__name__)
 
@@ -180,7 +180,7 @@ class EventStore:
     async def _commit(self, batch: list[_Request]) -> None:
         outcomes: list[tuple[_Request, AppendResult | Exception]] = []
         async with self.pool.acquire() as conn, conn.transaction():
-            await conn.execute(f"LOCK TABLE {EVENTS_TABLE} IN EXCLUSIVE MODE")
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", WRITER_LOCK)
             last = await conn.fetchrow(
                 f"SELECT notification_id, hash FROM {EVENTS_TABLE} "
                 "ORDER BY notification_id DESC LIMIT 1"

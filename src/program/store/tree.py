@@ -14,7 +14,7 @@ from collections.abc import Iterable
 
 import asyncpg
 
-from program.store.schema import EVENTS_TABLE
+from program.store.schema import EVENTS_TABLE, WRITER_LOCK
 from program.transparency.merkle import (
     Node,
     ProofError,
@@ -109,7 +109,7 @@ async def tree_size(conn: asyncpg.Connection) -> int:
 class Frontier:
     """The right edge of the tree as this process last committed it, so the next batch
     need not read it back. Trusted only for the exact size it was left at: a head read
-    under the table lock that differs means another writer came between."""
+    under the writer lock that differs means another writer came between."""
 
     def __init__(self) -> None:
         self.size = -1
@@ -163,9 +163,9 @@ async def _catch_up(conn: asyncpg.Connection, size: int) -> dict[Node, bytes]:
 
 
 async def catch_up(conn: asyncpg.Connection) -> int:
-    """Bring the tree up to the log's head (under the table lock); the new size."""
+    """Bring the tree up to the log's head (under the writer lock); the new size."""
     async with conn.transaction():
-        await conn.execute(f"LOCK TABLE {EVENTS_TABLE} IN EXCLUSIVE MODE")
+        await conn.execute("SELECT pg_advisory_xact_lock($1)", WRITER_LOCK)
         head = int(await conn.fetchval(f"SELECT coalesce(max(notification_id), 0) FROM {EVENTS_TABLE}"))
         if await tree_size(conn) < head:
             await _catch_up(conn, head)
