@@ -137,7 +137,7 @@ RULES: dict[Role, dict[Act, Rule]] = {
         Act.READ_CONSENT_RECEIPT: in_scope,
         Act.READ_FACILITATOR: anyone,
         Act.READ_STAFF_NAME: anyone,
-        Act.READ_STAFF_CONTACT: anyone,
+        Act.READ_STAFF_CONTACT: in_scope_or_unassigned,  # of those serving their programmes
         Act.READ_PROJECTIONS: anyone,
     },
     Role.FACILITATOR: {
@@ -293,8 +293,21 @@ def may_see_staff_name(actor: Actor) -> bool:
     return role_may(actor, Act.READ_STAFF_NAME)
 
 
-def may_see_staff_contact(actor: Actor, facilitator_id: UUID) -> bool:
-    return allows(actor, Act.READ_STAFF_CONTACT, facilitator(facilitator_id))
+def may_see_staff_contact(actor: Actor, facilitator_id: UUID, serves: Iterable[UUID] = ()) -> bool:
+    """``serves``: the programmes of the cohorts the facilitator is assigned to."""
+    return allows(actor, Act.READ_STAFF_CONTACT, facilitator(facilitator_id, serves))
+
+
+def visible_assignments(actor: Actor, facilitator_id: UUID,
+                        programme_ids: Iterable[UUID | None]) -> set[UUID | None]:
+    """Of a facilitator's assignments' programmes, those whose cohorts the actor may see
+    in the record: all of them for the facilitator themself, else those of programmes
+    the actor may read (a manager does not learn of other programmes' cohorts)."""
+    wanted = set(programme_ids)
+    if actor.facilitator_id is not None and actor.facilitator_id == facilitator_id:
+        return wanted
+    known = [p for p in wanted if p is not None]
+    return set(visible_programmes(actor, known))
 
 
 def may_see_small_cells(actor: Actor) -> bool:

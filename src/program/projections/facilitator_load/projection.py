@@ -32,7 +32,8 @@ ASSIGNMENTS = Table.define(
     "facilitator_id uuid, cohort_id uuid, role text, assigned_at timestamptz",
     key="facilitator_id, cohort_id",
 )
-COHORTS = Table.define("cohorts", "id uuid, status text, sessions jsonb", key="id")
+COHORTS = Table.define("cohorts", "id uuid, programme_id uuid, status text, sessions jsonb",
+                       key="id")
 
 
 class _Batch:
@@ -85,7 +86,8 @@ def _credential(b: _Batch, e: Envelope) -> None:
 
 
 def _planned(b: _Batch, e: Envelope) -> None:
-    b.cohorts.put({"id": e.originator_id, "status": "PLANNED", "sessions": []})
+    b.cohorts.put({"id": e.originator_id, "programme_id": e.event.programme_id,
+                   "status": "PLANNED", "sessions": []})
 
 
 def _cohort_status(status: str) -> Callable[[_Batch, Envelope], None]:
@@ -137,6 +139,7 @@ class FacilitatorLoadProjection(Projection):
     """Keeps facilitators, their assignments, and the status and sessions of cohorts."""
 
     name = "facilitator_load"
+    version = 2  # 2: each cohort's programme, so a manager sees only their programmes' cohorts
     handles = frozenset(HANDLERS)
     tables = (FACILITATORS, ASSIGNMENTS, COHORTS)
     indexes = (

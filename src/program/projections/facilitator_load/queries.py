@@ -31,6 +31,7 @@ ENDED = ("COMPLETED", "CANCELLED")
 _FACILITATORS = f"""
 SELECT f.*, coalesce((
     SELECT jsonb_agg(jsonb_build_object('cohort_id', a.cohort_id, 'role', a.role,
+                                        'programme_id', c.programme_id,
                                         'status', c.status, 'sessions', c.sessions)
                      ORDER BY a.assigned_at, a.cohort_id)
     FROM {FL}.assignments a LEFT JOIN {FL}.cohorts c ON c.id = a.cohort_id
@@ -43,8 +44,9 @@ def _facilitator(r: asyncpg.Record, today: date, now: datetime) -> FacilitatorVi
     for c in r["cohorts"]:
         active = c["status"] is not None and c["status"] not in ENDED
         upcoming = sum(1 for at in c["sessions"] or () if datetime.fromisoformat(at) > now)
+        programme = UUID(c["programme_id"]) if c.get("programme_id") else None
         cohorts.append(FacilitatorCohortView(UUID(c["cohort_id"]), c["role"], c["status"],
-                                             active, upcoming if active else 0))
+                                             active, upcoming if active else 0, programme))
     credentials = []
     for kind, until in sorted((r["credentials"] or {}).items()):
         valid_until = date.fromisoformat(until)

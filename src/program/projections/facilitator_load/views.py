@@ -22,6 +22,7 @@ class FacilitatorCohortView:
     status: str | None
     active: bool
     upcoming_sessions: int
+    programme_id: UUID | None = None  # None: the cohort's planning is not projected yet
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,11 @@ class FacilitatorView:
     active_cohort_count: int  # assigned, cohort neither completed nor cancelled
     upcoming_sessions: int  # in active cohorts, starting after ``now``
     credentials: tuple[CredentialView, ...]
+
+    @property
+    def programme_ids(self) -> frozenset[UUID]:
+        """The programmes of the cohorts they are assigned to."""
+        return frozenset(c.programme_id for c in self.cohorts if c.programme_id is not None)
 
     @property
     def active_cohort_ids(self) -> tuple[UUID, ...]:

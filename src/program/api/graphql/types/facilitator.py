@@ -19,7 +19,11 @@ from program.api.graphql.enums import (
     to_enum,
 )
 from program.api.graphql.types.registry import register, wrap
-from program.application.policy import may_see_staff_contact, may_see_staff_name
+from program.application.policy import (
+    may_see_staff_contact,
+    may_see_staff_name,
+    visible_assignments,
+)
 from program.projections.facilitator_load import FacilitatorView
 
 _COHORT = strawberry.lazy("program.api.graphql.types.cohort")
@@ -49,8 +53,10 @@ class FacilitatorAssignment:
 
 @strawberry.type(description=(
     "A facilitator and their load. displayName is null for auditors; email and phone only "
-    "for admins, programme managers and the facilitator themself; all three null for "
-    "everyone once the facilitator is erased."
+    "for admins, the facilitator themself, and programme managers of a programme they "
+    "serve (or of any, while they serve none); all three null for everyone once the "
+    "facilitator is erased. The counts are their whole load; cohorts lists only those of "
+    "programmes the caller may read (all of them for the facilitator themself)."
 ))
 class Facilitator:
     id: UUID
@@ -61,7 +67,8 @@ class Facilitator:
     registered_at: datetime
     active_cohort_count: int
     upcoming_sessions: int
-    cohorts: list[FacilitatorAssignment]
+    cohorts: list[FacilitatorAssignment] = strawberry.field(description=(
+        "Their assignments in cohorts of programmes the caller may read."))
     credentials: list[Credential]
     name_visible: strawberry.Private[bool]
     contact_visible: strawberry.Private[bool]
@@ -98,10 +105,11 @@ class Facilitator:
     @classmethod
     def from_view(cls, v: FacilitatorView, info: Info) -> Facilitator:
         actor = context_of(info).actor
+        shown = visible_assignments(actor, v.id, (c.programme_id for c in v.cohorts))
         return cls(
             id=v.id, erased=v.erased,
             name_visible=may_see_staff_name(actor),
-            contact_visible=may_see_staff_contact(actor, v.id),
+            contact_visible=may_see_staff_contact(actor, v.id, v.programme_ids),
             ciphertext=v.personal_data, legacy=v.legacy,
             status=to_enum(FacilitatorStatus, v.status),  # type: ignore[arg-type]
             sealed_status_reason=v.status_reason, max_cohorts=v.max_cohorts,
@@ -114,7 +122,7 @@ class Facilitator:
                     cohort_status=to_enum(CohortStatus, c.status),  # type: ignore[arg-type]
                     active=c.active, upcoming_sessions=c.upcoming_sessions,
                 )
-                for c in v.cohorts
+                for c in v.cohorts if c.programme_id in shown
             ],
             credentials=[
                 Credential(kind=to_enum(CredentialKind, c.kind),  # type: ignore[arg-type]
