@@ -11,7 +11,6 @@ from strawberry.types import Info
 from program.api.graphql.context import GraphQLContext
 from program.api.graphql.errors import BadInput
 from program.application import policy
-from program.application.policy import Act
 from program.projections.cohort_dashboard import cohort_ids_for_facilitator
 from program.projections.paging import Page
 from program.projections.participant_search import (
