@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 import asyncpg
 
 from program.feeds.tables import FEED_CHANNEL
+from program.waiting import woken
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,5 @@ class FeedListener:
 
     async def wait(self, event: asyncio.Event, timeout: float | None = None) -> None:
         """Until the next built batch (or the poll interval); clears ``event`` after."""
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(event.wait(), timeout or self.poll_interval)
+        await woken(event, timeout or self.poll_interval)
         event.clear()

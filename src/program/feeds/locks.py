@@ -13,6 +13,8 @@ import logging
 
 import asyncpg
 
+from program.waiting import woken
+
 log = logging.getLogger(__name__)
 
 _TRY = "SELECT pg_try_advisory_lock(hashtextextended($1, 0))"
@@ -61,8 +63,7 @@ class LockSet:
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
                 log.warning("feed lock connection failed: %s", type(exc).__name__)
                 await self._disconnect()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._poke.wait(), self.retry_interval)
+            await woken(self._poke, self.retry_interval)
 
     async def _sync(self) -> None:
         if self._conn is None or self._conn.is_closed():

@@ -29,6 +29,7 @@ from program.store.database import Database
 from program.store.keys import KeyStore
 from program.store.repository import Repository
 from program.store.subscription import LogListener
+from program.waiting import woken
 
 log = logging.getLogger(__name__)
 BUILDER_LOCK = "program.feeds:builder"
@@ -131,8 +132,7 @@ class FeedService:
             while True:
                 if BUILDER_LOCK not in self._locks.held:
                     self._locks.changed.clear()
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._locks.changed.wait(), 1.0)
+                    await woken(self._locks.changed, 1.0)
                     continue
                 await self._build_while_held(waiter, self._locks.lost(BUILDER_LOCK))
         finally:
@@ -155,8 +155,7 @@ class FeedService:
                 backoff = min(backoff * 2, 30.0)
                 continue
             if len(rows) < self.builder.batch_size:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(waiter.wait(), 1.0)
+                await woken(waiter, 1.0)
 
 
 async def start_feeds(services: FeedHost, *, run: bool) -> FeedService:

@@ -44,6 +44,7 @@ from program.projections.stuck import StuckProjections
 from program.store.eventstore import EventStore
 from program.store.repository import Repository
 from program.store.subscription import LogListener, follow
+from program.waiting import woken
 
 log = logging.getLogger(__name__)
 
@@ -194,9 +195,7 @@ class ProjectionRunner:
             if remaining <= 0:
                 return False
             changed = self._changed
-            try:
-                await asyncio.wait_for(changed.wait(), min(remaining, 0.1))
-            except TimeoutError:
+            if not await woken(changed, min(remaining, 0.1)):
                 await self._refresh()
 
     def _advanced(self, name: str, position: int) -> None:

@@ -17,6 +17,7 @@ import asyncpg
 
 from program.projections import failures
 from program.projections.failures import EventFailed, Failure, cause_of, frames, position_of
+from program.waiting import woken
 
 log = logging.getLogger("program.projections.runner")
 
@@ -61,9 +62,7 @@ class StuckProjections:
     async def pause(self, name: str, delay: float) -> bool:
         """Wait out the backoff; True when an operator's skip or retry cut it short."""
         wake = self._wake[name]
-        try:
-            await asyncio.wait_for(wake.wait(), delay)
-        except TimeoutError:
+        if not await woken(wake, delay):
             return False
         wake.clear()
         return True

@@ -10,6 +10,7 @@ import time
 from program.store.checkpoints import CheckpointLog, LedgerInconsistent
 from program.store.eventstore import EventStore
 from program.store.subscription import LogListener
+from program.waiting import woken
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +43,7 @@ class Checkpointer:
         signed_size, signed_at, backoff = -1, time.monotonic(), 1.0
         try:
             while True:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(waiter.wait(), timeout=min(self.interval, 5.0))
+                await woken(waiter, min(self.interval, 5.0))
                 waiter.clear()
                 try:
                     if signed_size < 0:

@@ -12,6 +12,7 @@ import asyncpg
 from program.store.eventstore import EventStore
 from program.store.records import Recorded
 from program.store.schema import NOTIFY_CHANNEL
+from program.waiting import woken
 
 log = logging.getLogger(__name__)
 
@@ -131,8 +132,7 @@ async def follow(
                 yield rows
                 if len(rows) == batch_size:
                     continue
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(waiter.wait(), poll_interval)
+            await woken(waiter, poll_interval)
     finally:
         if listener is not None:
             listener.unregister(waiter)
