@@ -181,9 +181,16 @@ async def test_when_the_holder_dies_the_waiting_runner_takes_over(
     async with running(pool, store, repository, db_url) as first:
         await caught_up(first, store)
         async with running(pool, store, repository, db_url) as second:
+            # The holder dies: its lock connection ends and it cannot come back (a runner
+            # whose connection merely dropped reconnects and may win some locks back,
+            # which is no takeover to assert on).
+            first.locks.url = "postgresql://nobody@127.0.0.1:1/gone"
             await pool.execute("SELECT pg_terminate_backend($1)", first.locks.backend_pid)
+            assert await first.wait_until(lambda: not first.locks.held, timeout=10)
             cohort, people, sessions = await story.running_cohort(programme)
             assert await second.wait_for(await store.max_position(), timeout=10)
+            assert await second.wait_until(
+                lambda: second.locks.held == frozenset(second.projections), timeout=10)
             applied_by_first = sum(first.applied.values())
             assert second.locks.held == frozenset(second.projections)
             position = await story.attend(cohort, sessions[0], {p: "PRESENT" for p in people[:3]})
