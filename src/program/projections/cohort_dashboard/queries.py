@@ -26,6 +26,8 @@ from program.projections.paging import (
     InvalidQuery,
     Page,
     Sql,
+    cursor_moment,
+    cursor_uuid,
     decode_cursor,
     encode_cursor,
     make_page,
@@ -192,11 +194,8 @@ async def list_cohorts(
         q.where(f"c.status = {q.arg(status)}")
     if after is not None:
         starts_on, last = decode_cursor(after, 2)
-        try:
-            key = (datetime.fromisoformat(starts_on).date(), UUID(last))
-        except ValueError:
-            raise InvalidQuery("cursor is not valid") from None
-        q.where(f"(c.starts_on, c.id) > ({q.arg(key[0])}::date, {q.arg(key[1])}::uuid)")
+        q.where(f"(c.starts_on, c.id) > ({q.arg(cursor_moment(starts_on).date())}::date, "
+                f"{q.arg(cursor_uuid(last))}::uuid)")
     rows = await pool.fetch(q.text("c.starts_on, c.id", n + 1), *q.args)
     return make_page([_view(r, now) for r in rows], n,
                      lambda v: encode_cursor(v.starts_on.isoformat(), v.id))
