@@ -59,8 +59,9 @@ def _programme_scope(reach: policy.PeopleReach, programme_id: UUID | None) -> li
 async def find_people(
     info: Info, ctx: GraphQLContext, programme_id: UUID | None, cohort_id: UUID | None,
     search: str | None, first: int, after: str | None,
-) -> tuple[Page[ParticipantView], bool]:
-    """A page of people, and whether the caller sees display names only."""
+) -> tuple[Page[ParticipantView], bool, dict[UUID, Any]]:
+    """A page of people, whether the caller sees display names only, and the people's
+    decrypted personal data (by id)."""
     reach = policy.findable_people(ctx.actor)
     programmes = _programme_scope(reach, programme_id)
     cohorts = await _cohort_scope(ctx, reach, cohort_id)
@@ -70,7 +71,8 @@ async def find_people(
         if not tokens:
             raise BadInput("search must hold at least one letter or digit")
     if cohorts == [] or programmes == []:
-        return Page(items=(), cursors=(), has_next=False, end_cursor=None), reach.display_names_only
+        return (Page(items=(), cursors=(), has_next=False, end_cursor=None),
+                reach.display_names_only, {})
     found = await find_participants(
         ctx.services.pool, tokens=tokens, programme_ids=programmes, cohort_ids=cohorts,
         first=first, after=after)
@@ -80,14 +82,14 @@ async def find_people(
         people = [v for v in people if matches(plain.get(v.id), search or "")]
     cursors = tuple(cursor_of(v.id) for v in people)
     end = cursor_of(found.people[-1][0]) if found.people else None
-    return Page(items=tuple(people), cursors=cursors, has_next=found.more, end_cursor=end), \
-        reach.display_names_only
+    return (Page(items=tuple(people), cursors=cursors, has_next=found.more, end_cursor=end),
+            reach.display_names_only, plain)
 
 
 async def _decrypted(ctx: GraphQLContext, people: list[ParticipantView],
                      keys: dict[UUID, bytes]) -> dict[UUID, Any]:
     """The people's personal data, decrypted with the keys read with them; primed into the
-    request's loader, so their name and email fields decrypt nothing again."""
+    request's loader too, so nothing reached from elsewhere in the answer decrypts again."""
     plain: dict[UUID, Any] = await ctx.services.application.personal_data(
         [v.id for v in people], {v.id: v.personal_data for v in people}, live_keys=keys)
     for v in people:

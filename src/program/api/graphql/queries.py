@@ -177,9 +177,10 @@ class Query(LedgerQueries):
         from program.api.graphql.people_search import find_people
 
         ctx = await _ready(info, consistent_with, Act.FIND_PEOPLE)
-        page, names_only = await find_people(info, ctx, programme_id, cohort_id, search,
-                                             _first(first), after)
-        return connection(page, lambda v: Participant.from_view(v, info, names_only=names_only))
+        page, names_only, plain = await find_people(info, ctx, programme_id, cohort_id, search,
+                                                    _first(first), after)
+        return connection(page, lambda v: Participant.from_view(
+            v, info, names_only=names_only, personal=plain.get(v.id)))
 
     @strawberry.field(description="Every consent change of a person, and the state as of a time.")
     async def consent_history(

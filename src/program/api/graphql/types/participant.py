@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
 import strawberry
@@ -18,6 +19,8 @@ from program.application import policy
 from program.projections.participant_state import ParticipantView
 
 _COHORT = strawberry.lazy("program.api.graphql.types.cohort")
+T = TypeVar("T")
+MaybeAwaitable = T | Awaitable[T]
 
 
 @strawberry.type
@@ -51,49 +54,59 @@ class Participant:
     )
     ciphertext: strawberry.Private[str | None]
     display_name_visible: strawberry.Private[bool] = False
+    # Decrypted already, with the page that listed the person: the personal fields then
+    # answer at once, with no per-field load to schedule and await.
+    personal: strawberry.Private[dict[str, Any] | None] = None
 
-    async def _personal(self, info: Info, key: str) -> Any:
-        if not self.personal_data_visible or not self.ciphertext:
+    def _data(self, info: Info, visible: bool, read: Callable[[dict[str, Any]], Any]) -> Any:
+        """``read`` of the person's decrypted data: a value when it is at hand (or hidden),
+        else an awaitable of it through the request's loader."""
+        if not visible or not self.ciphertext:
             return None
+        if self.personal is not None:
+            return read(self.personal)
+        return self._load(info, read)
+
+    async def _load(self, info: Info, read: Callable[[dict[str, Any]], Any]) -> Any:
         data = await context_of(info).loaders.personal_data.load((self.id, self.ciphertext))
-        return (data or {}).get(key)
+        return read(data) if data else None
 
-    @strawberry.field
-    async def name(self, info: Info) -> str | None:
-        return await self._personal(info, "name")  # type: ignore[no-any-return]
+    def _personal(self, info: Info, key: str) -> Any:
+        return self._data(info, self.personal_data_visible, lambda data: data.get(key))
 
-    @strawberry.field(description=(
+    @strawberry.field(graphql_type=str | None)
+    def name(self, info: Info) -> MaybeAwaitable[str | None]:
+        return self._personal(info, "name")  # type: ignore[no-any-return]
+
+    @strawberry.field(graphql_type=str | None, description=(
         "What to call the person: their chosen name, else the first word of their name. "
         "Shown to whoever may see their name, and to the facilitators of their cohorts."
     ))
-    async def display_name(self, info: Info) -> str | None:
-        if not (self.personal_data_visible or self.display_name_visible) or not self.ciphertext:
-            return None
-        data = await context_of(info).loaders.personal_data.load((self.id, self.ciphertext))
-        if not data:
-            return None
-        chosen = data.get("chosen_name")
-        return chosen or (data.get("name") or "").split(" ")[0] or None
+    def display_name(self, info: Info) -> MaybeAwaitable[str | None]:
+        return self._data(info, self.personal_data_visible or self.display_name_visible,
+                          _display_name)  # type: ignore[no-any-return]
 
-    @strawberry.field
-    async def email(self, info: Info) -> str | None:
-        return await self._personal(info, "email")  # type: ignore[no-any-return]
+    @strawberry.field(graphql_type=str | None)
+    def email(self, info: Info) -> MaybeAwaitable[str | None]:
+        return self._personal(info, "email")  # type: ignore[no-any-return]
 
-    @strawberry.field
-    async def phone(self, info: Info) -> str | None:
-        return await self._personal(info, "phone")  # type: ignore[no-any-return]
+    @strawberry.field(graphql_type=str | None)
+    def phone(self, info: Info) -> MaybeAwaitable[str | None]:
+        return self._personal(info, "phone")  # type: ignore[no-any-return]
 
-    @strawberry.field
-    async def referral_source(self, info: Info) -> str | None:
-        return await self._personal(info, "referral_source")  # type: ignore[no-any-return]
+    @strawberry.field(graphql_type=str | None)
+    def referral_source(self, info: Info) -> MaybeAwaitable[str | None]:
+        return self._personal(info, "referral_source")  # type: ignore[no-any-return]
 
     @classmethod
-    def from_view(cls, v: ParticipantView, info: Info, names_only: bool = False) -> Participant:
+    def from_view(cls, v: ParticipantView, info: Info, names_only: bool = False,
+                  personal: dict[str, Any] | None = None) -> Participant:
+        """``personal``: the person's data if the caller decrypted it already."""
         if names_only:  # a facilitator taking attendance: the display name, nothing else
             return cls(id=v.id, erased=v.erased, registered_at=v.registered_at,
                        erased_at=v.erased_at, consents=[], cohorts=[], programme_ids=[],
                        personal_data_visible=False, ciphertext=v.personal_data,
-                       display_name_visible=not v.erased)
+                       display_name_visible=not v.erased, personal=personal)
         actor = context_of(info).actor
         # Of the person's programmes and cohorts, those the caller may read about.
         programme_ids = sorted(policy.visible_programmes(actor, v.programme_ids), key=str)
@@ -113,7 +126,13 @@ class Participant:
                 and not v.erased
             ),
             ciphertext=v.personal_data,
+            personal=personal,
         )
+
+
+def _display_name(data: dict[str, Any]) -> str | None:
+    chosen = data.get("chosen_name")
+    return chosen or (data.get("name") or "").split(" ")[0] or None
 
 
 register(ParticipantView, Participant.from_view)
