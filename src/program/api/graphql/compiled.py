@@ -26,7 +26,8 @@ import asyncio
 import os
 from math import isfinite
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from functools import partial
 from dataclasses import dataclass
 from typing import Any
 
@@ -88,7 +89,10 @@ class _Run:
         self.errors: list[GraphQLError] = []
         self.nulled: set[Path | None] = set()
         self.settling: list[asyncio.Future[Any]] = []
-        self.helpers = GraphQLResolveInfoHelpers(gather=self._gather, track=self._track)
+        # Functions that do not hold ``self``: a cycle through them would keep each
+        # request's whole answer alive until a garbage collection.
+        self.helpers = GraphQLResolveInfoHelpers(gather=_gather,
+                                                 track=partial(_settle, self.settling))
 
     def info(self, f: _Field, path: Path) -> GraphQLResolveInfo:
         plan = self.plan
@@ -117,15 +121,17 @@ class _Run:
 
     def settle(self, awaitables: Sequence[Any]) -> None:
         """Let work already started finish (and fail) on its own, as graphql-core does."""
-        pending = [a for a in awaitables if is_awaitable(a)]
-        if pending:
-            self.settling.append(asyncio.gather(*pending, return_exceptions=True))
+        _settle(self.settling, awaitables)
 
-    def _gather(self, values: Sequence[Awaitable[Any]]) -> Awaitable[list[Any]]:
-        return gather_with_cancel(*values)
 
-    def _track(self, values: Sequence[Any]) -> None:
-        self.settle(list(values))
+def _gather(values: Sequence[Awaitable[Any]]) -> Awaitable[list[Any]]:
+    return gather_with_cancel(*values)
+
+
+def _settle(settling: list[asyncio.Future[Any]], awaitables: Iterable[Any]) -> None:
+    pending = [a for a in awaitables if is_awaitable(a)]
+    if pending:
+        settling.append(asyncio.gather(*pending, return_exceptions=True))
 
 
 # -- plans -------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Awaitable, Callable, Hashable, Mapping
 from datetime import date, datetime
 from functools import cached_property
@@ -40,9 +41,18 @@ K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
 
-def _loader(fetch: Callable[[list[K]], Awaitable[Mapping[K, V]]]) -> DataLoader[K, V | None]:
+def _loader(owner: Loaders, fetch: Callable[[Loaders, list[K]], Awaitable[Mapping[K, V]]]
+            ) -> DataLoader[K, V | None]:
+    """A loader reaching back to its ``Loaders`` weakly: a cycle between them would keep
+    every request's loaders, with all they read, until a garbage collection, and
+    collecting hundreds of requests' worth at once was the longest pause a request met."""
+    owner_ref = weakref.ref(owner)
+
     async def load(keys: list[K]) -> list[V | None]:
-        found = await fetch(keys)
+        loaders = owner_ref()
+        if loaders is None:  # the request is over
+            raise RuntimeError("the request's loaders are gone")
+        found = await fetch(loaders, keys)
         return [found.get(k) for k in keys]
 
     return DataLoader(load_fn=load)
@@ -66,31 +76,31 @@ class Loaders:
 
     @cached_property
     def programmes(self) -> DataLoader[UUID, ProgrammeView | None]:
-        return _loader(lambda ids: self._all(ProgrammeOverviewProjection.name,
-                                             get_programmes(self.services.pool, ids)))
+        return _loader(self, lambda me, ids: me._all(ProgrammeOverviewProjection.name,
+                                                     get_programmes(me.services.pool, ids)))
 
     @cached_property
     def cohorts(self) -> DataLoader[UUID, CohortView | None]:
-        return _loader(self._cohorts)
+        return _loader(self, Loaders._cohorts)
 
     @cached_property
     def facilitators(self) -> DataLoader[UUID, FacilitatorView | None]:
-        return _loader(lambda ids: self._all(FacilitatorLoadProjection.name, get_facilitators(
-            self.services.pool, ids, today=self.today, now=self.now)))
+        return _loader(self, lambda me, ids: me._all(FacilitatorLoadProjection.name, get_facilitators(
+            me.services.pool, ids, today=me.today, now=me.now)))
 
     @cached_property
     def participants(self) -> DataLoader[UUID, ParticipantView | None]:
-        return _loader(lambda ids: self._all(ParticipantStateProjection.name, get_participants(
-            self.services.pool, ids, today=self.today)))
+        return _loader(self, lambda me, ids: me._all(ParticipantStateProjection.name, get_participants(
+            me.services.pool, ids, today=me.today)))
 
     @cached_property
     def personal_data(self) -> DataLoader[tuple[UUID, str], dict[str, Any] | None]:
-        return _loader(self._decrypt)
+        return _loader(self, Loaders._decrypt)
 
     @cached_property
     def members(self) -> DataLoader[tuple[UUID, str, int | None], tuple[UUID, ...] | None]:
         """(cohort id, ENROLLED or WAITLISTED, first) -> those people in order."""
-        return _loader(self._members)
+        return _loader(self, Loaders._members)
 
     async def _members(
         self, keys: list[tuple[UUID, str, int | None]]
