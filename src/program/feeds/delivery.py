@@ -48,16 +48,23 @@ _STATE = """SELECT e.partner_id, e.url, e.enabled, e.removed, e.secrets, e.versi
 # $1 endpoint, $2 delivered, $3 the acknowledged range's end (NULL: nothing acknowledged),
 # $4 its status, $5 the next range's end (NULL: reserve nothing), $6 the endpoint's version,
 # $7 the builder position the next range was judged at, $8 partner, $9 the partner, people
-# and consents judged (looked up by the primary key's originator_id: an index scan, where an
-# OR over notification_id scanned the log), $10 consent topics, $11..$14 the attempt
-# (webhook-id NULL: none), $15..$19 the next range's verdicts.
+# and consents judged, $10 consent topics, $11..$14 the attempt (webhook-id NULL: none),
+# $15..$19 the next range's verdicts.
+# What was recorded since the judgement is read from the log's tail by position, at most
+# TAIL_CHECKED events of it (a longer tail voids the verdicts: they are made again once the
+# builder has caught up). Looking the judged ids up in the log instead was planned, once
+# the statement was prepared, as a scan of the whole log on every commit.
+TAIL_CHECKED = 5000
 _COMMIT = f"""
-WITH go AS (
+WITH tail AS MATERIALIZED (
+  SELECT originator_id, topic FROM {EVENTS_TABLE} WHERE notification_id > $7
+   ORDER BY notification_id LIMIT {TAIL_CHECKED + 1}
+), go AS (
   SELECT $5::bigint IS NOT NULL
      AND EXISTS (SELECT 1 FROM feed_endpoints WHERE endpoint_id = $1 AND enabled
                  AND NOT removed AND version = $6)
-     AND NOT EXISTS (SELECT 1 FROM {EVENTS_TABLE} WHERE originator_id = ANY($9::uuid[])
-                     AND notification_id > $7
+     AND (SELECT count(*) FROM tail) <= {TAIL_CHECKED}
+     AND NOT EXISTS (SELECT 1 FROM tail WHERE originator_id = ANY($9::uuid[])
                      AND (originator_id = $8 OR topic = ANY($10::text[]))) AS ok
 ), moved AS (
   UPDATE feed_deliveries SET delivered = coalesce($3, delivered),
