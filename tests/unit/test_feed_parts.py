@@ -87,3 +87,41 @@ def test_envelope_when_built_validates_and_keeps_its_id_across_builds() -> None:
 
     jsonschema.validate(json.loads(first[1]), catalogue.schema_of(event_type))
     assert first[0] == again[0]
+
+
+class _Recording(urls.httpcore.AsyncNetworkBackend):
+    """A network that records where it was asked to connect, and connects nowhere."""
+
+    def __init__(self) -> None:
+        self.asked: list[tuple[str, int]] = []
+
+    async def connect_tcp(self, host: str, port: int, timeout: float | None = None,
+                          local_address: str | None = None, socket_options: object = None
+                          ) -> urls.httpcore.AsyncNetworkStream:
+        self.asked.append((host, port))
+        raise urls.httpcore.ConnectError("nowhere")
+
+
+async def test_guarded_connection_when_the_name_resolves_publicly_goes_to_that_address() -> None:
+    async def resolve(host: str, port: int) -> list[str]:
+        return ["93.184.216.34"]
+    network = _Recording()
+
+    with pytest.raises(urls.httpcore.ConnectError):
+        await urls.PublicOnly(resolve, network).connect_tcp("hooks.example.org", 443)
+
+    assert network.asked == [("93.184.216.34", 443)]  # by address: no second lookup
+
+
+@pytest.mark.parametrize("answer", [["127.0.0.1"], ["93.184.216.34", "10.1.2.3"], ["::1"], []])
+async def test_guarded_connection_when_any_address_is_inward_connects_nowhere(
+    answer: list[str],
+) -> None:
+    async def resolve(host: str, port: int) -> list[str]:
+        return answer
+    network = _Recording()
+
+    with pytest.raises(urls.UnsafeUrl):
+        await urls.PublicOnly(resolve, network).connect_tcp("rebind.example.org", 443)
+
+    assert network.asked == []

@@ -2,7 +2,11 @@
 link-local, multicast, reserved and unspecified addresses are refused (they reach the
 server's own network: SSRF), unless a setting allows them for local development.
 Checked when an endpoint is added and again before every delivery, after resolving
-the host, so a name that later resolves inward is caught too.
+the host, so a name that later resolves inward is caught too. And the connection itself
+goes only to an address that passed: ``GuardedTransport`` resolves the host when it
+connects, checks every address, and connects to one of those very addresses, so a DNS
+server that answers a public address to the check and an inward one to the connection
+(DNS rebinding) gets nowhere.
 """
 
 from __future__ import annotations
@@ -11,7 +15,12 @@ import asyncio
 import ipaddress
 import socket
 import time
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
 from urllib.parse import urlsplit
+
+import httpcore
+import httpx
 
 
 class UnsafeUrl(ValueError):
@@ -77,3 +86,59 @@ async def _resolve(host: str, port: int) -> list[str]:
     addresses = sorted({info[4][0] for info in infos})
     _resolved[host] = (time.monotonic() + _TTL, addresses)
     return addresses
+
+
+Resolve = Callable[[str, int], Awaitable[list[str]]]
+
+
+class PublicOnly(httpcore.AsyncNetworkBackend):
+    """A network backend that connects only to public addresses: the host is resolved
+    here, every address it resolves to must be public, and the connection is made to
+    one of them by address (TLS still names and verifies the host)."""
+
+    def __init__(self, resolve: Resolve = _resolve,
+                 inner: httpcore.AsyncNetworkBackend | None = None) -> None:
+        self._resolve = resolve
+        self._inner = inner or httpcore.AnyIOBackend()
+
+    async def connect_tcp(self, host: str, port: int, timeout: float | None = None,
+                          local_address: str | None = None,
+                          socket_options: Iterable[Any] | None = None
+                          ) -> httpcore.AsyncNetworkStream:
+        addresses = await self._resolve(host, port)
+        if not addresses or any(_forbidden(a) for a in addresses):
+            raise UnsafeUrl("webhook URL resolves to a loopback, private or link-local address")
+        failure: Exception | None = None
+        for address in addresses:
+            try:
+                return await self._inner.connect_tcp(
+                    address, port, timeout=timeout, local_address=local_address,
+                    socket_options=socket_options)
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                failure = exc
+        assert failure is not None
+        raise failure
+
+    async def connect_unix_socket(self, path: str, timeout: float | None = None,
+                                  socket_options: Iterable[Any] | None = None
+                                  ) -> httpcore.AsyncNetworkStream:
+        raise UnsafeUrl("webhooks are not delivered over unix sockets")
+
+    async def sleep(self, seconds: float) -> None:
+        await self._inner.sleep(seconds)
+
+
+class GuardedTransport(httpx.AsyncHTTPTransport):
+    """httpx's own transport (TLS verified as usual, pooled connections), connecting
+    through ``PublicOnly``. A refused address raises ``UnsafeUrl`` from the request."""
+
+    def __init__(self, limits: httpx.Limits, backend: httpcore.AsyncNetworkBackend | None = None
+                 ) -> None:
+        super().__init__(limits=limits)
+        self._pool = httpcore.AsyncConnectionPool(
+            ssl_context=httpx.create_ssl_context(),
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
+            network_backend=backend or PublicOnly(),
+        )

@@ -73,6 +73,8 @@ async def send(client: httpx.AsyncClient, url: str, secrets: list[str], msg_id: 
     }
     try:
         response = await client.post(url, content=body, headers=headers)
+    except UnsafeUrl as exc:  # refused when connecting (``urls.GuardedTransport``)
+        return Outcome("failed", None, _ms(started), str(exc))
     except httpx.TimeoutException:
         return Outcome("failed", None, _ms(started), "timed out")
     except httpx.HTTPError as exc:
