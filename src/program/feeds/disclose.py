@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import NamedTuple
 from datetime import date, datetime
 from uuid import UUID
@@ -28,6 +29,13 @@ _DISCLOSURE_COLUMNS = ["at", "partner_id", "channel", "endpoint_id", "sequence",
                        "type", "participant_id", "consent_id", "consent_version", "outcome",
                        "reason"]
 NOTICE_REASON = "notice to a recipient (GDPR Art. 19)"
+
+
+@lru_cache(maxsize=1 << 16)
+def consent_id(participant_id: UUID, purpose: str) -> UUID:
+    """``Consent.create_id``, remembered: every batch asks it for each person judged and
+    each purpose of the partner (a SHA-1 each time)."""
+    return Consent.create_id(participant_id, purpose)
 
 
 class PartnerUnavailable(Exception):
@@ -69,7 +77,7 @@ class Judged:
         people = {r.participant_id for r, _ in self.rows if r.participant_id is not None}
         purposes = self.partner.purposes
         return [self.partner.partner_id, *people,
-                *(Consent.create_id(p, purpose) for p in people for purpose in purposes)]
+                *(consent_id(p, purpose) for p in people for purpose in purposes)]
 
 
 async def read_feed(conn: asyncpg.Connection | asyncpg.Pool, partner_id: UUID, after: int,
@@ -159,7 +167,7 @@ def _judged(out: list[tuple[FeedRow, Verdict]], complete: bool, built: int,
 
 
 def _changing(pid: UUID, partner: PartnerRow, pending: set[UUID]) -> bool:
-    return pid in pending or any(Consent.create_id(pid, p) in pending for p in partner.purposes)
+    return pid in pending or any(consent_id(pid, p) in pending for p in partner.purposes)
 
 
 def _verdict(partner: PartnerRow, row: FeedRow, consents: list[ConsentRow], today: date) -> Verdict:
