@@ -14,9 +14,12 @@ from strawberry.extensions import (
     QueryDepthLimiter,
     SchemaExtension,
 )
+from strawberry.schema.config import StrawberryConfig
+from strawberry.schema.name_converter import NameConverter
 from strawberry.schema.schema import validate_document
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
+from strawberry.types.arguments import StrawberryArgument
 
 from program.api.graphql import errors
 from program.api.graphql.arguments import describe_inputs
@@ -43,6 +46,24 @@ RULES = (
     *QueryDepthLimiter(max_depth=MAX_DEPTH).validation_rules,
     *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
 )
+
+
+class ArgumentNames(NameConverter):
+    """Strawberry's names, with each argument's GraphQL name worked out once: Strawberry
+    asks for it (camel-casing the Python name afresh) for every argument of every
+    resolver call."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._arguments: dict[int, tuple[StrawberryArgument, str]] = {}
+
+    def from_argument(self, argument: StrawberryArgument) -> str:
+        hit = self._arguments.get(id(argument))
+        if hit is not None and hit[0] is argument:  # held, so its id is not reused
+            return hit[1]
+        name = super().from_argument(argument)
+        self._arguments[id(argument)] = (argument, name)
+        return name
 
 
 class ProgramSchema(strawberry.Schema):
@@ -117,6 +138,7 @@ def build_schema() -> strawberry.Schema:
         mutation=merge_types("Mutation", (Mutation, PartnerMutations)),
         subscription=Subscription,
         extensions=[Guard],
+        config=StrawberryConfig(name_converter=ArgumentNames()),
     )
     guard_over_http(built._schema)
     return built

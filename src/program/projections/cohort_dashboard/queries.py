@@ -38,20 +38,32 @@ S = CohortDashboardProjection.schema
 
 _COLUMNS = """c.id, c.programme_id, c.name, c.status, c.format, c.capacity, c.starts_on, c.venue,
     c.min_facilitators, c.started_on, c.cancel_reason, c.planned_at, c.updated_at, c.enrolled,
-    c.waitlisted, c.sessions, c.present, c.recorded, c.outcomes"""
+    c.waitlisted, c.present, c.recorded, c.outcomes"""
 
 # Only people with a run of absences are read (a partial index finds them), never the
 # whole membership: a dashboard costs the same however long the waitlist.
+# Lists come as arrays of PostgreSQL's own types (uuid, timestamptz), which the driver
+# decodes in C: parsing their text in Python cost a dashboard more than reading its row.
 _SELECT = f"""
 SELECT {_COLUMNS}, coalesce(p.measures, '[]'::jsonb) AS programme_measures,
-       coalesce((SELECT jsonb_agg(jsonb_build_array(f.facilitator_id, f.role, f.assigned_at)
-                                  ORDER BY f.assigned_at, f.facilitator_id)
-                 FROM {S}.facilitators f WHERE f.cohort_id = c.id), '[]'::jsonb) AS facilitators,
-       coalesce((SELECT jsonb_agg(jsonb_build_array(m.participant_id, m.streak)
-                                  ORDER BY m.streak DESC, m.participant_id)
-                 FROM {S}.members m WHERE m.cohort_id = c.id AND m.streak >= 3), '[]'::jsonb)
-           AS absentees
-FROM {S}.cohorts c LEFT JOIN {S}.programmes p ON p.id = c.programme_id"""
+       ss.session_ids, ss.session_starts, fs.facilitator_ids, fs.facilitator_roles,
+       fs.facilitator_since, ab.absentee_ids, ab.absentee_runs
+FROM {S}.cohorts c LEFT JOIN {S}.programmes p ON p.id = c.programme_id
+CROSS JOIN LATERAL (
+    SELECT array_agg(s.id ORDER BY s.at, s.id) AS session_ids,
+           array_agg(s.at ORDER BY s.at, s.id) AS session_starts
+    FROM (SELECT (e->>0)::uuid AS id, (e->>1)::timestamptz AS at
+          FROM jsonb_array_elements(c.sessions) e
+          WHERE e->>1 IS NOT NULL) s) ss  -- no start: cancelled
+CROSS JOIN LATERAL (
+    SELECT array_agg(f.facilitator_id ORDER BY f.assigned_at, f.facilitator_id) AS facilitator_ids,
+           array_agg(f.role ORDER BY f.assigned_at, f.facilitator_id) AS facilitator_roles,
+           array_agg(f.assigned_at ORDER BY f.assigned_at, f.facilitator_id) AS facilitator_since
+    FROM {S}.facilitators f WHERE f.cohort_id = c.id) fs
+CROSS JOIN LATERAL (
+    SELECT array_agg(m.participant_id ORDER BY m.streak DESC, m.participant_id) AS absentee_ids,
+           array_agg(m.streak ORDER BY m.streak DESC, m.participant_id) AS absentee_runs
+    FROM {S}.members m WHERE m.cohort_id = c.id AND m.streak >= 3) ab"""
 
 # A dashboard by id comes with the head of each list of people (HEAD of them, and one
 # more to tell whether that was all), so showing them takes no second statement.
@@ -90,9 +102,7 @@ def _outcomes(measures: list[str], stats: dict[str, dict[str, Any]]) -> tuple[Ou
 
 
 def _view(r: asyncpg.Record, now: datetime) -> CohortView:
-    sessions = tuple(sorted((SessionView(UUID(sid), datetime.fromisoformat(at))
-                             for sid, at in r["sessions"] if at is not None),  # None: cancelled
-                            key=lambda s: (s.starts_at, s.id)))
+    sessions = tuple(map(SessionView, r["session_ids"] or (), r["session_starts"] or ()))
     upcoming = next((s for s in sessions if s.starts_at > now), None)
     enrolled = r["enrolled"]
     return CohortView(
@@ -102,14 +112,13 @@ def _view(r: asyncpg.Record, now: datetime) -> CohortView:
         cancel_reason=r["cancel_reason"], planned_at=r["planned_at"], updated_at=r["updated_at"],
         enrolled_count=enrolled, waitlist_count=r["waitlisted"],
         places_left=max(r["capacity"] - enrolled, 0) if r["capacity"] is not None else None,
-        facilitators=tuple(
-            CohortFacilitatorView(UUID(fid), role, datetime.fromisoformat(at))
-            for fid, role, at in r["facilitators"]
-        ),
+        facilitators=tuple(map(CohortFacilitatorView, r["facilitator_ids"] or (),
+                               r["facilitator_roles"] or (), r["facilitator_since"] or ())),
         sessions=sessions, next_session=upcoming, attendance_present=r["present"],
         attendance_recorded=r["recorded"],
         attendance_rate=r["present"] / r["recorded"] if r["recorded"] else None,
-        consecutive_absences=tuple(AbsenceView(UUID(p), n) for p, n in r["absentees"]),
+        consecutive_absences=tuple(map(AbsenceView, r["absentee_ids"] or (),
+                                       r["absentee_runs"] or ())),
         outcomes=_outcomes(r["programme_measures"], r["outcomes"]),
     )
 
