@@ -10,6 +10,7 @@ from uuid import UUID
 
 import asyncpg
 
+from program.projections.by_id import where_id
 from program.projections.cohort_dashboard.projection import (
     ENROLLED,
     WAITLISTED,
@@ -75,11 +76,6 @@ _HEADS = ", ".join(
         AS {column}"""
     for standing, column in ((ENROLLED, "enrolled_head"), (WAITLISTED, "waitlist_head")))
 _SELECT_WITH_HEADS = _SELECT.replace("\nFROM ", f", {_HEADS}\nFROM ", 1)
-# One cohort by id, as most requests ask. Its own statement: prepared with ``= ANY($1)``,
-# PostgreSQL's plan for any array (ten rows, it guesses) looks so much dearer than the
-# plan for the one id it is given that it plans the statement afresh on every call, and on
-# a grown database that planning cost four times the query.
-_ONE = f"{_SELECT_WITH_HEADS} WHERE c.id = $1::uuid"
 
 # Members of one standing, in the order they took it, at most ``first`` (NULL: all).
 _MEMBERS = f"""
@@ -132,7 +128,7 @@ async def get_cohorts(
     pool: asyncpg.Pool | asyncpg.Connection, ids: Iterable[UUID], *, now: datetime
 ) -> dict[UUID, CohortView]:
     """Cohort dashboards by id, in one statement (for a DataLoader)."""
-    rows = await pool.fetch(f"{_SELECT} WHERE c.id = ANY($1::uuid[])", list(ids))
+    rows = await pool.fetch(*where_id(_SELECT, "c.id", ids))
     return {r["id"]: _view(r, now) for r in rows}
 
 
@@ -159,11 +155,7 @@ async def get_dashboards(
     pool: asyncpg.Pool | asyncpg.Connection, ids: Iterable[UUID], *, now: datetime
 ) -> Dashboards:
     """Cohort dashboards by id with the heads of their lists of people, in one statement."""
-    wanted = list(ids)
-    if len(wanted) == 1:  # a dashboard: see _ONE
-        rows = await pool.fetch(_ONE, wanted[0])
-    else:
-        rows = await pool.fetch(f"{_SELECT_WITH_HEADS} WHERE c.id = ANY($1::uuid[])", wanted)
+    rows = await pool.fetch(*where_id(_SELECT_WITH_HEADS, "c.id", ids))
     heads: dict[tuple[UUID, str], tuple[UUID, ...]] = {}
     for r in rows:
         heads[(r["id"], ENROLLED)] = tuple(r["enrolled_head"] or ())

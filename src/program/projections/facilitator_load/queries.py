@@ -8,6 +8,7 @@ from uuid import UUID
 
 import asyncpg
 
+from program.projections.by_id import where_id
 from program.projections.facilitator_load.projection import FacilitatorLoadProjection
 from program.projections.facilitator_load.views import (
     CredentialView,
@@ -67,7 +68,7 @@ async def get_facilitators(
     pool: asyncpg.Pool | asyncpg.Connection, ids: Iterable[UUID], *, today: date, now: datetime
 ) -> dict[UUID, FacilitatorView]:
     """Facilitators by id with their load; expiry counted from ``today``, sessions after ``now``."""
-    rows = await pool.fetch(f"{_FACILITATORS} WHERE f.id = ANY($1::uuid[])", list(ids))
+    rows = await pool.fetch(*where_id(_FACILITATORS, "f.id", ids))
     return {r["id"]: _facilitator(r, today, now) for r in rows}
 
 

@@ -10,6 +10,7 @@ from uuid import UUID
 import asyncpg
 
 from program.domain.consent import state_on
+from program.projections.by_id import where_id
 from program.projections.participant_state.projection import ParticipantStateProjection
 from program.projections.participant_state.views import (
     ConsentStateView,
@@ -60,7 +61,6 @@ async def get_participants(
 ) -> dict[UUID, ParticipantView]:
     """People by id with consent per purpose as read on ``today`` (default: today, UTC)
     and their cohorts."""
-    rows = await pool.fetch(f"SELECT * FROM {PS}.participants WHERE id = ANY($1::uuid[])",
-                            list(ids))
+    rows = await pool.fetch(*where_id(f"SELECT * FROM {PS}.participants", "id", ids))
     on = today or datetime.now(UTC).date()
     return {r["id"]: participant_view(r, on) for r in rows}

@@ -7,6 +7,7 @@ from uuid import UUID
 
 import asyncpg
 
+from program.projections.by_id import where_id
 from program.projections.paging import (
     Page,
     Sql,
@@ -63,7 +64,7 @@ async def get_programmes(
     pool: asyncpg.Pool | asyncpg.Connection, ids: Iterable[UUID]
 ) -> dict[UUID, ProgrammeView]:
     """Programmes by id (missing ids are absent from the answer)."""
-    rows = await pool.fetch(f"{_SELECT} WHERE p.id = ANY($1::uuid[])", list(ids))
+    rows = await pool.fetch(*where_id(_SELECT, "p.id", ids))
     return {r["id"]: _view(r) for r in rows}
 
 
