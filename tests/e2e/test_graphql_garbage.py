@@ -20,7 +20,8 @@ SEARCH = """query S($q: String) { participants(search: $q, first: 5) {
   edges { node { id name email displayName } } pageInfo { hasNextPage } } }"""
 # Objects made for one request and no longer: none of them may be cyclic garbage.
 PER_REQUEST = {"_Run", "GraphQLContext", "Loaders", "DataLoader", "Participant", "Cohort",
-               "GraphQLResolveInfo", "ParticipantView", "CohortView"}
+               "GraphQLResolveInfo", "ParticipantView", "CohortView", "ProgramExecutionContext",
+               "CollectedErrors", "MiddlewareManager", "CommandContext"}
 
 
 def _per_request(garbage: list[object]) -> list[str]:
@@ -42,6 +43,33 @@ async def test_answered_queries_leave_no_cyclic_garbage(
         for _ in range(10):
             await admin.data(SEARCH, {"q": "person"})
             await admin.data(DASHBOARD, {"id": world.cohort_id})
+            await admin.data("{ __typename me { subject } }")  # answered by Strawberry
+        gc.collect()
+        left = _per_request(gc.garbage)
+    finally:
+        gc.garbage.clear()
+        gc.set_debug(0)
+
+    assert left == []
+
+
+@pytest.mark.single_execution
+async def test_answered_mutations_leave_no_cyclic_garbage(
+    http: httpx.AsyncClient, token: TokenFactory
+) -> None:
+    admin = Gql(http, token("ADMIN"))
+    world = await build_world(admin, people=0, name="Garbage writes")
+
+    async def register(n: int) -> None:
+        await admin.mutate("registerParticipant", {"programmeId": world.programme_id,
+                                                   "name": f"Person {n}"}, "participantId")
+
+    await register(0)
+    gc.collect()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        for n in range(1, 11):
+            await register(n)
         gc.collect()
         left = _per_request(gc.garbage)
     finally:

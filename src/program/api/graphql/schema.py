@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterator
+import weakref
+from collections.abc import Awaitable, Iterator, Sequence
+from functools import partial
+from typing import Any
 
 import strawberry
 from graphql import DocumentNode, specified_rules
 from graphql.error import GraphQLError
+from graphql.pyutils import gather_with_cancel
+from graphql.type import GraphQLResolveInfoHelpers
 from strawberry.extensions import (
     MaxAliasesLimiter,
     ParserCache,
@@ -16,7 +21,7 @@ from strawberry.extensions import (
 )
 from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.name_converter import NameConverter
-from strawberry.schema.schema import validate_document
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext, validate_document
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 from strawberry.types.arguments import StrawberryArgument
@@ -64,6 +69,30 @@ class ArgumentNames(NameConverter):
         name = super().from_argument(argument)
         self._arguments[id(argument)] = (argument, name)
         return name
+
+
+class ProgramExecutionContext(StrawberryGraphQLCoreExecutionContext):
+    """Strawberry's execution context without graphql-core's reference cycle: its
+    resolve-info helpers are bound methods of the context itself, so every operation
+    Strawberry executes (mutations, subscriptions, queries no plan answers) was left, with
+    all it held, for the cycle collector. Here they reach the context weakly."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.async_helpers = GraphQLResolveInfoHelpers(
+            gather=_gather, track=partial(_track, weakref.ref(self)))
+
+
+def _gather(values: Sequence[Awaitable[Any]]) -> Awaitable[list[Any]]:
+    return gather_with_cancel(*values)
+
+
+def _track(context: weakref.ref[ProgramExecutionContext], values: Sequence[Any]) -> None:
+    """Settle the awaitables among ``values`` in the background (while the operation
+    runs, its context is alive: the executor's own frames hold it)."""
+    live = context()
+    if live is not None:
+        live.track_async_work(values)
 
 
 class ProgramSchema(strawberry.Schema):
@@ -139,6 +168,7 @@ def build_schema() -> strawberry.Schema:
         subscription=Subscription,
         extensions=[Guard],
         config=StrawberryConfig(name_converter=ArgumentNames()),
+        execution_context_class=ProgramExecutionContext,
     )
     guard_over_http(built._schema)
     return built
