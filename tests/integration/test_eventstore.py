@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 
 import asyncpg
 import pytest
 
+from program.store import eventstore
 from program.store.errors import VersionConflict
 from program.store.eventstore import EventStore, Idempotency
 from program.store.ledger import verify_chain
@@ -156,3 +158,33 @@ async def test_appends_when_many_writers_share_the_log_get_consecutive_positions
     results = await asyncio.gather(*(store.append([ev(uuid.uuid4(), 1)]) for _ in range(64)))
     positions = sorted(p for r in results for p in r.positions)
     assert positions == list(range(before + 1, before + 65))
+
+
+async def test_version_check_when_an_aggregate_has_a_long_history_reads_one_entry_of_it(
+    store: EventStore, pool: asyncpg.Pool
+) -> None:
+    """Appending checks each aggregate's latest version; a cohort with thousands of events
+    must not make every append to it read all of them (the soak's writes slowed round by
+    round as its cohorts' waitlists grew)."""
+    long = uuid.uuid4()
+    for start in range(1, 3001, 500):
+        await store.append([ev(long, v) for v in range(start, start + 500)])
+    await pool.execute("ANALYZE stored_events")
+
+    unknown = uuid.uuid4()
+
+    rows = await pool.fetch(eventstore.CURRENT_VERSIONS, [long, unknown])
+    plan = await pool.fetchval(f"EXPLAIN (ANALYZE, FORMAT JSON) {eventstore.CURRENT_VERSIONS}",
+                               [long, unknown])
+
+    assert {r[0]: r[1] for r in rows} == {long: 3000, unknown: None}
+    plan = json.loads(plan) if isinstance(plan, str) else plan
+    read = _rows_read_from(plan[0]["Plan"], "stored_events")
+    assert read <= 1, read  # the long aggregate's latest entry, nothing of the unknown one
+
+
+def _rows_read_from(node: dict, table: str) -> int:
+    """Rows the plan's scans of ``table`` returned, over all their loops."""
+    own = (node["Actual Rows"] * node["Actual Loops"]
+           if node.get("Relation Name") == table else 0)
+    return int(own) + sum(_rows_read_from(child, table) for child in node.get("Plans", []))
