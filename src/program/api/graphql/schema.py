@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections import OrderedDict
 import weakref
+from collections import OrderedDict
 from collections.abc import Awaitable, Iterator, Sequence
 from functools import partial
 from typing import Any
