@@ -29,6 +29,9 @@ def test_pseudonym_when_asked_twice_is_stable_and_differs_per_partner_and_key() 
     "http://example.org/hook", "https://127.0.0.1/", "https://localhost/", "https://10.0.0.1/",
     "https://172.16.5.4/", "https://192.168.1.1/", "https://169.254.169.254/", "https://[::1]/",
     "https://[fe80::1]/", "https://0.0.0.0/", "https://u:p@example.org/", "not a url",
+    # IPv6 forms that carry an inward IPv4 address: NAT64, 6to4, mapped
+    "https://[64:ff9b::7f00:1]/", "https://[64:ff9b::a00:1]/", "https://[2002:7f00:1::1]/",
+    "https://[2002:c0a8:101::1]/", "https://[::ffff:169.254.169.254]/",
 ])
 async def test_check_url_when_inward_or_not_https_is_refused(url: str) -> None:
     with pytest.raises(urls.UnsafeUrl):

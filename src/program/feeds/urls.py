@@ -53,10 +53,22 @@ def check_syntax(url: str, allow_private: bool) -> tuple[str, int]:
     return host, port or (443 if scheme == "https" else 80)
 
 
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
 def _forbidden(address: str) -> bool:
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        # An IPv6 form that carries an IPv4 address (mapped, 6to4, NAT64) is judged by
+        # that address too: each can lead to it.
+        inner = ip.ipv4_mapped or ip.sixtofour or (
+            ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF) if ip in _NAT64 else None)
+        if inner is not None and _inward(inner):
+            return True
+    return _inward(ip)
+
+
+def _inward(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     return (ip.is_loopback or ip.is_private or ip.is_link_local or ip.is_multicast
             or ip.is_reserved or ip.is_unspecified or not ip.is_global)
 
