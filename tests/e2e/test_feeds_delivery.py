@@ -22,7 +22,7 @@ from feeds_support import (
     programme,
 )
 from program.bootstrap import Services, open_services
-from program.feeds import queries
+from program.feeds import delivery, queries
 from program.feeds.settings import FeedSettings
 from program.settings import Settings
 from program.store.database import Database
@@ -205,3 +205,23 @@ async def _attempts(services: Services, endpoint_id: str, count: int) -> list[di
             return rows
         await asyncio.sleep(0.02)
     raise AssertionError(f"only {len(rows)} attempts logged")
+
+
+async def test_webhook_when_the_log_tail_is_too_long_to_read_checks_id_by_id_and_delivers(
+    services: Services, world: tuple[str, str], receiver: Receiver,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # As when the feed builder is far behind the log: every reservation checks the judged
+    # people one by one instead of reading the log's tail.
+    monkeypatch.setattr(delivery, "TAIL_CHECKED", -1)
+    app = services.application
+    prog, cid = world
+    pid = await partner(app, prog)
+    await endpoint(app, pid, receiver)
+    alex, bo = await person(app, prog, "Alex", [pid]), await person(app, prog, "Bo", [pid])
+
+    await app.enrol_participant(admin(), cid, alex)
+    await app.enrol_participant(admin(), cid, bo)
+    await receiver.wait_for(lambda: len(receiver.delivered()) == 2)
+
+    assert [e["sequence"] for e in receiver.delivered()] == [1, 2]

@@ -52,7 +52,7 @@ async def test_delivery_commit_when_planned_generically_probes_the_log_by_index(
     arguments = (
         f"'{uuid.uuid4()}', 0, NULL, NULL, 10, 1, 5, '{someone}', ARRAY['{someone}']::uuid[], "
         "ARRAY['x'], NULL, 0, NULL, 'delivered', ARRAY[1]::bigint[], ARRAY[NULL]::uuid[], "
-        "ARRAY[NULL]::bigint[], ARRAY['DISCLOSED'], ARRAY[NULL]::text[]")
+        "ARRAY[NULL]::bigint[], ARRAY['DISCLOSED'], ARRAY[NULL]::text[], 5000")
 
     plan = await _generic_plan(grown_log, delivery._COMMIT, arguments)
 

@@ -49,23 +49,28 @@ _STATE = """SELECT e.partner_id, e.url, e.enabled, e.removed, e.secrets, e.versi
 # $4 its status, $5 the next range's end (NULL: reserve nothing), $6 the endpoint's version,
 # $7 the builder position the next range was judged at, $8 partner, $9 the partner, people
 # and consents judged, $10 consent topics, $11..$14 the attempt (webhook-id NULL: none),
-# $15..$19 the next range's verdicts.
+# $15..$19 the next range's verdicts, $20 how much of the log's tail to read (TAIL_CHECKED).
 # What was recorded since the judgement is read from the log's tail by position, at most
-# TAIL_CHECKED events of it (a longer tail voids the verdicts: they are made again once the
-# builder has caught up). Looking the judged ids up in the log instead was planned, once
+# $20 events of it, and otherwise (the builder far behind) looked up id by id, each an
+# index probe. Looking the judged ids up in the log with one ``= ANY`` was planned, once
 # the statement was prepared, as a scan of the whole log on every commit.
 TAIL_CHECKED = 5000
 _COMMIT = f"""
 WITH tail AS MATERIALIZED (
   SELECT originator_id, topic FROM {EVENTS_TABLE} WHERE notification_id > $7
-   ORDER BY notification_id LIMIT {TAIL_CHECKED + 1}
+   ORDER BY notification_id LIMIT $20::int + 1
 ), go AS (
   SELECT $5::bigint IS NOT NULL
      AND EXISTS (SELECT 1 FROM feed_endpoints WHERE endpoint_id = $1 AND enabled
                  AND NOT removed AND version = $6)
-     AND (SELECT count(*) FROM tail) <= {TAIL_CHECKED}
-     AND NOT EXISTS (SELECT 1 FROM tail WHERE originator_id = ANY($9::uuid[])
-                     AND (originator_id = $8 OR topic = ANY($10::text[]))) AS ok
+     AND CASE WHEN (SELECT count(*) FROM tail) <= $20::int
+         THEN NOT EXISTS (SELECT 1 FROM tail WHERE originator_id = ANY($9::uuid[])
+                          AND (originator_id = $8 OR topic = ANY($10::text[])))
+         ELSE NOT EXISTS (SELECT 1 FROM unnest($9::uuid[]) AS w(id) WHERE EXISTS (
+                            SELECT 1 FROM {EVENTS_TABLE} e WHERE e.originator_id = w.id
+                               AND e.notification_id > $7
+                               AND (e.originator_id = $8 OR e.topic = ANY($10::text[]))))
+         END AS ok
 ), moved AS (
   UPDATE feed_deliveries SET delivered = coalesce($3, delivered),
          inflight_to = CASE WHEN (SELECT ok FROM go) THEN $5 END,
@@ -242,7 +247,8 @@ class Delivery:
         row = await conn.fetchrow(
             _COMMIT, self.endpoint_id, delivered, acked.last if acked else None,
             outcome.status if outcome else None, upcoming.last, state["version"], upcoming.built,
-            partner_id, upcoming.watched(), disclose.PENDING_TOPICS, *attempt, *columns)
+            partner_id, upcoming.watched(), disclose.PENDING_TOPICS, *attempt, *columns,
+            TAIL_CHECKED)
         if acked is not None and row["moved"]:
             FEED_METRICS.delivered(partner_id, len(acked.judged.disclosed))
         return row["reserved"]  # type: ignore[no-any-return]
