@@ -137,11 +137,11 @@ def _settle_garbage_collector() -> None:
     youngest generation less often: full collections over a heap of long-lived
     objects (schema, caches, pools) were the largest pauses in request latency.
 
-    A smaller young generation (15,000 / 5 / 100) cut the search's p99 under 16 clients
-    from about 50 to about 35 ms, but under the 200-client soak (bench/soak.py) the
-    server's memory then grew by 53 MB instead of 12 and its throughput fell from round
-    to round: requests in flight are promoted and their garbage waits for a full
-    collection. Steady memory wins; 50,000 / 20 / 20 stays."""
+    Requests make no reference cycles (see docs/architecture.md), so what a request
+    allocates is freed by reference counting and young collections find little to do.
+    (When every request was cyclic garbage, a smaller young generation, 15,000 / 5 /
+    100, shortened search pauses but made the 200-client soak's memory grow by 53 MB and
+    its throughput fall round on round; 50,000 / 20 / 20 stayed, and stays.)"""
     gc.collect()
     gc.freeze()
     gc.set_threshold(50_000, 20, 20)
