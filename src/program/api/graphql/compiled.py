@@ -91,7 +91,7 @@ class _Run:
         self.settling: list[asyncio.Future[Any]] = []
         # Functions that do not hold ``self``: a cycle through them would keep each
         # request's whole answer alive until a garbage collection.
-        self.helpers = GraphQLResolveInfoHelpers(gather=_gather,
+        self.helpers = GraphQLResolveInfoHelpers(gather=gather_values,
                                                  track=partial(_settle, self.settling))
 
     def info(self, f: _Field, path: Path) -> GraphQLResolveInfo:
@@ -124,7 +124,8 @@ class _Run:
         _settle(self.settling, awaitables)
 
 
-def _gather(values: Sequence[Awaitable[Any]]) -> Awaitable[list[Any]]:
+def gather_values(values: Sequence[Awaitable[Any]]) -> Awaitable[list[Any]]:
+    """graphql-core's ``gather`` helper, as a plain function (one that holds no executor)."""
     return gather_with_cancel(*values)
 
 

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import weakref
 from collections import OrderedDict
-from collections.abc import Awaitable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from functools import partial
 from typing import Any
 
 import strawberry
 from graphql import DocumentNode, specified_rules
 from graphql.error import GraphQLError
-from graphql.pyutils import gather_with_cancel
 from graphql.type import GraphQLResolveInfoHelpers
 from strawberry.extensions import (
     MaxAliasesLimiter,
@@ -19,15 +18,13 @@ from strawberry.extensions import (
     QueryDepthLimiter,
     SchemaExtension,
 )
-from strawberry.schema.config import StrawberryConfig
-from strawberry.schema.name_converter import NameConverter
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext, validate_document
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
-from strawberry.types.arguments import StrawberryArgument
 
 from program.api.graphql import errors
 from program.api.graphql.arguments import describe_inputs
+from program.api.graphql.compiled import gather_values
 from program.api.graphql.feed_queries import FeedQuery
 from program.api.graphql.mutations.partners import PartnerMutations
 from program.api.graphql.subscriptions import Subscription, guard_over_http
@@ -53,24 +50,6 @@ RULES = (
 )
 
 
-class ArgumentNames(NameConverter):
-    """Strawberry's names, with each argument's GraphQL name worked out once: Strawberry
-    asks for it (camel-casing the Python name afresh) for every argument of every
-    resolver call."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._arguments: dict[int, tuple[StrawberryArgument, str]] = {}
-
-    def from_argument(self, argument: StrawberryArgument) -> str:
-        hit = self._arguments.get(id(argument))
-        if hit is not None and hit[0] is argument:  # held, so its id is not reused
-            return hit[1]
-        name = super().from_argument(argument)
-        self._arguments[id(argument)] = (argument, name)
-        return name
-
-
 class ProgramExecutionContext(StrawberryGraphQLCoreExecutionContext):
     """Strawberry's execution context without graphql-core's reference cycle: its
     resolve-info helpers are bound methods of the context itself, so every operation
@@ -80,11 +59,7 @@ class ProgramExecutionContext(StrawberryGraphQLCoreExecutionContext):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.async_helpers = GraphQLResolveInfoHelpers(
-            gather=_gather, track=partial(_track, weakref.ref(self)))
-
-
-def _gather(values: Sequence[Awaitable[Any]]) -> Awaitable[list[Any]]:
-    return gather_with_cancel(*values)
+            gather=gather_values, track=partial(_track, weakref.ref(self)))
 
 
 def _track(context: weakref.ref[ProgramExecutionContext], values: Sequence[Any]) -> None:
@@ -167,7 +142,6 @@ def build_schema() -> strawberry.Schema:
         mutation=merge_types("Mutation", (Mutation, PartnerMutations)),
         subscription=Subscription,
         extensions=[Guard],
-        config=StrawberryConfig(name_converter=ArgumentNames()),
         execution_context_class=ProgramExecutionContext,
     )
     guard_over_http(built._schema)
