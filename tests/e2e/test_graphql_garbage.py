@@ -8,6 +8,7 @@ for 30 to 60 ms, the longest wait any search or dashboard met under load."""
 from __future__ import annotations
 
 import gc
+from collections.abc import Awaitable, Callable
 import httpx
 import pytest
 
@@ -24,8 +25,17 @@ PER_REQUEST = {"_Run", "GraphQLContext", "Loaders", "DataLoader", "Participant",
                "CollectedErrors", "MiddlewareManager", "CommandContext"}
 
 
-def _per_request(garbage: list[object]) -> list[str]:
-    return sorted({type(o).__name__ for o in garbage} & PER_REQUEST)
+async def _left_behind(requests: Callable[[], Awaitable[None]]) -> list[str]:
+    """The per-request types among what the cycle collector finds after ``requests``."""
+    gc.collect()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        await requests()
+        gc.collect()
+        return sorted({type(o).__name__ for o in gc.garbage} & PER_REQUEST)
+    finally:
+        gc.garbage.clear()
+        gc.set_debug(0)
 
 
 @pytest.mark.single_execution  # the byte-for-byte shadow run makes its own objects
@@ -37,20 +47,13 @@ async def test_answered_queries_leave_no_cyclic_garbage(
     await admin.data(SEARCH, {"q": "person"})  # plans compiled, documents cached
     await admin.data(DASHBOARD, {"id": world.cohort_id})
 
-    gc.collect()
-    gc.set_debug(gc.DEBUG_SAVEALL)
-    try:
+    async def read() -> None:
         for _ in range(10):
             await admin.data(SEARCH, {"q": "person"})
             await admin.data(DASHBOARD, {"id": world.cohort_id})
             await admin.data("{ __typename me { subject } }")  # answered by Strawberry
-        gc.collect()
-        left = _per_request(gc.garbage)
-    finally:
-        gc.garbage.clear()
-        gc.set_debug(0)
 
-    assert left == []
+    assert await _left_behind(read) == []
 
 
 @pytest.mark.single_execution
@@ -64,16 +67,9 @@ async def test_answered_mutations_leave_no_cyclic_garbage(
         await admin.mutate("registerParticipant", {"programmeId": world.programme_id,
                                                    "name": f"Person {n}"}, "participantId")
 
-    await register(0)
-    gc.collect()
-    gc.set_debug(gc.DEBUG_SAVEALL)
-    try:
+    async def write() -> None:
         for n in range(1, 11):
             await register(n)
-        gc.collect()
-        left = _per_request(gc.garbage)
-    finally:
-        gc.garbage.clear()
-        gc.set_debug(0)
 
-    assert left == []
+    await register(0)
+    assert await _left_behind(write) == []
