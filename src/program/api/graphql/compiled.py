@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from keyword import iskeyword
 from math import isfinite
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable, Sequence
@@ -59,9 +60,15 @@ from graphql.type import (
     is_object_type,
 )
 from strawberry.execution.is_awaitable import optimized_is_awaitable as is_awaitable
+from strawberry.relay.types import GlobalID
+from strawberry.types.base import StrawberryMaybe, StrawberryOptional
 from strawberry.types import ExecutionResult
 
+from program.api.graphql.validation import CheckedArguments
+
 Complete = Callable[["_Run", Path, Any], Any]
+Fast = Callable[[Any], Any]
+Resolve = Callable[[Any, GraphQLResolveInfo, dict[str, Any]], Any]
 PLAN_CACHE_SIZE = 256
 
 
@@ -150,6 +157,8 @@ class _Field:
     static_args: dict[str, Any] | None  # arguments without variables, coerced once
     complete: Complete
     sync: bool = False  # a plain attribute whose completion runs no resolver
+    direct: Resolve | None = None  # the resolver without Strawberry's wrapper
+    fast: Fast | None = None  # when ``sync``: the value completed at once, or ``_Slow``
 
     def execute(self, run: _Run, source: Any, path: Path) -> Any:
         """graphql-core's ``execute_field``, with what the document fixes looked up once."""
@@ -166,7 +175,10 @@ class _Field:
                 args = self.static_args
                 if args is None:
                     args = get_argument_values(self.definition, self.nodes[0], run.variables)
-                result = self.definition.resolve(source, run.info(self, path), **args)  # type: ignore[misc]
+                if self.direct is not None:
+                    result = self.direct(source, run.info(self, path), args)
+                else:
+                    result = self.definition.resolve(source, run.info(self, path), **args)  # type: ignore[misc]
             if is_awaitable(result):
                 return self._complete_awaitable(run, path, result)
             completed = self.complete(run, path, result)
@@ -335,31 +347,88 @@ class Compiler:
         f = _Field(key, name, nodes, definition, parent, definition.type,
                    strawberry_field.python_name if basic else None, static,
                    _unset)
-        f.complete, sync = self._completer(definition.type, f)
+        if not basic and strawberry_field is not None:
+            f.direct = _direct(self.schema, definition, strawberry_field)
+        f.complete, sync, fast = self._completer(definition.type, f)
         f.sync = basic and sync
+        if f.sync:
+            f.fast = fast
         return f
 
-    def _completer(self, type_: GraphQLOutputType, f: _Field) -> tuple[Complete, bool]:
-        """How to complete a value of this type, and whether that never awaits."""
+    def _completer(self, type_: GraphQLOutputType, f: _Field) -> tuple[Complete, bool, Fast | None]:
+        """How to complete a value of this type, whether that never awaits, and (when it
+        never awaits) the fast form of it."""
         if is_non_null_type(type_):
             inner = type_.of_type  # type: ignore[attr-defined]
             if is_leaf_type(inner):
-                return _leaf(inner, f), True
-            complete, sync = self._completer(inner, f)
-            return _non_null(complete, f), sync
+                return _leaf(inner, f), True, _fast_leaf(inner, non_null=True)
+            complete, sync, fast = self._completer(inner, f)
+            return _non_null(complete, f), sync, _fast_non_null(fast)
         if is_list_type(type_):
             item_type = type_.of_type  # type: ignore[attr-defined]
-            complete, sync = self._completer(item_type, f)
-            return (_list_sync if sync else _list)(complete, item_type, f), sync
+            complete, sync, fast = self._completer(item_type, f)
+            return (_list_sync if sync else _list)(complete, item_type, f), sync, _fast_list(fast)
         if is_leaf_type(type_):
-            return _leaf(type_, None), True
+            return _leaf(type_, None), True, _fast_leaf(type_, non_null=False)
         if is_object_type(type_):
             assert isinstance(type_, GraphQLObjectType)
             fields = self.fields(type_, [n.selection_set for n in f.nodes
                                          if n.selection_set is not None])
             sync = all(sub.sync for sub in fields)
-            return _object(type_, fields, f, sync), sync
+            at_once = _fast_fields(fields) if type_.is_type_of is None else None
+            fast = _fast_object(at_once) if sync and at_once is not None else None
+            return _object(type_, fields, f, sync, at_once), sync, fast
         raise Unsupported("interfaces and unions")
+
+
+def _direct(schema: GraphQLSchema, definition: GraphQLField, field: Any) -> Resolve | None:
+    """The field's Strawberry resolver called as Strawberry's wrapper calls it, without
+    the wrapper: arguments renamed to their Python names (scalars and enums, which
+    Strawberry passes on unconverted), ``CheckedArguments`` run on them, the ``Info``
+    built, the function called (for an async one, all of it inside the coroutine, as
+    Strawberry does). None when the field needs anything else: the wrapper then runs."""
+    strawberry_schema = getattr(schema, "_strawberry_schema", None)
+    resolver = field.base_resolver
+    if (strawberry_schema is None or resolver is None
+            or strawberry_schema.schema_converter._exception_handler_specs
+            or getattr(field, "permission_classes", None)
+            or resolver.parent_parameter or resolver.root_parameter
+            or any(type(e) is not CheckedArguments for e in field.extensions)):
+        return None
+    names: list[tuple[str, str]] = []
+    for argument in field.arguments:
+        graphql_name = strawberry_schema.config.name_converter.from_argument(argument)
+        python_type = argument.type
+        if isinstance(python_type, StrawberryOptional) and not isinstance(python_type, StrawberryMaybe):
+            python_type = python_type.of_type
+        graphql_type = definition.args[graphql_name].type
+        if is_non_null_type(graphql_type):
+            graphql_type = graphql_type.of_type  # type: ignore[attr-defined]
+        if (isinstance(python_type, StrawberryOptional) or python_type is GlobalID
+                or not is_leaf_type(graphql_type)):
+            return None
+        names.append((graphql_name, argument.python_name))
+    checks = [e.check for e in field.extensions]
+    func = resolver.wrapped_func
+    info_class = strawberry_schema.config.info_class
+    info_name = resolver.info_parameter.name if resolver.info_parameter else None
+    takes_self = resolver.self_parameter is not None
+
+    def call(source: Any, info: GraphQLResolveInfo, args: dict[str, Any]) -> Any:
+        kwargs = {python: args[name] for name, python in names if name in args}
+        for check in checks:
+            check(kwargs)
+        if info_name is not None:
+            kwargs[info_name] = info_class(_raw_info=info, _field=field)
+        return func(source, **kwargs) if takes_self else func(**kwargs)
+
+    if not resolver.is_async:
+        return call
+
+    async def call_async(source: Any, info: GraphQLResolveInfo, args: dict[str, Any]) -> Any:
+        return await call(source, info, args)
+
+    return call_async
 
 
 def _unset(run: _Run, path: Path, value: Any) -> Any:  # pragma: no cover
@@ -555,7 +624,7 @@ async def _await_items(out: list[Any], waiting: list[int]) -> list[Any]:
 
 
 def _object(type_: GraphQLObjectType, fields: tuple[_Field, ...], f: _Field,
-            sync: bool) -> Complete:
+            sync: bool, at_once: Fast | None) -> Complete:
     is_type_of = type_.is_type_of
     if sync and is_type_of is None:
         def complete_sync(run: _Run, path: Path, value: Any) -> Any:
@@ -563,16 +632,30 @@ def _object(type_: GraphQLObjectType, fields: tuple[_Field, ...], f: _Field,
                 return None
             if isinstance(value, Exception):
                 raise value
+            if at_once is not None:
+                try:
+                    return at_once(value)
+                except Exception:  # noqa: S110 - field by field below says what and where
+                    pass
             return {sub.key: sub.execute(run, value, Path(path, sub.key, type_.name))
                     for sub in fields}
 
         return complete_sync
+
+    resolved = tuple(sub for sub in fields if not sub.sync)
 
     def complete(run: _Run, path: Path, value: Any) -> Any:
         if isinstance(value, Exception):
             raise value
         if value is None or value is Undefined:
             return None
+        if at_once is not None:
+            try:
+                results = at_once(value)
+            except Exception:  # noqa: S110 - field by field below says what and where
+                pass
+            else:
+                return _execute_rest(run, resolved, value, path, results)
         if is_type_of is not None:
             matches = is_type_of(value, run.info(f, path))
             if is_awaitable(matches) or not matches:
@@ -584,6 +667,128 @@ def _object(type_: GraphQLObjectType, fields: tuple[_Field, ...], f: _Field,
         return execute_fields(run, fields, value, path)
 
     return complete
+
+
+def _execute_rest(run: _Run, fields: tuple[_Field, ...], source: Any, path: Path,
+                  results: dict[str, Any]) -> Any:
+    """``execute_fields`` for the fields a resolver answers, into ``results`` (which
+    holds the plain fields already, and a place for each of these in document order)."""
+    waiting: list[str] = []
+    try:
+        for f in fields:
+            result = f.execute(run, source, Path(path, f.key, f.parent_type.name))
+            results[f.key] = result
+            if is_awaitable(result):
+                waiting.append(f.key)
+    except Exception:
+        run.settle([results[k] for k in waiting])
+        raise
+    if not waiting:
+        return results
+    return _await_fields(results, waiting)
+
+
+# -- the fast form of plain fields ---------------------------------------------------------
+#
+# Fields read as plain attributes complete without awaiting anything, so a whole object of
+# them can be completed by one generated function: no path, no awaitable check, no call per
+# field. It answers only when nothing is unusual; at the first thing that is (a null where
+# none may be, a value a scalar refuses, anything raised) it raises and the object is
+# completed again field by field, which reports the error as graphql-core would. Reading a
+# plain attribute has no effects, so doing it twice changes nothing.
+
+
+class _Slow(Exception):
+    """The fast form met something the field-by-field completion must report."""
+
+
+def _fast_leaf(type_: Any, *, non_null: bool) -> Fast:
+    coerce = type_.coerce_output_value
+    plain = _PLAIN.get(type_.name) if type_.name in _BUILT_IN else None
+
+    def fast(value: Any) -> Any:
+        if plain is not None and type(value) is plain:
+            if plain is int and not _INT_MIN <= value <= _INT_MAX:
+                raise _Slow
+            if plain is float and not isfinite(value):
+                raise _Slow
+            return value
+        if value is None or value is Undefined:
+            if non_null:
+                raise _Slow
+            return None
+        if isinstance(value, Exception):
+            raise _Slow
+        coerced = coerce(value)
+        if coerced is Undefined or coerced is None:
+            raise _Slow
+        return coerced
+
+    return fast
+
+
+_PLAIN: dict[str, type] = {"String": str, "ID": str, "Int": int, "Float": float, "Boolean": bool}
+
+
+def _fast_non_null(inner: Fast | None) -> Fast | None:
+    if inner is None:
+        return None
+
+    def fast(value: Any) -> Any:
+        completed = inner(value)
+        if completed is None:
+            raise _Slow
+        return completed
+
+    return fast
+
+
+def _fast_list(item: Fast | None) -> Fast | None:
+    if item is None:
+        return None
+
+    def fast(value: Any) -> Any:
+        if value is None or value is Undefined:
+            return None
+        if type(value) not in (list, tuple):
+            raise _Slow
+        return [item(element) for element in value]
+
+    return fast
+
+
+def _fast_object(at_once: Fast) -> Fast:
+    def fast(value: Any) -> Any:
+        if value is None or value is Undefined:
+            return None
+        if isinstance(value, Exception):
+            raise _Slow
+        return at_once(value)
+
+    return fast
+
+
+def _fast_fields(fields: tuple[_Field, ...]) -> Fast | None:
+    """One function reading every plain field of an object at once, in document order,
+    with None in the place of each field a resolver answers; None when some plain field
+    has no fast form (or no name Python can read directly)."""
+    scope: dict[str, Any] = {}
+    items: list[str] = []
+    for i, sub in enumerate(fields):
+        if not sub.sync:
+            items.append(f"{sub.key!r}: None")
+        elif sub.name == "__typename":
+            scope[f"t{i}"] = sub.parent_type.name
+            items.append(f"{sub.key!r}: t{i}")
+        elif sub.fast is not None and sub.python_name is not None and (
+                sub.python_name.isidentifier() and not iskeyword(sub.python_name)):
+            scope[f"c{i}"] = sub.fast
+            items.append(f"{sub.key!r}: c{i}(v.{sub.python_name})")
+        else:
+            return None
+    source = "def at_once(v):\n    return {" + ", ".join(items) + "}\n"
+    exec(compile(source, "<compiled plan>", "exec"), scope)  # noqa: S102 - names checked above
+    return scope["at_once"]  # type: ignore[no-any-return]
 
 
 # -- the plans of the documents seen ---------------------------------------------------------

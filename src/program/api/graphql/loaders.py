@@ -41,8 +41,24 @@ K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
 
+class RequestLoader(DataLoader[K, V]):
+    """A DataLoader that can also read one key at once."""
+
+    async def load_now(self, key: K) -> V:
+        """The value without waiting a turn of the event loop for other keys to batch
+        with: for a root field, which nothing else of its kind runs beside (two aliased
+        root fields of one kind then read separately, each correctly). Kept for the rest
+        of the request as ``load`` keeps it."""
+        cached = self.cache_map.get(key)
+        if cached is not None:
+            return await cached
+        value = (await self.load_fn([key]))[0]
+        self.prime(key, value)
+        return value
+
+
 def _loader(owner: Loaders, fetch: Callable[[Loaders, list[K]], Awaitable[Mapping[K, V]]]
-            ) -> DataLoader[K, V | None]:
+            ) -> RequestLoader[K, V | None]:
     """A loader reaching back to its ``Loaders`` weakly: a cycle between them would keep
     every request's loaders, with all they read, until a garbage collection, and
     collecting hundreds of requests' worth at once was the longest pause a request met."""
@@ -55,7 +71,7 @@ def _loader(owner: Loaders, fetch: Callable[[Loaders, list[K]], Awaitable[Mappin
         found = await fetch(loaders, keys)
         return [found.get(k) for k in keys]
 
-    return DataLoader(load_fn=load)
+    return RequestLoader(load_fn=load)
 
 
 class Loaders:
@@ -75,30 +91,30 @@ class Loaders:
     # Each loader is made when first used: a query touches one or two of them.
 
     @cached_property
-    def programmes(self) -> DataLoader[UUID, ProgrammeView | None]:
+    def programmes(self) -> RequestLoader[UUID, ProgrammeView | None]:
         return _loader(self, lambda me, ids: me._all(ProgrammeOverviewProjection.name,
                                                      get_programmes(me.services.pool, ids)))
 
     @cached_property
-    def cohorts(self) -> DataLoader[UUID, CohortView | None]:
+    def cohorts(self) -> RequestLoader[UUID, CohortView | None]:
         return _loader(self, Loaders._cohorts)
 
     @cached_property
-    def facilitators(self) -> DataLoader[UUID, FacilitatorView | None]:
+    def facilitators(self) -> RequestLoader[UUID, FacilitatorView | None]:
         return _loader(self, lambda me, ids: me._all(FacilitatorLoadProjection.name, get_facilitators(
             me.services.pool, ids, today=me.today, now=me.now)))
 
     @cached_property
-    def participants(self) -> DataLoader[UUID, ParticipantView | None]:
+    def participants(self) -> RequestLoader[UUID, ParticipantView | None]:
         return _loader(self, lambda me, ids: me._all(ParticipantStateProjection.name, get_participants(
             me.services.pool, ids, today=me.today)))
 
     @cached_property
-    def personal_data(self) -> DataLoader[tuple[UUID, str], dict[str, Any] | None]:
+    def personal_data(self) -> RequestLoader[tuple[UUID, str], dict[str, Any] | None]:
         return _loader(self, Loaders._decrypt)
 
     @cached_property
-    def members(self) -> DataLoader[tuple[UUID, str, int | None], tuple[UUID, ...] | None]:
+    def members(self) -> RequestLoader[tuple[UUID, str, int | None], tuple[UUID, ...] | None]:
         """(cohort id, ENROLLED or WAITLISTED, first) -> those people in order."""
         return _loader(self, Loaders._members)
 

@@ -7,13 +7,15 @@ each type module builds its own GraphQL objects from the views (``types.registry
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Awaitable, Hashable, Iterable
+from typing import TypeVar
 from uuid import UUID
 
 from strawberry.types import Info
 
 from program.api.graphql.context import context_of
 from program.api.graphql.errors import NotFound
+from program.api.graphql.loaders import RequestLoader
 from program.application import policy
 from program.application.policy import Act
 from program.projections.cohort_dashboard import CohortView
@@ -21,11 +23,19 @@ from program.projections.facilitator_load import FacilitatorView
 from program.projections.participant_state import ParticipantView
 from program.projections.programme_overview import ProgrammeView
 
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+def _load(info: Info, loader: RequestLoader[K, V], key: K) -> Awaitable[V]:
+    """A root field reads at once; nested fields batch through the loader."""
+    return loader.load_now(key) if info.path.prev is None else loader.load(key)
+
 
 async def programme(info: Info, programme_id: UUID) -> ProgrammeView:
     ctx = context_of(info)
     policy.require(ctx.actor, Act.READ_PROGRAMME, policy.programme(programme_id))
-    view = await ctx.loaders.programmes.load(programme_id)
+    view = await _load(info, ctx.loaders.programmes, programme_id)
     if view is None:
         raise NotFound("programme", programme_id)
     return view
@@ -34,7 +44,7 @@ async def programme(info: Info, programme_id: UUID) -> ProgrammeView:
 async def cohort(info: Info, cohort_id: UUID, *, missing_ok: bool = False) -> CohortView | None:
     ctx = context_of(info)
     policy.require_role_may(ctx.actor, Act.READ_COHORT)
-    view = await ctx.loaders.cohorts.load(cohort_id)
+    view = await _load(info, ctx.loaders.cohorts, cohort_id)
     if view is None:
         if missing_ok:
             return None
@@ -52,7 +62,7 @@ async def facilitator(
     ctx = context_of(info)
     team = frozenset(of_cohort) if of_cohort is not None else frozenset({facilitator_id})
     policy.require(ctx.actor, Act.READ_FACILITATOR, policy.Target(facilitator_ids=team))
-    view = await ctx.loaders.facilitators.load(facilitator_id)
+    view = await _load(info, ctx.loaders.facilitators, facilitator_id)
     if view is None:
         if of_cohort is not None:
             return None
@@ -63,7 +73,7 @@ async def facilitator(
 async def participant(info: Info, participant_id: UUID, *, missing_ok: bool = False) -> ParticipantView | None:
     ctx = context_of(info)
     policy.require_role_may(ctx.actor, Act.READ_PERSON)
-    view = await ctx.loaders.participants.load(participant_id)
+    view = await _load(info, ctx.loaders.participants, participant_id)
     if view is None:
         if missing_ok:
             return None
