@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 import strawberry
 from graphql import parse
+from graphql.execution.values import get_variable_values
 from strawberry.http import process_result
 from strawberry.types import Info
 
@@ -83,6 +84,11 @@ class Query:
     @strawberry.field
     async def sure(self, which: str) -> Box:
         return BOXES.box
+
+    @strawberry.field
+    def echo(self, n: int, s: str | None = None, c: Colour | None = None,
+             d: date | None = None, u: uuid.UUID | None = None) -> str:
+        return repr((n, s, c, d, u))
 
 
 schema = strawberry.Schema(query=Query)
@@ -179,3 +185,43 @@ async def test_resolvers_are_called_without_strawberrys_wrapper(
     # then it called the resolvers themselves
     assert planned is not None and planned.errors is None
     assert planned.data["sure"]["later"] == len(BOXES.box.items) + 2
+
+
+ECHO = "query E($n: Int!, $s: String, $c: Colour, $d: Date, $u: UUID) { echo(n: $n, s: $s, c: $c, d: $d, u: $u) }"
+
+
+@pytest.mark.parametrize("variables", [
+    {"n": 1},
+    {"n": 1, "s": None, "c": "BLUE", "d": "2026-02-03", "u": str(uuid.UUID(int=9))},
+    {"n": -5, "s": "text", "c": None, "unused": [1, 2]},
+])
+async def test_scalar_variables_coerce_as_graphql_core_coerces_them(variables: dict[str, Any]) -> None:
+    # given a plan whose variables are all scalars and enums
+    plan = Compiler(schema._schema, parse(ECHO), None).plan()
+    # when good variables are coerced by the plan, then graphql-core would give the same
+    mine = compiled._coerce_scalars(plan.scalars, variables)
+    theirs = get_variable_values(schema._schema, plan.operation.variable_definitions, variables)
+    assert mine is not None and not isinstance(theirs, list)
+    assert mine.coerced == theirs.coerced
+
+    def sources(values: Any) -> dict[str, Any]:
+        return {name: (s.signature.name, str(s.signature.type), s.signature.default, s.value)
+                for name, s in values.sources.items()}
+
+    assert sources(mine) == sources(theirs)
+    # and the answer is Strawberry's
+    planned, strawberry_answer = await both(ECHO, variables)
+    assert planned == strawberry_answer and b'"errors"' not in planned
+
+
+@pytest.mark.parametrize("variables", [
+    {}, {"n": None}, {"n": "one"}, {"n": 2**40}, {"n": 1, "c": "GREEN"}, {"n": 1, "d": "soon"},
+    {"n": 1, "u": "not-a-uuid"}, {"n": 1, "s": 5},
+])
+async def test_variables_that_do_not_coerce_are_left_to_strawberry(variables: dict[str, Any]) -> None:
+    # given a plan, when its variables do not coerce
+    plan = Compiler(schema._schema, parse(ECHO), None).plan()
+    # then it does not answer (Strawberry answers, with graphql-core's error)
+    assert await plan.run(variables, {}) is None
+    assert isinstance(get_variable_values(
+        schema._schema, plan.operation.variable_definitions, variables), list)

@@ -49,7 +49,13 @@ from graphql import (
     SelectionSetNode,
     located_error,
 )
-from graphql.execution.values import get_argument_values, get_variable_values
+from graphql.execution.get_variable_signature import get_variable_signature
+from graphql.execution.values import (
+    VariableValues,
+    VariableValueSource,
+    get_argument_values,
+    get_variable_values,
+)
 from graphql.language import VariableNode, Visitor, visit
 from graphql.pyutils import Path, Undefined, gather_with_cancel, inspect, is_iterable
 from graphql.type import (
@@ -214,11 +220,14 @@ class Plan:
     fragments: dict[str, FragmentDefinitionNode]
     fields: tuple[_Field, ...]
     resolved: frozenset[tuple[str, str]] = frozenset()  # (type, field) with a resolver
+    scalars: tuple[tuple[str, Any, Any, bool], ...] | None = None  # see ``_scalar_variables``
 
     async def run(self, variables: dict[str, Any] | None, context: Any) -> ExecutionResult | None:
         """The answer, or None when the variables do not coerce (Strawberry then says why)."""
-        coerced = get_variable_values(self.schema, self.operation.variable_definitions or (),
-                                      variables or {})
+        coerced = _coerce_scalars(self.scalars, variables or {})
+        if coerced is None:
+            coerced = get_variable_values(self.schema, self.operation.variable_definitions or (),
+                                          variables or {})
         if isinstance(coerced, list):
             return None
         run = _Run(self, coerced, context)
@@ -232,6 +241,56 @@ class Plan:
         except _Abandon:
             return None
         return ExecutionResult(data=data, errors=run.errors or None)
+
+
+def _scalar_variables(schema: GraphQLSchema, operation: OperationDefinitionNode
+                      ) -> tuple[tuple[str, Any, Any, bool], ...] | None:
+    """(name, signature, type, non-null) of each variable, when all are scalars or enums
+    without a default: those coerce by the type alone. None otherwise."""
+    out = []
+    for definition in operation.variable_definitions or ():
+        signature = get_variable_signature(schema, definition)
+        if isinstance(signature, GraphQLError):
+            return None
+        type_ = signature.type
+        non_null = is_non_null_type(type_)
+        named = type_.of_type if non_null else type_  # type: ignore[union-attr]
+        if definition.default_value is not None or not is_leaf_type(named):
+            return None
+        out.append((signature.name, signature, named, non_null))
+    return tuple(out)
+
+
+def _coerce_scalars(scalars: tuple[tuple[str, Any, Any, bool], ...] | None,
+                    given: dict[str, Any]) -> VariableValues | None:
+    """graphql-core's ``get_variable_values`` for variables that are all scalars or
+    enums, when nothing is wrong with them; None otherwise (graphql-core then coerces
+    them, and says what is wrong)."""
+    if scalars is None:
+        return None
+    sources: dict[str, VariableValueSource] = {}
+    coerced: dict[str, Any] = {}
+    for name, signature, type_, non_null in scalars:
+        value = given.get(name, Undefined)
+        if value is Undefined:
+            if non_null:
+                return None
+            sources[name] = VariableValueSource(signature)
+            continue
+        sources[name] = VariableValueSource(signature, value)
+        if value is None:
+            if non_null:
+                return None
+            coerced[name] = None
+            continue
+        try:
+            value = type_.coerce_input_value(value)
+        except Exception:  # noqa: BLE001 - graphql-core says what is wrong with it
+            return None
+        if value is Undefined:
+            return None
+        coerced[name] = value
+    return VariableValues(sources, coerced)
 
 
 def execute_fields(run: _Run, fields: tuple[_Field, ...], source: Any,
@@ -295,7 +354,8 @@ class Compiler:
         root = self.schema.query_type
         assert root is not None
         fields = self.fields(root, [self.operation.selection_set])
-        return Plan(self.schema, self.operation, self.fragments, fields, frozenset(self.resolved))
+        return Plan(self.schema, self.operation, self.fragments, fields, frozenset(self.resolved),
+                    _scalar_variables(self.schema, self.operation))
 
     def fields(self, parent: GraphQLObjectType,
                selection_sets: Sequence[SelectionSetNode]) -> tuple[_Field, ...]:
