@@ -21,6 +21,8 @@ from program.api.exports import export_route_handlers
 from program.api.feeds import feed_route_handlers
 from program.api.graphql import cache as graphql_cache
 from program.api.graphql import graphql_route_handlers
+from program.api.graphql.asgi_post import GraphQLPost
+from program.api.graphql.schema import schema
 from program.api.ledger import ledger_route_handlers
 from program.api.logs import quiet_loop_errors
 from program.api.observability import (
@@ -196,8 +198,9 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
             "metrics": app_metrics,
         }),
     )
-    # Outside the router, so 404s are counted and every response carries its id.
-    app.asgi_handler = RequestObservability(app.asgi_handler, app_metrics)
+    # Outside the router, so 404s are counted and every response carries its id; POST
+    # /graphql is answered before the router (``asgi_post``).
+    app.asgi_handler = RequestObservability(GraphQLPost(app.asgi_handler, app, schema), app_metrics)
     return app
 
 

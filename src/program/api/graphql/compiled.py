@@ -6,12 +6,22 @@ definition, resolver and return type, and how to complete that type. For a dashb
 some seventy values that bookkeeping costs more than reading the row. A ``Plan`` does it
 once per document and operation; executing it only resolves and completes.
 
-What runs is what graphql-core runs: the same resolvers Strawberry built, so every
-field's access-policy check and input-limit check (``CheckedArguments``) runs exactly as
-on the normal path; the same variable and argument coercion (graphql-core's own); the
-same value completion, error location and null propagation; the same error processing
-(``ProgramSchema.process_errors``). Fields whose resolver is Strawberry's default
-(a plain attribute, no extension, no permission) are read directly.
+What runs is what graphql-core runs: the same resolvers, so every field's access-policy
+check and input-limit check (``CheckedArguments``) runs exactly as on the normal path;
+the same variable and argument coercion; the same value completion, error location and
+null propagation; the same error processing (``ProgramSchema.process_errors``). Where
+the outcome is fixed, the work is done more directly:
+
+- fields whose resolver is Strawberry's default (a plain attribute, no extension, no
+  permission) are read directly, and all such fields of an object are completed by one
+  generated function; at anything unusual it gives way to completion field by field,
+  which reports the error as graphql-core does (reading an attribute twice changes
+  nothing);
+- a resolver whose arguments are scalars or enums and around which only
+  ``CheckedArguments`` runs is called as Strawberry's wrapper would call it (same
+  Python names, same check, same ``Info``), without the wrapper;
+- variables that are all scalars or enums without defaults are coerced by their types;
+  when any of them does not coerce, graphql-core coerces them all and says why.
 
 Anything the compiler does not handle is answered by Strawberry's normal execution:
 documents that fail to parse or validate, mutations and subscriptions, directives on

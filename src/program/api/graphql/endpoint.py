@@ -12,6 +12,7 @@ An answer that failed because the database is unreachable carries ``Retry-After`
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -96,34 +97,67 @@ def json_response(body: bytes, status_code: int = 200) -> Response[bytes]:
     return Response(body, status_code=status_code, media_type=MediaType.JSON)
 
 
-def request_error(exc: RequestError) -> Response[bytes]:
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """What POST /graphql answers, before any transport: a JSON body, its status, and
+    whether it says to retry (a database outage)."""
+
+    body: bytes
+    status_code: int = 200
+    retry_after: bool = False
+
+    def response(self) -> Response[bytes]:
+        response = json_response(self.body, self.status_code)
+        if self.retry_after:
+            response.headers["Retry-After"] = str(RETRY_AFTER_S)
+        return response
+
+
+def _refused(exc: RequestError) -> Answer:
     """A request error as GraphQL errors are shaped, with the HTTP status it deserves."""
-    return json_response(
-        _encode({"errors": [{"message": exc.message, "extensions": {"code": BAD_USER_INPUT}}]}),
-        exc.status_code,
-    )
+    return Answer(_encode({"errors": [{"message": exc.message,
+                                       "extensions": {"code": BAD_USER_INPUT}}]}),
+                  exc.status_code)
+
+
+def request_error(exc: RequestError) -> Response[bytes]:
+    return _refused(exc).response()
 
 
 async def answer_post(schema: BaseSchema, request: Request[Any, Any, Any]) -> Response[bytes]:
-    """Run one POSTed operation, from the cache when it may be."""
+    """POST /graphql through Litestar (``asgi_post`` answers it before Litestar when it can)."""
     try:
-        gql = parse_body(await _body(request), request.headers.get("content-type", ""))
+        body = await _body(request)
     except RequestError as exc:
         return request_error(exc)
+    answer = await answer_body(schema, body, request.headers.get("content-type", ""),
+                               lambda: build_context(request), request)
+    return answer.response()
+
+
+async def answer_body(schema: BaseSchema, body: bytes, content_type: str,
+                      context_of_request: Callable[[], GraphQLContext], request: Any) -> Answer:
+    """Run one POSTed operation, from the cache when it may be. ``context_of_request``
+    is called once the body is a usable request; ``request`` is the transport's own
+    object, for Strawberry's context."""
+    try:
+        gql = parse_body(body, content_type)
+    except RequestError as exc:
+        return _refused(exc)
     try:
         check_variables(gql.variables)
     except InvalidInput as exc:
-        return json_response(_encode({"errors": [{"message": exc.message, "extensions": {
+        return Answer(_encode({"errors": [{"message": exc.message, "extensions": {
             "code": exc.code, "details": details_of(exc)}}]}))
-    context = build_context(request)
+    context = context_of_request()
     results = _cache.results
     ticket = _ticket(results, context, gql)
     done = None
     if ticket is not None:
         if (hit := results.lookup(ticket)) is not None:
-            return json_response(hit)
+            return Answer(hit)
         if (hit := await results.after_the_same(ticket)) is not None:
-            return json_response(hit)
+            return Answer(hit)
         done = results.computing(ticket)
     try:
         return await _answer(schema, request, gql, context, results, ticket)
@@ -132,9 +166,9 @@ async def answer_post(schema: BaseSchema, request: Request[Any, Any, Any]) -> Re
             done()
 
 
-async def _answer(schema: BaseSchema, request: Request[Any, Any, Any], gql: GraphQLRequest,
+async def _answer(schema: BaseSchema, request: Any, gql: GraphQLRequest,
                   context: GraphQLContext, results: _cache.ResultCache,
-                  ticket: _cache.Ticket | None) -> Response[bytes]:
+                  ticket: _cache.Ticket | None) -> Answer:
     """Answer a request no cached answer served (and keep the answer when it may be)."""
     plan = plan_for(schema, gql)
     result = None
@@ -145,9 +179,9 @@ async def _answer(schema: BaseSchema, request: Request[Any, Any, Any], gql: Grap
         try:
             result = await run_strawberry(schema, gql, {"request": request, "program": context})
         except CannotGetOperationTypeError as exc:
-            return request_error(RequestError(exc.as_http_error_reason()))
+            return _refused(RequestError(exc.as_http_error_reason()))
         except MissingQueryError:
-            return request_error(RequestError("No GraphQL query found in the request"))
+            return _refused(RequestError("No GraphQL query found in the request"))
     body = _encode(process_result(result))
     if plan is not None and (shadow := _compiled.shadow) is not None:
         async def again(compiled: bool) -> bytes:
@@ -161,7 +195,7 @@ async def _answer(schema: BaseSchema, request: Request[Any, Any, Any], gql: Grap
         results.store(ticket, body, _reads(plan, context))
     if result.errors and any((e.extensions or {}).get("code") == UNAVAILABLE for e in result.errors):
         return _unavailable(body, result.data)
-    return json_response(body)
+    return Answer(body)
 
 
 async def run_strawberry(schema: BaseSchema, gql: GraphQLRequest,
@@ -250,13 +284,11 @@ async def _body(request: Request[Any, Any, Any]) -> bytes:
                            413) from None
 
 
-def _unavailable(body: bytes, data: dict[str, Any] | None) -> Response[bytes]:
+def _unavailable(body: bytes, data: dict[str, Any] | None) -> Answer:
     """An answer the database's outage spoiled: ``Retry-After`` always, and 503 (which
     proxies and clients know to retry) unless some field still answered."""
     answered = data is not None and any(value is not None for value in data.values())
-    response = json_response(body, 200 if answered else 503)
-    response.headers["Retry-After"] = str(RETRY_AFTER_S)
-    return response
+    return Answer(body, 200 if answered else 503, retry_after=True)
 
 
 def _ticket(results: _cache.ResultCache, context: GraphQLContext,
