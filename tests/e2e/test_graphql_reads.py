@@ -282,3 +282,23 @@ async def test_a_cohort_dashboard_with_its_people_when_read_takes_one_statement(
     assert [m["participantId"] for m in cohort["waitlist"]] == world.participant_ids[3:]
     assert [m["participantId"] for m in cohort["few"]] == world.participant_ids[3:4]
     assert counting.total == 1, counting.statements
+
+
+@pytest.mark.single_execution
+async def test_root_fields_of_one_kind_side_by_side_still_read_in_one_statement(
+    admin: Gql, services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A query's only root field reads its record at once; several batch as before."""
+    a = await build_world(admin, people=1, name="Side A")
+    b = await build_world(admin, people=1, name="Side B")
+    assert await services.projections.wait_for(max(a.position, b.position), 10)
+    counting = CountingPool(services.pool)
+    monkeypatch.setattr(services, "pool", counting)
+    both = await admin.data("query S($a: UUID!, $b: UUID!) { a: cohort(id: $a) { name } "
+                            "b: cohort(id: $b) { name } }", {"a": a.cohort_id, "b": b.cohort_id})
+    assert (both["a"]["name"], both["b"]["name"]) != (None, None)
+    assert counting.total == 1, counting.statements
+    counting.statements.clear()
+    one = await admin.data("query O($a: UUID!) { cohort(id: $a) { name } }", {"a": a.cohort_id})
+    assert one["cohort"]["name"] == both["a"]["name"]
+    assert counting.total == 1, counting.statements

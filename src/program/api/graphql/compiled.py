@@ -794,6 +794,7 @@ def _fast_leaf(type_: Any, *, non_null: bool) -> Fast:
             raise _Slow
         return coerced
 
+    fast.plain = plain  # type: ignore[attr-defined]  # read by ``_fast_fields``
     return fast
 
 
@@ -838,6 +839,17 @@ def _fast_object(at_once: Fast) -> Fast:
     return fast
 
 
+def _read_leaf(fast: Fast, read: str, call: str) -> str:
+    """The expression completing one plain field: a text, flag or 32-bit number is taken
+    as it is, inline; anything else goes through the field's fast form."""
+    plain = getattr(fast, "plain", None)
+    if plain is str or plain is bool:
+        return f"(x if type(x := {read}) is {plain.__name__} else {call}(x))"
+    if plain is int:
+        return f"(x if type(x := {read}) is int and {_INT_MIN} <= x <= {_INT_MAX} else {call}(x))"
+    return f"{call}({read})"
+
+
 def _fast_fields(fields: tuple[_Field, ...]) -> Fast | None:
     """One function reading every plain field of an object at once, in document order,
     with None in the place of each field a resolver answers; None when some plain field
@@ -853,7 +865,7 @@ def _fast_fields(fields: tuple[_Field, ...]) -> Fast | None:
         elif sub.fast is not None and sub.python_name is not None and (
                 sub.python_name.isidentifier() and not iskeyword(sub.python_name)):
             scope[f"c{i}"] = sub.fast
-            items.append(f"{sub.key!r}: c{i}(v.{sub.python_name})")
+            items.append(f"{sub.key!r}: {_read_leaf(sub.fast, f'v.{sub.python_name}', f'c{i}')}")
         else:
             return None
     source = "def at_once(v):\n    return {" + ", ".join(items) + "}\n"

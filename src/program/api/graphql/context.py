@@ -10,7 +10,6 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from litestar import Request
@@ -19,6 +18,7 @@ from strawberry.types import Info
 
 from program.api.auth import Unauthenticated, actor_from_authorization
 from program.api.graphql.errors import RETRY_AFTER_S
+from program.api.graphql.once import once
 from program.api.observability import current_request_id
 from program.application.context import Actor, CommandContext
 
@@ -36,7 +36,7 @@ class GraphQLContext:
     secret: str = field(repr=False)  # the JWT signing secret: never in a repr or a log
     request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
 
-    @cached_property
+    @once
     def _actor(self) -> Actor | Unauthenticated:
         try:
             return verified_tokens.actor(self.authorization, self.secret)
@@ -56,12 +56,12 @@ class GraphQLContext:
         actor = self._actor
         return None if isinstance(actor, Unauthenticated) else actor
 
-    @cached_property
+    @once
     def now(self) -> datetime:
         """The application's clock, read once per request."""
         return self.services.application.clock.now()  # type: ignore[no-any-return]
 
-    @cached_property
+    @once
     def loaders(self) -> Loaders:
         from program.api.graphql.loaders import Loaders
 

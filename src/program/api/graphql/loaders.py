@@ -5,12 +5,12 @@ from __future__ import annotations
 import weakref
 from collections.abc import Awaitable, Callable, Hashable, Mapping
 from datetime import date, datetime
-from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
 
 from strawberry.dataloader import DataLoader
 
+from program.api.graphql.once import once
 from program.projections.cohort_dashboard import (
     CohortDashboardProjection,
     CohortView,
@@ -46,8 +46,7 @@ class RequestLoader(DataLoader[K, V]):
 
     async def load_now(self, key: K) -> V:
         """The value without waiting a turn of the event loop for other keys to batch
-        with: for a root field, which nothing else of its kind runs beside (two aliased
-        root fields of one kind then read separately, each correctly). Kept for the rest
+        with: for a query's only root field, which nothing runs beside. Kept for the rest
         of the request as ``load`` keeps it."""
         cached = self.cache_map.get(key)
         if cached is not None:
@@ -90,30 +89,30 @@ class Loaders:
 
     # Each loader is made when first used: a query touches one or two of them.
 
-    @cached_property
+    @once
     def programmes(self) -> RequestLoader[UUID, ProgrammeView | None]:
         return _loader(self, lambda me, ids: me._all(ProgrammeOverviewProjection.name,
                                                      get_programmes(me.services.pool, ids)))
 
-    @cached_property
+    @once
     def cohorts(self) -> RequestLoader[UUID, CohortView | None]:
         return _loader(self, Loaders._cohorts)
 
-    @cached_property
+    @once
     def facilitators(self) -> RequestLoader[UUID, FacilitatorView | None]:
         return _loader(self, lambda me, ids: me._all(FacilitatorLoadProjection.name, get_facilitators(
             me.services.pool, ids, today=me.today, now=me.now)))
 
-    @cached_property
+    @once
     def participants(self) -> RequestLoader[UUID, ParticipantView | None]:
         return _loader(self, lambda me, ids: me._all(ParticipantStateProjection.name, get_participants(
             me.services.pool, ids, today=me.today)))
 
-    @cached_property
+    @once
     def personal_data(self) -> RequestLoader[tuple[UUID, str], dict[str, Any] | None]:
         return _loader(self, Loaders._decrypt)
 
-    @cached_property
+    @once
     def members(self) -> RequestLoader[tuple[UUID, str, int | None], tuple[UUID, ...] | None]:
         """(cohort id, ENROLLED or WAITLISTED, first) -> those people in order."""
         return _loader(self, Loaders._members)

@@ -28,8 +28,10 @@ V = TypeVar("V")
 
 
 def _load(info: Info, loader: RequestLoader[K, V], key: K) -> Awaitable[V]:
-    """A root field reads at once; nested fields batch through the loader."""
-    return loader.load_now(key) if info.path.prev is None else loader.load(key)
+    """The only field at the root of a query reads at once (nothing could batch with it);
+    any other batches through the loader."""
+    alone = info.path.prev is None and len(info.operation.selection_set.selections) == 1
+    return loader.load_now(key) if alone else loader.load(key)
 
 
 async def programme(info: Info, programme_id: UUID) -> ProgrammeView:
