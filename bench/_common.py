@@ -8,6 +8,7 @@ import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from program.store.database import EmbeddedPostgres, create_database
@@ -15,6 +16,14 @@ from program.store.database import EmbeddedPostgres, create_database
 
 def say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
+
+
+async def settle(pool: Any) -> None:
+    """A steady state to measure in: every table vacuumed and analysed (as autovacuum
+    would get round to) and dirty pages written out (as the checkpointer would), so
+    nothing is measured while the server tidies up after a bulk load."""
+    await pool.execute("VACUUM ANALYZE")
+    await pool.execute("CHECKPOINT")
 
 
 class Server:

@@ -34,7 +34,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import asyncpg  # noqa: E402
-from _common import Server, say  # noqa: E402
+from _common import Server, say, settle  # noqa: E402
 
 from program.application.context import Actor, CommandContext, FixedClock  # noqa: E402
 from program.application.services import Application  # noqa: E402
@@ -363,14 +363,10 @@ async def _lag_setup(app: Application, clock: FixedClock) -> list[tuple[str, str
 async def measure_http(url: str, seconds: float) -> dict[str, float]:
     """The API part (``gql_rps``, ``gql_p99_ms``, ``bare_rps``, ``gql_ratio_vs_bare``; the
     same with the cache off, ``gql_uncached_*``; and ``gql_mixed_*``: cache on, 50
-    dashboards read while 200 commands/s change other cohorts),
-    from ``bench/_http_read.py`` when it is there: ``seed_cohort(services)`` gives a cohort
-    id, ``measure(url, cohort_id, seconds)`` the figures. No figures without it."""
-    try:
-        import _http_read  # type: ignore[import-not-found]
-    except ImportError as exc:
-        say(f"  skipped: {exc}")
-        return {}
+    dashboards read while 200 commands/s change other cohorts), from
+    ``bench/_http_read.py``, measured once the database has settled (``settle``)."""
+    import _http_read  # type: ignore[import-not-found]
+
     from program.bootstrap import open_services
     from program.settings import Settings
     from program.store.database import Database
@@ -380,6 +376,7 @@ async def measure_http(url: str, seconds: float) -> dict[str, float]:
         cohort_id = await _http_read.seed_cohort(services)
         cohorts, targets = await _http_read.seed_mixed(services)
         assert await services.projections.wait_for(await services.store.max_position(), 60)
+        await settle(services.pool)
     finally:
         await services.close()
     figures = await _http_read.measure(url, str(cohort_id), seconds)

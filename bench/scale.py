@@ -36,7 +36,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import Server, say  # noqa: E402
+from _common import Server, say, settle  # noqa: E402
 from read import append_all, generate  # noqa: E402
 
 from program.projections import checkpoint  # noqa: E402
@@ -110,14 +110,6 @@ async def catchup_rate(pool: Any, store: EventStore) -> float:
     seconds = time.perf_counter() - started
     assert await checkpoint.read(pool, "cohort_dashboard") == head
     return head / seconds
-
-
-async def settle(pool: Any) -> None:
-    """The same starting state at both sizes: every table vacuumed and analysed (as
-    autovacuum would get round to) and dirty pages written out (as the checkpointer
-    would), so neither size is measured while the server tidies after the bulk load."""
-    await pool.execute("VACUUM ANALYZE")
-    await pool.execute("CHECKPOINT")
 
 
 async def measure(pool: Any, store: EventStore, label: str, probes: list[uuid.UUID]
