@@ -379,6 +379,10 @@ async def measure_http(url: str, seconds: float) -> dict[str, float]:
         await settle(services.pool)
     finally:
         await services.close()
+    # The load generator runs in this process, beside what generating the log left:
+    # kept out of the collector's way, so its own pauses do not land in either side.
+    gc.collect()
+    gc.freeze()
     figures = await _http_read.measure(url, str(cohort_id), seconds)
     figures.update(await _http_read.measure_mixed(url, cohorts, targets, seconds))
     return figures

@@ -304,9 +304,12 @@ def _coerce_scalars(scalars: tuple[tuple[str, Any, Any, bool], ...] | None,
 
 
 def execute_fields(run: _Run, fields: tuple[_Field, ...], source: Any,
-                   path: Path | None) -> Any:
-    """graphql-core's ``execute_fields``: siblings resolved at once, awaited together."""
-    results: dict[str, Any] = {}
+                   path: Path | None, results: dict[str, Any] | None = None) -> Any:
+    """graphql-core's ``execute_fields``: siblings resolved at once, awaited together;
+    into ``results`` when given (the plain fields already there, with a place for each
+    of these in document order)."""
+    if results is None:
+        results = {}
     waiting: list[str] = []
     try:
         for f in fields:
@@ -725,7 +728,7 @@ def _object(type_: GraphQLObjectType, fields: tuple[_Field, ...], f: _Field,
             except Exception:  # noqa: S110 - field by field below says what and where
                 pass
             else:
-                return _execute_rest(run, resolved, value, path, results)
+                return execute_fields(run, resolved, value, path, results)
         if is_type_of is not None:
             matches = is_type_of(value, run.info(f, path))
             if is_awaitable(matches) or not matches:
@@ -737,25 +740,6 @@ def _object(type_: GraphQLObjectType, fields: tuple[_Field, ...], f: _Field,
         return execute_fields(run, fields, value, path)
 
     return complete
-
-
-def _execute_rest(run: _Run, fields: tuple[_Field, ...], source: Any, path: Path,
-                  results: dict[str, Any]) -> Any:
-    """``execute_fields`` for the fields a resolver answers, into ``results`` (which
-    holds the plain fields already, and a place for each of these in document order)."""
-    waiting: list[str] = []
-    try:
-        for f in fields:
-            result = f.execute(run, source, Path(path, f.key, f.parent_type.name))
-            results[f.key] = result
-            if is_awaitable(result):
-                waiting.append(f.key)
-    except Exception:
-        run.settle([results[k] for k in waiting])
-        raise
-    if not waiting:
-        return results
-    return _await_fields(results, waiting)
 
 
 # -- the fast form of plain fields ---------------------------------------------------------

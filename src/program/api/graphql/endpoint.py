@@ -293,7 +293,7 @@ def _unavailable(body: bytes, data: dict[str, Any] | None) -> Answer:
 
 def _ticket(results: _cache.ResultCache, context: GraphQLContext,
             gql: GraphQLRequest) -> _cache.Ticket | None:
-    if gql.extensions:
+    if gql.extensions or not results.enabled:
         return None  # nothing reads them today; a future extension might make answers differ
     actor = context.authenticated()
     if actor is None:

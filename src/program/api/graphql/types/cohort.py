@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 from uuid import UUID
 
 import strawberry
@@ -13,13 +14,16 @@ from program.api.graphql import lookups
 from program.api.graphql.context import context_of
 from program.api.graphql.disclosure import cell
 from program.api.graphql.enums import CohortFormat, CohortStatus, FacilitatorRole, to_enum
-from program.api.graphql.types.common import Attendance
+from program.api.graphql.types.common import Attendance, MaybeAwaitable
 from program.api.graphql.types.programme import Programme
 from program.api.graphql.types.registry import register, wrap
 from program.application.context import Actor
 from program.projections.cohort_dashboard import CohortView, OutcomeView
 from program.projections.cohort_dashboard.projection import ENROLLED, WAITLISTED
 from program.projections.paging import InvalidQuery
+
+if TYPE_CHECKING:
+    from program.api.graphql.loaders import Loaders
 
 _FACILITATOR = strawberry.lazy("program.api.graphql.types.facilitator")
 _PARTICIPANT = strawberry.lazy("program.api.graphql.types.participant")
@@ -46,13 +50,24 @@ Among = Annotated[int | None, strawberry.argument(
     description="Only the first this many; default: all of them.")]
 
 
-async def _members(info: Info, cohort_id: UUID, standing: str, first: int | None) -> list[CohortMember]:
+def _members(info: Info, cohort_id: UUID, standing: str,
+             first: int | None) -> MaybeAwaitable[list[CohortMember]]:
+    """The people at once when the dashboard read them already (the usual case);
+    otherwise read through the loader."""
     if first is not None and first < 0:
         raise InvalidQuery("first must not be negative")
     loaders = context_of(info).loaders
     people = loaders.known_members(cohort_id, standing, first)
-    if people is None:
-        people = await loaders.members.load((cohort_id, standing, first))
+    if people is not None:
+        return _as_members(people)
+    return _load_members(loaders, (cohort_id, standing, first))
+
+
+async def _load_members(loaders: Loaders, key: tuple[UUID, str, int | None]) -> list[CohortMember]:
+    return _as_members(await loaders.members.load(key))
+
+
+def _as_members(people: Iterable[UUID] | None) -> list[CohortMember]:
     return [CohortMember(participant_id=p, place=i + 1) for i, p in enumerate(people or ())]
 
 
@@ -132,13 +147,15 @@ class Cohort:
         return await opened(info, self.id, self.sealed_cancel_reason,
                             policy.cohort(self.programme_id))
 
-    @strawberry.field(description="In enrolment order; the first ``first`` of them when given.")
-    async def enrolled(self, info: Info, first: Among = None) -> list[CohortMember]:
-        return await _members(info, self.id, ENROLLED, first)
+    @strawberry.field(graphql_type=list[CohortMember],
+                      description="In enrolment order; the first ``first`` of them when given.")
+    def enrolled(self, info: Info, first: Among = None) -> MaybeAwaitable[list[CohortMember]]:
+        return _members(info, self.id, ENROLLED, first)
 
-    @strawberry.field(description="Head first; the first ``first`` of them when given.")
-    async def waitlist(self, info: Info, first: Among = None) -> list[CohortMember]:
-        return await _members(info, self.id, WAITLISTED, first)
+    @strawberry.field(graphql_type=list[CohortMember],
+                      description="Head first; the first ``first`` of them when given.")
+    def waitlist(self, info: Info, first: Among = None) -> MaybeAwaitable[list[CohortMember]]:
+        return _members(info, self.id, WAITLISTED, first)
 
     facilitators: list[CohortFacilitator]
     sessions: list[Session] = strawberry.field(description="By start time.")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Generic, TypeVar
 
 import strawberry
@@ -12,6 +12,8 @@ from program.projections.paging import Page
 
 T = TypeVar("T")
 V = TypeVar("V")
+# A resolver's result: the value when it is at hand, else something to await for it.
+MaybeAwaitable = T | Awaitable[T]
 
 
 @strawberry.type

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from datetime import datetime
-from collections.abc import Awaitable, Callable
-from typing import Annotated, Any, TypeVar
+from collections.abc import Callable
+from typing import Annotated, Any
 from uuid import UUID
 
 import strawberry
@@ -13,14 +13,13 @@ from strawberry.types import Info
 from program.api.graphql import lookups
 from program.api.graphql.context import context_of
 from program.api.graphql.enums import EnrolmentStatus, to_enum
+from program.api.graphql.types.common import MaybeAwaitable
 from program.api.graphql.types.consent import Consent
 from program.api.graphql.types.registry import register, wrap
 from program.application import policy
 from program.projections.participant_state import ParticipantView
 
 _COHORT = strawberry.lazy("program.api.graphql.types.cohort")
-T = TypeVar("T")
-MaybeAwaitable = T | Awaitable[T]
 
 
 @strawberry.type
