@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -103,8 +104,9 @@ def _outcomes(measures: list[str], stats: dict[str, dict[str, Any]]) -> tuple[Ou
 
 
 def _view(r: asyncpg.Record, now: datetime) -> CohortView:
-    sessions = tuple(map(SessionView, r["session_ids"] or (), r["session_starts"] or ()))
-    upcoming = next((s for s in sessions if s.starts_at > now), None)
+    ids, starts = tuple(r["session_ids"] or ()), tuple(r["session_starts"] or ())
+    at = bisect_right(starts, now)  # the first starting after now
+    upcoming = SessionView(ids[at], starts[at]) if at < len(starts) else None
     enrolled = r["enrolled"]
     return CohortView(
         id=r["id"], programme_id=r["programme_id"], name=r["name"], status=r["status"],
@@ -115,7 +117,8 @@ def _view(r: asyncpg.Record, now: datetime) -> CohortView:
         places_left=max(r["capacity"] - enrolled, 0) if r["capacity"] is not None else None,
         facilitators=tuple(map(CohortFacilitatorView, r["facilitator_ids"] or (),
                                r["facilitator_roles"] or (), r["facilitator_since"] or ())),
-        sessions=sessions, next_session=upcoming, attendance_present=r["present"],
+        session_ids=ids, session_starts=starts, next_session=upcoming,
+        attendance_present=r["present"],
         attendance_recorded=r["recorded"],
         attendance_rate=r["present"] / r["recorded"] if r["recorded"] else None,
         consecutive_absences=tuple(map(AbsenceView, r["absentee_ids"] or (),

@@ -57,10 +57,17 @@ class CohortView:
     waitlist_count: int
     places_left: int | None
     facilitators: tuple[CohortFacilitatorView, ...]
-    sessions: tuple[SessionView, ...]  # by start time
+    session_ids: tuple[UUID, ...]  # by start time, with ``session_starts``
+    session_starts: tuple[datetime, ...]
     next_session: SessionView | None  # the first starting after ``now``
     attendance_present: int
     attendance_recorded: int
     attendance_rate: float | None
     consecutive_absences: tuple[AbsenceView, ...]  # 3 or more absences in a row, most first
     outcomes: tuple[OutcomeView, ...]
+
+    @property
+    def sessions(self) -> tuple[SessionView, ...]:
+        """By start time; made when asked for (a dashboard usually shows the next one, and
+        a cohort meeting weekly for a year has fifty)."""
+        return tuple(map(SessionView, self.session_ids, self.session_starts))

@@ -158,7 +158,14 @@ class Cohort:
         return _members(info, self.id, WAITLISTED, first)
 
     facilitators: list[CohortFacilitator]
-    sessions: list[Session] = strawberry.field(description="By start time.")
+    session_ids: strawberry.Private[tuple[UUID, ...]]
+    session_starts: strawberry.Private[tuple[datetime, ...]]
+
+    @strawberry.field(description="By start time.")
+    def sessions(self) -> list[Session]:
+        return [Session(id=i, starts_at=at) for i, at in zip(self.session_ids,
+                                                              self.session_starts, strict=True)]
+
     next_session: Session | None
     attendance: Attendance
     consecutive_absences: list[Absence] = strawberry.field(
@@ -189,7 +196,7 @@ class Cohort:
                                   assigned_at=f.assigned_at, team=team)
                 for f in v.facilitators
             ],
-            sessions=[Session(id=s.id, starts_at=s.starts_at) for s in v.sessions],
+            session_ids=v.session_ids, session_starts=v.session_starts,
             next_session=Session(id=v.next_session.id, starts_at=v.next_session.starts_at)
             if v.next_session else None,
             attendance=Attendance(present=v.attendance_present,
