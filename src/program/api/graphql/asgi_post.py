@@ -1,13 +1,13 @@
 """POST /graphql answered from the ASGI messages, before Litestar's router.
 
 It is the API's busiest request, and Litestar's routing, handler signature, response
-object and exception layer cost about a third of answering a dashboard. This front reads
-the body, builds the context and answers through ``endpoint.answer_body``, the same
-function the Litestar handler uses, so the answers are the same; only the transport
-differs. Whatever it does not answer goes on to Litestar untouched or, once the body
-is read, with that body handed on: any other method or path, a database not reachable
-yet (Litestar's 503), a body past ``MAX_BODY_BYTES`` (its 413), a body sent without a
-``Content-Length`` (chunked: Litestar reads it). ``RequestObservability``
+object and exception layer cost some 30 µs of the 240 µs of server time a cohort
+dashboard took (measured under load). This front reads the body, builds the context and
+answers through ``endpoint.answer_body``, the same function the Litestar handler uses,
+so the answers are the same; only the transport differs. What it does not answer goes
+on to Litestar untouched, its body unread: any other method or path, a database not
+reachable yet (Litestar's 503), a body past ``MAX_BODY_BYTES`` (its 413), a body sent
+without a ``Content-Length`` (chunked: Litestar reads it). ``RequestObservability``
 stays outside it, so the request id, metrics and access line are the same.
 """
 
