@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import weakref
 from collections.abc import Awaitable, Callable, Hashable, Mapping
 from datetime import date, datetime
@@ -52,7 +53,9 @@ class RequestLoader(DataLoader[K, V]):
         if cached is not None:
             return await cached
         value = (await self.load_fn([key]))[0]
-        self.prime(key, value)
+        kept = asyncio.get_running_loop().create_future()  # as ``prime`` keeps it
+        kept.set_result(value)
+        self.cache_map.set(key, kept)
         return value
 
 
