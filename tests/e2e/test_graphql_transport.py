@@ -97,3 +97,19 @@ async def test_requests_the_front_answers_are_counted_under_their_route(
                                headers={"authorization": f"Bearer {token('ADMIN')}"})
     assert response.status_code == 200 and response.headers["x-request-id"]
     assert count((await http.get("/metrics")).text) == before + 1
+
+
+async def test_a_failure_in_the_front_answers_500_as_litestar_would_and_is_logged(
+        http: httpx.AsyncClient, token: TokenFactory, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    async def broken(*_: Any, **__: Any) -> Any:
+        raise RuntimeError("a bug in answering")
+
+    monkeypatch.setattr(asgi_post, "answer_body", broken)
+    with caplog.at_level("ERROR", logger=asgi_post.__name__):
+        response = await http.post("/graphql", json={"query": "{ me { subject } }"},
+                                   headers={"authorization": f"Bearer {token('ADMIN')}"})
+    assert response.status_code == 500
+    assert response.json() == {"status_code": 500, "detail": "Internal Server Error"}
+    assert response.headers["x-request-id"]
+    assert any("a bug in answering" in (r.exc_text or "") or r.exc_info for r in caplog.records)
