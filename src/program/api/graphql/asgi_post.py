@@ -14,17 +14,15 @@ stays outside it, so the request id, metrics and access line are the same.
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from litestar import Litestar, Request
 from strawberry.schema import BaseSchema
 
-from program.api.graphql.context import GraphQLContext
+from program.api.graphql.context import request_context
 from program.api.graphql.endpoint import MAX_BODY_BYTES, Answer, answer_body
 from program.api.graphql.errors import RETRY_AFTER_S
-from program.api.observability import current_request_id
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -60,8 +58,7 @@ class GraphQLPost:
         if body is None:  # the client went away: nobody to answer
             return
         scope["app"] = self.litestar
-        context = GraphQLContext(services, authorization, state.jwt_secret,
-                                 current_request_id() or str(uuid.uuid4()))
+        context = request_context(services, authorization, state.jwt_secret)
         try:
             answer = await answer_body(self.schema, body, content_type, lambda: context,
                                        Request(scope, receive))

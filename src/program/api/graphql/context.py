@@ -134,12 +134,13 @@ def build_context(request: Request[Any, Any, Any]) -> GraphQLContext:
             "the database is not available yet; retry shortly",
             headers={"Retry-After": str(RETRY_AFTER_S)},
         )
-    return GraphQLContext(
-        services=services,
-        authorization=request.headers.get("authorization"),
-        secret=state.jwt_secret,
-        request_id=current_request_id() or str(uuid.uuid4()),
-    )
+    return request_context(services, request.headers.get("authorization"), state.jwt_secret)
+
+
+def request_context(services: Services, authorization: str | None, secret: str) -> GraphQLContext:
+    """The context of the request being served (its id from ``RequestObservability``)."""
+    return GraphQLContext(services, authorization, secret,
+                          current_request_id() or str(uuid.uuid4()))
 
 
 async def context_getter(request: Request[Any, Any, Any]) -> dict[str, GraphQLContext]:
