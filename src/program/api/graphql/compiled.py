@@ -599,7 +599,9 @@ def _leaf(type_: Any, f: _Field | None) -> Complete:
     return complete
 
 
-_BUILT_IN = frozenset({"String", "ID", "Int", "Float", "Boolean"})
+# The built-in scalars, and the Python type each passes through unchanged.
+_PLAIN: dict[str, type] = {"String": str, "ID": str, "Int": int, "Float": float, "Boolean": bool}
+_BUILT_IN = frozenset(_PLAIN)
 
 
 def _list_sync(item: Complete, item_type: GraphQLOutputType, f: _Field) -> Complete:
@@ -758,14 +760,11 @@ class _Slow(Exception):
 
 def _fast_leaf(type_: Any, *, non_null: bool) -> Fast:
     coerce = type_.coerce_output_value
-    plain = _PLAIN.get(type_.name) if type_.name in _BUILT_IN else None
+    plain = _PLAIN.get(type_.name)
+    already = _already(type_.name) if plain is not None else None
 
     def fast(value: Any) -> Any:
-        if plain is not None and type(value) is plain:
-            if plain is int and not _INT_MIN <= value <= _INT_MAX:
-                raise _Slow
-            if plain is float and not isfinite(value):
-                raise _Slow
+        if already is not None and already(value):
             return value
         if value is None or value is Undefined:
             if non_null:
@@ -780,9 +779,6 @@ def _fast_leaf(type_: Any, *, non_null: bool) -> Fast:
 
     fast.plain = plain  # type: ignore[attr-defined]  # read by ``_fast_fields``
     return fast
-
-
-_PLAIN: dict[str, type] = {"String": str, "ID": str, "Int": int, "Float": float, "Boolean": bool}
 
 
 def _fast_non_null(inner: Fast | None) -> Fast | None:
