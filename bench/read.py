@@ -383,8 +383,11 @@ async def measure_http(url: str, seconds: float) -> dict[str, float]:
     # kept out of the collector's way, so its own pauses do not land in either side.
     gc.collect()
     gc.freeze()
-    figures = await _http_read.measure(url, str(cohort_id), seconds)
-    figures.update(await _http_read.measure_mixed(url, cohorts, targets, seconds))
+    try:
+        figures = await _http_read.measure(url, str(cohort_id), seconds)
+        figures.update(await _http_read.measure_mixed(url, cohorts, targets, seconds))
+    finally:
+        gc.unfreeze()
     return figures
 
 
