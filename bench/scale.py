@@ -2,11 +2,14 @@
 
 One realistic history (``read.generate``: programmes, facilitators, cohorts run week by
 week with enrolment, waitlists, sessions, attendance, outcomes and consent), appended
-through the store in large batches: the first ``--small`` events, then measured; the
-rest up to ``--large``, then measured again. At each size:
+through the store in large batches: the first ``--small`` events into one database, and
+a copy of it grown to ``--large`` events. The two are then measured in turn, round after
+round (``--rounds``), and each figure is the median of its rounds, so that a pause of the
+machine lands in one round of one size rather than in a ratio. At each size:
 
 - ``append_eps``: events/s appended by 64 concurrent appenders (one event each, group
-  commit), a fixed number of events so the log barely grows while measured;
+  commit) for a few seconds, into a copy of that database dropped afterwards (the log
+  measured keeps its size whatever the rounds append);
 - ``load_p99_ms``: loading a cohort aggregate from the store (no in-process cache);
 - ``dashboard_p99_ms``: reading a cohort's dashboard from its read model;
 - ``catchup_eps``: events/s for the cohort dashboard to catch up from zero over the log.
@@ -27,12 +30,16 @@ import asyncio
 import gc
 import json
 import random
+import statistics
 import sys
 import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
+
+import asyncpg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -42,7 +49,7 @@ from read import append_all, generate  # noqa: E402
 from program.projections import checkpoint  # noqa: E402
 from program.projections.cohort_dashboard import get_cohorts  # noqa: E402
 from program.projections.rebuild import rebuild  # noqa: E402
-from program.store.database import create_pool  # noqa: E402
+from program.store.database import create_pool, with_database  # noqa: E402
 from program.store.eventstore import EventStore  # noqa: E402
 from program.store.mapping import create_mapper  # noqa: E402
 from program.store.records import NewEvent  # noqa: E402
@@ -112,41 +119,87 @@ async def catchup_rate(pool: Any, store: EventStore) -> float:
     return head / seconds
 
 
-async def measure(pool: Any, store: EventStore, label: str, probes: list[uuid.UUID]
-                  ) -> dict[str, float]:
-    await settle(pool)
-    say(f"[{label}] catching the cohort dashboard up from zero…")
-    catchup = await catchup_rate(pool, store)
-    await settle(pool)  # the rebuild wrote a whole read model
-    cohort_ids = probes
-    say(f"  {catchup:,.0f} events/s; loading aggregates and dashboards of "
-        f"{len(cohort_ids):,} probe cohorts…")
-    gc.collect()
-    gc.freeze()  # this process's own collector pauses are not the store's latency
+async def measure(url: str, probes: list[uuid.UUID]) -> dict[str, float]:
+    """One round of the figures on the database at ``url``."""
+    pool = await create_pool(url, min_size=4, max_size=16)
+    store = EventStore(pool)
+    await store.start()
     try:
-        figures = {
-            "catchup_eps": catchup,
-            "load_p99_ms": await load_p99(store, cohort_ids),
-            "dashboard_p99_ms": await dashboard_p99(pool, cohort_ids),
-        }
+        await settle(pool)
+        catchup = await catchup_rate(pool, store)
+        await settle(pool)  # the rebuild wrote a whole read model
+        gc.collect()
+        gc.freeze()  # this process's own collector pauses are not the store's latency
+        try:
+            figures = {
+                "catchup_eps": catchup,
+                "load_p99_ms": await load_p99(store, probes),
+                "dashboard_p99_ms": await dashboard_p99(pool, probes),
+            }
+        finally:
+            gc.unfreeze()
     finally:
-        gc.unfreeze()
-    say(f"  load p99 {figures['load_p99_ms']:.2f} ms, dashboard p99 "
-        f"{figures['dashboard_p99_ms']:.2f} ms; appending with {APPENDERS} appenders…")
-    figures["append_eps"] = await append_rate(store)
-    say(f"  {figures['append_eps']:,.0f} events/s")
+        await store.close()
+        await pool.close()
+    figures["append_eps"] = await append_to_copy(url)
     return figures
 
 
-async def main(small: int, large: int) -> dict[str, Any]:
+async def append_to_copy(url: str) -> float:
+    """``append_rate`` on a copy of the database, dropped afterwards: the log measured
+    keeps its size however many rounds append to it."""
+    source = urlsplit(url).path.lstrip("/")
+    copy = await copy_database(url, source, f"{source}_append")
+    pool = await create_pool(copy, min_size=4, max_size=16)
+    store = EventStore(pool)
+    await store.start()
+    try:
+        await settle(pool)
+        return await append_rate(store)
+    finally:
+        await store.close()
+        await pool.close()
+        await drop_database(url, f"{source}_append")
+
+
+async def copy_database(url: str, source: str, name: str) -> str:
+    conn = await asyncpg.connect(with_database(url, "postgres"))
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{source}" STRATEGY FILE_COPY')
+    finally:
+        await conn.close()
+    return with_database(url, name)
+
+
+async def drop_database(url: str, name: str) -> None:
+    conn = await asyncpg.connect(with_database(url, "postgres"))
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+async def append_log(url: str, events: list[NewEvent], chunk: int) -> int:
+    pool = await create_pool(url, min_size=4, max_size=16)
+    store = EventStore(pool)
+    await store.start()
+    try:
+        await append_all(store, events, chunk=chunk)
+        return await store.max_position()
+    finally:
+        await store.close()
+        await pool.close()
+
+
+async def main(small: int, large: int, rounds: int) -> dict[str, Any]:
     server = Server()
     try:
-        url = await server.database("scale")
-        pool = await create_pool(url, min_size=4, max_size=16)
+        small_url = await server.database("scale_small")
+        pool = await create_pool(small_url, min_size=1, max_size=2)
         async with pool.acquire() as conn:
             await migrate(conn)
-        store = EventStore(pool)
-        await store.start()
+        await pool.close()
         say(f"generating at least {large:,} events with the domain aggregates…")
         started = time.perf_counter()
         probe_events = generate(200, seed=11, programmes=2, per_programme=5)
@@ -154,29 +207,41 @@ async def main(small: int, large: int) -> dict[str, Any]:
                          if e.topic.endswith("Cohort.Planned")})
         events: list[NewEvent] = generate(large - len(probe_events))
         say(f"  {len(events):,} in {time.perf_counter() - started:.0f}s")
-        await append_all(store, probe_events, chunk=2000)
         head = small - len(probe_events)
-        await append_all(store, events[:head], chunk=2000)
-        at_small = await measure(pool, store, f"{await store.max_position():,} events", probes)
-        rest = events[head:]
-        del events
-        say(f"appending {len(rest):,} more…")
+        if head < 0:
+            raise SystemExit(f"--small must be at least {len(probe_events):,}: the probe "
+                             "cohorts' own history is that long")
+        size_small = await append_log(small_url, probe_events + events[:head], 2000)
+        # The large log is the small one and the rest: the same probes, written as long ago.
+        large_url = await copy_database(small_url, "scale_small", "scale_large")
+        say(f"appending {len(events) - head:,} more to a copy…")
         started = time.perf_counter()
-        await append_all(store, rest, chunk=5000)
-        del rest
+        size_large = await append_log(large_url, events[head:], 5000)
+        del events
         gc.collect()
         say(f"  in {time.perf_counter() - started:.0f}s")
-        size_large = await store.max_position()
-        at_large = await measure(pool, store, f"{size_large:,} events", probes)
-        await store.close()
-        await pool.close()
+        # Both sizes measured in turn, round after round, and each figure taken as the
+        # median of its rounds: a pause of the machine lands in one round of one size,
+        # not in the ratio.
+        at: dict[str, list[dict[str, float]]] = {"small": [], "large": []}
+        for r in range(rounds):
+            for label, url, size in (("small", small_url, size_small),
+                                     ("large", large_url, size_large)):
+                say(f"round {r + 1}/{rounds}, {size:,} events: catch-up, {len(probes)} probe "
+                    "cohorts' aggregates and dashboards, appending to a copy…")
+                figures = await measure(url, probes)
+                say("  " + ", ".join(f"{k} {v:,.2f}" for k, v in figures.items()))
+                at[label].append(figures)
     finally:
         server.close()
-    out: dict[str, Any] = {"small_events": small, "large_events": size_large}
+    out: dict[str, Any] = {"small_events": size_small, "large_events": size_large,
+                           "rounds": rounds}
     for name in ("append_eps", "load_p99_ms", "dashboard_p99_ms", "catchup_eps"):
-        out[f"{name}_small"] = round(at_small[name], 3)
-        out[f"{name}_large"] = round(at_large[name], 3)
-        out[f"{name}_ratio"] = round(at_large[name] / at_small[name], 3)
+        small_value = statistics.median(f[name] for f in at["small"])
+        large_value = statistics.median(f[name] for f in at["large"])
+        out[f"{name}_small"] = round(small_value, 3)
+        out[f"{name}_large"] = round(large_value, 3)
+        out[f"{name}_ratio"] = round(large_value / small_value, 3)
     return out
 
 
@@ -186,5 +251,8 @@ if __name__ == "__main__":
     parser.add_argument("--small", type=int, default=10_000, help="first size (default 10,000)")
     parser.add_argument("--large", type=int, default=1_000_000,
                         help="second size (default 1,000,000)")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="rounds of both sizes measured in turn; each figure is the "
+                             "median of its rounds (default 3)")
     args = parser.parse_args()
-    print(json.dumps(asyncio.run(main(args.small, args.large))), flush=True)
+    print(json.dumps(asyncio.run(main(args.small, args.large, args.rounds))), flush=True)
