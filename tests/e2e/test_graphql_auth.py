@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -11,9 +10,7 @@ import httpx
 import jwt
 import pytest
 
-from program.api.auth import Unauthenticated, mint_token
-from program.api.graphql import context as graphql_context
-from program.api.graphql.context import VerifiedTokens
+from program.api.auth import mint_token
 from program.bootstrap import Services
 from test_graphql_support import (
     INPUT_TYPES,
@@ -130,27 +127,6 @@ async def test_bad_token_is_unauthenticated_and_changes_nothing(
     )
     assert response.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
     assert await head(services) == before
-
-
-def test_a_remembered_token_is_verified_again_once_it_has_expired(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    secret = "test-secret-" + "x" * 40
-    now = [time.time()]
-    tokens = VerifiedTokens(clock=lambda: now[0])
-    header = "Bearer " + mint_token(secret, role="AUDITOR", subject="s", ttl=timedelta(minutes=5))
-    assert tokens.actor(header, secret).subject == "s"
-
-    def expired(_header: str | None, _secret: str) -> None:
-        raise Unauthenticated("token expired")
-
-    monkeypatch.setattr(graphql_context, "actor_from_authorization", expired)
-    assert tokens.actor(header, secret).subject == "s"  # remembered: no second verification
-    now[0] += 301
-    with pytest.raises(Unauthenticated):
-        tokens.actor(header, secret)
-    with pytest.raises(Unauthenticated):
-        tokens.actor(header, "another-secret")
 
 
 # -- read-only roles never mutate ----------------------------------------------

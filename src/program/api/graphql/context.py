@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-import base64
-import json
-import time
 import uuid
-from collections import OrderedDict
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -39,7 +34,7 @@ class GraphQLContext:
     @once
     def _actor(self) -> Actor | Unauthenticated:
         try:
-            return verified_tokens.actor(self.authorization, self.secret)
+            return actor_from_authorization(self.authorization, self.secret)
         except Unauthenticated as exc:
             return exc
 
@@ -80,49 +75,6 @@ class GraphQLContext:
             self.actor, request_id=self.request_id, idempotency_key=idempotency_key or None,
             input_fingerprint=input_fingerprint,
         )
-
-
-class VerifiedTokens:
-    """Tokens already verified, kept until they expire (bounded, least recently used out).
-
-    Verifying a JWT costs more than the rest of a small query; a client sends the same
-    token with every request. Only a token that passed full verification is kept, under
-    its exact text and the secret it was checked against.
-    """
-
-    def __init__(self, size: int = 4096, clock: Callable[[], float] = time.time) -> None:
-        self.size = size
-        self.clock = clock
-        self._items: OrderedDict[tuple[str, str], tuple[Actor, float]] = OrderedDict()
-
-    def actor(self, header: str | None, secret: str) -> Actor:
-        key = (header or "", secret)
-        hit = self._items.get(key)
-        if hit is not None:
-            if self.clock() < hit[1]:
-                self._items.move_to_end(key)
-                return hit[0]
-            del self._items[key]
-        actor = actor_from_authorization(header, secret)
-        expires = _expiry(key[0])
-        if expires is not None:
-            self._items[key] = (actor, expires)
-            if len(self._items) > self.size:
-                self._items.popitem(last=False)
-        return actor
-
-
-def _expiry(header: str) -> float | None:
-    """The ``exp`` claim of a token that has just been verified."""
-    try:
-        payload = header.split(" ", 1)[1].strip().split(".")[1]
-        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-        return float(claims["exp"])
-    except (IndexError, KeyError, TypeError, ValueError):
-        return None
-
-
-verified_tokens = VerifiedTokens()
 
 
 def build_context(request: Request[Any, Any, Any]) -> GraphQLContext:
