@@ -22,6 +22,13 @@ class LoadResult:
     def rps(self) -> float:
         return self.requests / self.elapsed
 
+    @classmethod
+    def pooled(cls, results: list[LoadResult]) -> LoadResult:
+        """Several runs of the same load as one: their requests over their time."""
+        return cls(sum(r.requests for r in results), sum(r.errors for r in results),
+                   sum(r.elapsed for r in results),
+                   [ms for r in results for ms in r.latencies_ms])
+
     def percentile(self, p: float) -> float:
         ordered = sorted(self.latencies_ms)
         if not ordered:
