@@ -16,6 +16,7 @@ from program.settings import Settings
 from program.store.checkpointer import Checkpointer
 from program.store.checkpoints import CheckpointLog, load_signer
 from program.store.database import Database, create_pool
+from program.store.reads import ReadLane
 from program.store.eventstore import EventStore
 from program.store.keys import KeyStore
 from program.store.mapping import create_mapper
@@ -49,6 +50,7 @@ class Services:
     projections: ProjectionRunner | None = None
     feeds: FeedService | None = None
     search_index_key: bytes | None = None  # the people search's blind-index key, read once
+    reads: ReadLane | None = None  # the API's single read statements (None: through the pool)
 
     async def close(self) -> None:
         feeds, self.feeds = self.feeds, None
@@ -60,10 +62,17 @@ class Services:
                 await self.projections.stop()
         if self.checkpointer is not None:
             await self.checkpointer.stop()
+        if self.reads is not None:
+            await self.reads.close()
         await self.store.close()
         await self.listener.close()
         await self.pool.close()
         self.database.close()
+
+
+def read_lane_size(settings: Settings) -> int:
+    """Connections the read lane may open besides the pool: half as many again."""
+    return max(1, settings.pool_max_size // 2)
 
 
 async def open_services(
@@ -97,7 +106,8 @@ async def open_services(
     ledger = CheckpointLog(pool, signer)
     services = Services(settings, database, pool, store, listener, repository, keys, application,
                         ledger, receipts=ConsentReceipts(repository, ledger, controller_of(settings),
-                                                         clock=clock))
+                                                         clock=clock),
+                        reads=ReadLane(database.url, pool, size=read_lane_size(settings)))
     if checkpoints and settings.checkpoint_every > 0:
         services.checkpointer = Checkpointer(
             ledger, store, listener,

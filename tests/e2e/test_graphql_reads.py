@@ -7,7 +7,6 @@ from collections import Counter
 from datetime import date
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
 
@@ -140,11 +139,11 @@ async def test_cohorts_filter_by_programme_and_status(admin: Gql, world: World) 
 
 
 class CountingPool:
-    """The services' pool, counting every statement the API sends through it."""
+    """The services' pool (or read lane), counting every statement the API sends through it."""
 
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: Any, statements: Counter[str] | None = None) -> None:
         self._pool = pool
-        self.statements: Counter[str] = Counter()
+        self.statements: Counter[str] = Counter() if statements is None else statements
 
     def _count(self, sql: str) -> None:
         self.statements[" ".join(sql.split())[:80]] += 1
@@ -174,6 +173,15 @@ class CountingPool:
     @property
     def total(self) -> int:
         return sum(self.statements.values())
+
+
+def count_statements(services: Services, monkeypatch: pytest.MonkeyPatch) -> CountingPool:
+    """Every statement the API sends, through the pool or the read lane, in one count."""
+    counting = CountingPool(services.pool)
+    monkeypatch.setattr(services, "pool", counting)
+    if services.reads is not None:
+        monkeypatch.setattr(services, "reads", CountingPool(services.reads, counting.statements))
+    return counting
 
 
 FIFTY = """
@@ -216,8 +224,7 @@ async def test_fifty_cohorts_with_their_facilitators_take_a_bounded_number_of_st
             last = (await app.assign_facilitator(ctx, cid, facilitators[j], role)).position
     assert await services.projections.wait_for(last, 10)
 
-    counting = CountingPool(services.pool)
-    monkeypatch.setattr(services, "pool", counting)
+    counting = count_statements(services, monkeypatch)
     page = (await admin.data(FIFTY, {"pid": pid, "first": 50}))["cohorts"]
     assert len(page["edges"]) == 50
     assert all(len(e["node"]["facilitators"]) == 2 for e in page["edges"])
@@ -271,8 +278,7 @@ async def test_a_cohort_dashboard_with_its_people_when_read_takes_one_statement(
 ) -> None:
     world = await build_world(admin, people=5, capacity=3, name="One statement")
     assert await services.projections.wait_for(world.position, 10)
-    counting = CountingPool(services.pool)
-    monkeypatch.setattr(services, "pool", counting)
+    counting = count_statements(services, monkeypatch)
     cohort = (await admin.data(
         "query C($id: UUID!) { cohort(id: $id) { enrolledCount enrolled { participantId } "
         "waitlist { participantId place } few: waitlist(first: 1) { participantId } "
@@ -292,8 +298,7 @@ async def test_root_fields_of_one_kind_side_by_side_still_read_in_one_statement(
     a = await build_world(admin, people=1, name="Side A")
     b = await build_world(admin, people=1, name="Side B")
     assert await services.projections.wait_for(max(a.position, b.position), 10)
-    counting = CountingPool(services.pool)
-    monkeypatch.setattr(services, "pool", counting)
+    counting = count_statements(services, monkeypatch)
     both = await admin.data("query S($a: UUID!, $b: UUID!) { a: cohort(id: $a) { name } "
                             "b: cohort(id: $b) { name } }", {"a": a.cohort_id, "b": b.cohort_id})
     assert (both["a"]["name"], both["b"]["name"]) != (None, None)

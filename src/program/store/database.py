@@ -124,6 +124,17 @@ async def _reset_on_release(conn: asyncpg.Connection) -> None:
             await conn.execute(query)
 
 
+async def open_connection(url: str) -> asyncpg.Connection:
+    """One connection as the pool's are made (same codecs, same connect timeout)."""
+    conn = await asyncpg.connect(url, timeout=_CONNECT_TIMEOUT_S)
+    try:
+        await _init_connection(conn)
+    except BaseException:
+        conn.terminate()
+        raise
+    return conn
+
+
 async def create_pool(url: str, *, min_size: int = 2, max_size: int = 20) -> asyncpg.Pool:
     """An asyncpg pool whose connections decode json/jsonb to Python values."""
     pool = await asyncpg.create_pool(

@@ -34,6 +34,7 @@ from program.projections.programme_overview import (
     ProgrammeView,
     get_programmes,
 )
+from program.store.reads import Reader
 
 if TYPE_CHECKING:
     from program.bootstrap import Services
@@ -90,12 +91,17 @@ class Loaders:
         self.reads: dict[str, set[str] | None] = {}
         self._dashboards: list[Dashboards] = []  # what the cohorts loader read, with heads
 
+    @property
+    def reader(self) -> Reader:
+        """Where the loaders' single read statements go: the read lane, if there is one."""
+        return self.services.reads or self.services.pool
+
     # Each loader is made when first used: a query touches one or two of them.
 
     @once
     def programmes(self) -> RequestLoader[UUID, ProgrammeView | None]:
         return _loader(self, lambda me, ids: me._all(ProgrammeOverviewProjection.name,
-                                                     get_programmes(me.services.pool, ids)))
+                                                     get_programmes(me.reader, ids)))
 
     @once
     def cohorts(self) -> RequestLoader[UUID, CohortView | None]:
@@ -104,12 +110,12 @@ class Loaders:
     @once
     def facilitators(self) -> RequestLoader[UUID, FacilitatorView | None]:
         return _loader(self, lambda me, ids: me._all(FacilitatorLoadProjection.name, get_facilitators(
-            me.services.pool, ids, today=me.today, now=me.now)))
+            me.reader, ids, today=me.today, now=me.now)))
 
     @once
     def participants(self) -> RequestLoader[UUID, ParticipantView | None]:
         return _loader(self, lambda me, ids: me._all(ParticipantStateProjection.name, get_participants(
-            me.services.pool, ids, today=me.today)))
+            me.reader, ids, today=me.today)))
 
     @once
     def personal_data(self) -> RequestLoader[tuple[UUID, str], dict[str, Any] | None]:
@@ -128,12 +134,12 @@ class Loaders:
         out: dict[tuple[UUID, str, int | None], tuple[UUID, ...]] = {}
         for first in dict.fromkeys(k[2] for k in keys):
             pairs = [(cid, standing) for cid, standing, f in keys if f == first]
-            found = await cohort_members(self.services.pool, pairs, first)
+            found = await cohort_members(self.reader, pairs, first)
             out.update({(cid, standing, first): people for (cid, standing), people in found.items()})
         return out
 
     async def _cohorts(self, ids: list[UUID]) -> Mapping[UUID, CohortView]:
-        found = await get_dashboards(self.services.pool, ids, now=self.now)
+        found = await get_dashboards(self.reader, ids, now=self.now)
         self._read(CohortDashboardProjection.name,
                    [*ids, *(v.programme_id for v in found.cohorts.values())])
         self._dashboards.append(found)

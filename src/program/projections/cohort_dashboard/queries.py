@@ -11,6 +11,7 @@ from uuid import UUID
 
 import asyncpg
 
+from program.store.reads import Reader
 from program.projections.by_id import where_id
 from program.projections.cohort_dashboard.projection import (
     ENROLLED,
@@ -155,7 +156,7 @@ class Dashboards:
 
 
 async def get_dashboards(
-    pool: asyncpg.Pool | asyncpg.Connection, ids: Iterable[UUID], *, now: datetime
+    pool: Reader, ids: Iterable[UUID], *, now: datetime
 ) -> Dashboards:
     """Cohort dashboards by id with the heads of their lists of people, in one statement."""
     rows = await pool.fetch(*where_id(_SELECT_WITH_HEADS, "c.id", ids))
@@ -167,7 +168,7 @@ async def get_dashboards(
 
 
 async def cohort_members(
-    pool: asyncpg.Pool | asyncpg.Connection,
+    pool: Reader,
     keys: Sequence[tuple[UUID, str]],
     first: int | None = None,
 ) -> dict[tuple[UUID, str], tuple[UUID, ...]]:

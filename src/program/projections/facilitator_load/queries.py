@@ -8,6 +8,7 @@ from uuid import UUID
 
 import asyncpg
 
+from program.store.reads import Reader
 from program.projections.by_id import where_id
 from program.projections.facilitator_load.projection import FacilitatorLoadProjection
 from program.projections.facilitator_load.views import (
@@ -65,7 +66,7 @@ def _facilitator(r: asyncpg.Record, today: date, now: datetime) -> FacilitatorVi
 
 
 async def get_facilitators(
-    pool: asyncpg.Pool | asyncpg.Connection, ids: Iterable[UUID], *, today: date, now: datetime
+    pool: Reader, ids: Iterable[UUID], *, today: date, now: datetime
 ) -> dict[UUID, FacilitatorView]:
     """Facilitators by id with their load; expiry counted from ``today``, sessions after ``now``."""
     rows = await pool.fetch(*where_id(_FACILITATORS, "f.id", ids))

@@ -9,6 +9,7 @@ from uuid import UUID
 
 import asyncpg
 
+from program.store.reads import Reader
 from program.domain.consent import state_on
 from program.projections.by_id import where_id
 from program.projections.participant_state.projection import ParticipantStateProjection
@@ -57,7 +58,7 @@ def participant_view(r: asyncpg.Record, today: date) -> ParticipantView:
 
 
 async def get_participants(
-    pool: asyncpg.Pool | asyncpg.Connection, ids: Iterable[UUID], today: date | None = None
+    pool: Reader, ids: Iterable[UUID], today: date | None = None
 ) -> dict[UUID, ParticipantView]:
     """People by id with consent per purpose as read on ``today`` (default: today, UTC)
     and their cohorts."""

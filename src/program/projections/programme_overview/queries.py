@@ -7,6 +7,7 @@ from uuid import UUID
 
 import asyncpg
 
+from program.store.reads import Reader
 from program.projections.by_id import where_id
 from program.projections.paging import (
     Page,
@@ -61,7 +62,7 @@ def _view(r: asyncpg.Record) -> ProgrammeView:
 
 
 async def get_programmes(
-    pool: asyncpg.Pool | asyncpg.Connection, ids: Iterable[UUID]
+    pool: Reader, ids: Iterable[UUID]
 ) -> dict[UUID, ProgrammeView]:
     """Programmes by id (missing ids are absent from the answer)."""
     rows = await pool.fetch(*where_id(_SELECT, "p.id", ids))
