@@ -171,6 +171,11 @@ class Metrics:
 # -- the ASGI wrapper ------------------------------------------------------------
 
 
+# The status counted and logged for a request whose client hung up before the answer
+# began (nginx's "client closed request"); nothing is sent.
+CLIENT_GONE = 499
+
+
 class RequestObservability:
     """Wraps the app's ASGI handler: request id in and out, metrics, one access line.
 
@@ -198,12 +203,22 @@ class RequestObservability:
         token = request_id_var.set(rid)
         structlog.contextvars.bind_contextvars(request_id=rid)
         status = 500
+        answering = False  # the response has begun
+        gone = False  # the client hung up before it had
         started = time.perf_counter()
         self.metrics.in_flight.inc()
 
+        async def receive_watched() -> dict[str, Any]:
+            nonlocal gone
+            message: dict[str, Any] = await receive()
+            if message["type"] == "http.disconnect" and not answering:
+                gone = True
+            return message
+
         async def send_with_id(message: dict[str, Any]) -> None:
-            nonlocal status
+            nonlocal status, answering
             if message["type"] == "http.response.start":
+                answering = True
                 status = int(message["status"])
                 headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"x-request-id"]
                 headers.append((b"x-request-id", rid.encode()))
@@ -211,8 +226,10 @@ class RequestObservability:
             await send(message)
 
         try:
-            await self.app(scope, receive, send_with_id)
+            await self.app(scope, receive_watched, send_with_id)
         finally:
+            if gone:  # whatever was made of it went nowhere: not a failure of ours
+                status = CLIENT_GONE
             elapsed = time.perf_counter() - started
             self.metrics.in_flight.dec()
             route = scope.get("path_template") or UNMATCHED_ROUTE
