@@ -54,7 +54,7 @@ _STATE = """SELECT e.partner_id, e.url, e.enabled, e.removed, e.secrets, e.versi
 # $20 events of it, and otherwise (the builder far behind) looked up id by id, each an
 # index probe. Looking the judged ids up in the log with one ``= ANY`` was planned, once
 # the statement was prepared, as a scan of the whole log on every commit.
-TAIL_CHECKED = 5000
+TAIL_CHECKED = disclose.TAIL_CHECKED
 _COMMIT = f"""
 WITH tail AS MATERIALIZED (
   SELECT originator_id, topic FROM {EVENTS_TABLE} WHERE notification_id > $7

@@ -103,33 +103,47 @@ def _partner(r: asyncpg.Record) -> PartnerRow:
 
 # The partner, the people's consents and the consent events the builder has not applied
 # yet, in one statement: one snapshot (a consent cannot change between the reads) and
-# one round trip. Rows are told apart by ``kind``.
+# one round trip. Rows are told apart by ``kind``. The unbuilt tail is read by position,
+# at most TAIL_CHECKED events of it: unbounded, its plan took it for a third of the log
+# and started parallel workers for every batch once the log was a few megabytes. When
+# the builder is further behind than that (``tail`` on the partner's row says so), the
+# people's and consents' own events are looked up instead (``_PENDING_OF``).
+TAIL_CHECKED = 5000
 _SNAPSHOT = f"""
-WITH built AS (SELECT position FROM feed_checkpoint WHERE name = 'builder')
+WITH built AS (SELECT position FROM feed_checkpoint WHERE name = 'builder'),
+tail AS MATERIALIZED (
+  SELECT originator_id, topic FROM {EVENTS_TABLE}
+   WHERE cardinality($2::uuid[]) > 0 AND notification_id > (SELECT position FROM built)
+   ORDER BY notification_id LIMIT $4::int + 1)
 SELECT 'partner' AS kind, p.partner_id AS id, p.name, p.status, p.purposes, p.programme_ids,
        p.event_types, p.head, NULL::uuid AS participant_id, NULL::text AS purpose,
        NULL::bigint AS version, NULL::text AS state, NULL::text[] AS recipients,
-       NULL::date AS valid_until, (SELECT position FROM built) AS built
+       NULL::date AS valid_until, (SELECT position FROM built) AS built,
+       (SELECT count(*) FROM tail) AS tail
   FROM feed_partners p WHERE p.partner_id = $1
 UNION ALL
 SELECT 'consent', c.consent_id, NULL, NULL, NULL, NULL, NULL, NULL, c.participant_id, c.purpose,
-       c.version, c.state, c.recipients, c.valid_until, NULL
+       c.version, c.state, c.recipients, c.valid_until, NULL, NULL
   FROM feed_consents c WHERE c.participant_id = ANY($2::uuid[])
 UNION ALL
-SELECT 'pending', e.originator_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-       NULL, NULL, NULL
-  FROM {EVENTS_TABLE} e WHERE cardinality($2::uuid[]) > 0
-   AND e.notification_id > (SELECT position FROM built) AND e.topic = ANY($3::text[])"""
+SELECT 'pending', t.originator_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+       NULL, NULL, NULL, NULL
+  FROM tail t WHERE t.topic = ANY($3::text[])"""
+# Which of these aggregates (people and their consents) have consent or erasure events
+# after the builder's position: an index probe each, however long the log.
+_PENDING_OF = f"""
+SELECT DISTINCT originator_id FROM {EVENTS_TABLE}
+ WHERE originator_id = ANY($1::uuid[]) AND notification_id > $2 AND topic = ANY($3::text[])"""
 
 
 async def judge(conn: asyncpg.Connection, partner_id: UUID, rows: Sequence[FeedRow],
                 today: date) -> Judged:
     """Each row's verdict under the consents and partner scope as they stand now."""
     people = list({r.participant_id for r in rows if r.participant_id is not None})
-    partner, built = None, 0
+    partner, built, tail = None, 0, 0
     consents: dict[UUID, list[ConsentRow]] = {p: [] for p in people}
     pending: set[UUID] = set()
-    for c in await conn.fetch(_SNAPSHOT, partner_id, people, PENDING_TOPICS):
+    for c in await conn.fetch(_SNAPSHOT, partner_id, people, PENDING_TOPICS, TAIL_CHECKED):
         kind = c["kind"]
         if kind == "consent":
             consents[c["participant_id"]].append(ConsentRow(
@@ -139,10 +153,15 @@ async def judge(conn: asyncpg.Connection, partner_id: UUID, rows: Sequence[FeedR
             pending.add(c["id"])
         else:
             partner, built = _partner({**dict(c), "partner_id": c["id"]}), c["built"] or 0
+            tail = c["tail"]
     if partner is None:
         raise PartnerUnavailable(f"no feed for partner {partner_id}")
     if not partner.active:
         raise PartnerUnavailable(f"partner {partner.partner_id} is {partner.status}")
+    if tail > TAIL_CHECKED:  # the builder is far behind: look each one up
+        watched = [*people, *(consent_id(p, purpose)
+                              for p in people for purpose in partner.purposes)]
+        pending = {r[0] for r in await conn.fetch(_PENDING_OF, watched, built, PENDING_TOPICS)}
     out: list[tuple[FeedRow, Verdict]] = []
     verdicts: dict[tuple[UUID | None, UUID | None], Verdict] = {}  # the same per person
     for row in rows:
