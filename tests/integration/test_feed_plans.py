@@ -80,3 +80,14 @@ async def test_judging_a_batch_when_planned_generically_reads_a_bounded_tail_of_
     assert "Seq Scan on stored_events" not in plan, plan
     assert "Gather" not in plan, plan
     assert "Limit" in plan, plan
+
+
+async def test_judging_far_behind_the_builder_looks_up_each_one_by_index(
+    grown_log: asyncpg.Pool,
+) -> None:
+    watched = f"ARRAY['{uuid.uuid4()}', '{uuid.uuid4()}']::uuid[]"
+
+    plan = await _generic_plan(grown_log, disclose._PENDING_OF, f"{watched}, 0, ARRAY['x']")
+
+    assert "Seq Scan on stored_events" not in plan, plan
+    assert "Gather" not in plan, plan

@@ -132,8 +132,9 @@ SELECT 'pending', t.originator_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NUL
 # Which of these aggregates (people and their consents) have consent or erasure events
 # after the builder's position: an index probe each, however long the log.
 _PENDING_OF = f"""
-SELECT DISTINCT originator_id FROM {EVENTS_TABLE}
- WHERE originator_id = ANY($1::uuid[]) AND notification_id > $2 AND topic = ANY($3::text[])"""
+SELECT w.id FROM unnest($1::uuid[]) AS w(id)
+ WHERE EXISTS (SELECT 1 FROM {EVENTS_TABLE} e WHERE e.originator_id = w.id
+                  AND e.notification_id > $2 AND e.topic = ANY($3::text[]))"""
 
 
 async def judge(conn: asyncpg.Connection, partner_id: UUID, rows: Sequence[FeedRow],
