@@ -52,7 +52,7 @@ from read import append_all, generate  # noqa: E402
 from program.projections import checkpoint  # noqa: E402
 from program.projections.cohort_dashboard import get_cohorts  # noqa: E402
 from program.projections.rebuild import rebuild  # noqa: E402
-from program.store.database import create_pool, with_database  # noqa: E402
+from program.store.database import create_database, create_pool, with_database  # noqa: E402
 from program.store.eventstore import EventStore  # noqa: E402
 from program.store.mapping import create_mapper  # noqa: E402
 from program.store.records import NewEvent  # noqa: E402
@@ -170,13 +170,7 @@ async def append_to_copy(url: str) -> float:
 
 
 async def copy_database(url: str, source: str, name: str) -> str:
-    conn = await asyncpg.connect(with_database(url, "postgres"))
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{source}" STRATEGY FILE_COPY')
-    finally:
-        await conn.close()
-    return with_database(url, name)
+    return await create_database(with_database(url, "postgres"), name, template=source)
 
 
 async def drop_database(url: str, name: str) -> None:

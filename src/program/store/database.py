@@ -191,12 +191,14 @@ async def drop_database(url: str, name: str) -> None:
         await conn.close()
 
 
-async def create_database(url: str, name: str) -> str:
-    """Create a fresh database on the server of ``url`` and return its URL."""
+async def create_database(url: str, name: str, *, template: str | None = None) -> str:
+    """Create a fresh database on the server of ``url`` (a copy of the database
+    ``template`` when given, which nobody may be connected to) and return its URL."""
     conn = await asyncpg.connect(url)
     try:
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await conn.execute(f'CREATE DATABASE "{name}"')
+        copy = f' TEMPLATE "{template}" STRATEGY FILE_COPY' if template else ""
+        await conn.execute(f'CREATE DATABASE "{name}"{copy}')
     finally:
         await conn.close()
     return with_database(url, name)
