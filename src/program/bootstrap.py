@@ -16,10 +16,10 @@ from program.settings import Settings
 from program.store.checkpointer import Checkpointer
 from program.store.checkpoints import CheckpointLog, load_signer
 from program.store.database import Database, create_pool
-from program.store.reads import ReadLane
 from program.store.eventstore import EventStore
 from program.store.keys import KeyStore
 from program.store.mapping import create_mapper
+from program.store.reads import ReadLane
 from program.store.repository import Repository
 from program.store.schema import migrate
 from program.store.subscription import LogListener

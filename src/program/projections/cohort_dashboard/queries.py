@@ -11,7 +11,6 @@ from uuid import UUID
 
 import asyncpg
 
-from program.store.reads import Reader
 from program.projections.by_id import where_id
 from program.projections.cohort_dashboard.projection import (
     ENROLLED,
@@ -36,6 +35,7 @@ from program.projections.paging import (
     make_page,
     page_size,
 )
+from program.store.reads import Reader
 
 S = CohortDashboardProjection.schema
 

@@ -8,7 +8,6 @@ from uuid import UUID
 
 import asyncpg
 
-from program.store.reads import Reader
 from program.projections.by_id import where_id
 from program.projections.facilitator_load.projection import FacilitatorLoadProjection
 from program.projections.facilitator_load.views import (
@@ -26,6 +25,7 @@ from program.projections.paging import (
     make_page,
     page_size,
 )
+from program.store.reads import Reader
 
 FL = FacilitatorLoadProjection.schema
 ENDED = ("COMPLETED", "CANCELLED")

@@ -9,7 +9,6 @@ from uuid import UUID
 
 import asyncpg
 
-from program.store.reads import Reader
 from program.domain.consent import state_on
 from program.projections.by_id import where_id
 from program.projections.participant_state.projection import ParticipantStateProjection
@@ -18,6 +17,7 @@ from program.projections.participant_state.views import (
     ParticipantCohortView,
     ParticipantView,
 )
+from program.store.reads import Reader
 
 PS = ParticipantStateProjection.schema
 

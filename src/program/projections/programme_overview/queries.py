@@ -7,7 +7,6 @@ from uuid import UUID
 
 import asyncpg
 
-from program.store.reads import Reader
 from program.projections.by_id import where_id
 from program.projections.paging import (
     Page,
@@ -20,6 +19,7 @@ from program.projections.paging import (
 )
 from program.projections.programme_overview.projection import ProgrammeOverviewProjection
 from program.projections.programme_overview.views import ProgrammeView
+from program.store.reads import Reader
 
 S = ProgrammeOverviewProjection.schema
 
