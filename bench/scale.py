@@ -42,8 +42,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import asyncpg
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import Server, say, settle  # noqa: E402
@@ -52,7 +50,12 @@ from read import append_all, generate  # noqa: E402
 from program.projections import checkpoint  # noqa: E402
 from program.projections.cohort_dashboard import get_cohorts  # noqa: E402
 from program.projections.rebuild import rebuild  # noqa: E402
-from program.store.database import create_database, create_pool, with_database  # noqa: E402
+from program.store.database import (  # noqa: E402
+    create_database,
+    create_pool,
+    drop_database,
+    with_database,
+)
 from program.store.eventstore import EventStore  # noqa: E402
 from program.store.mapping import create_mapper  # noqa: E402
 from program.store.records import NewEvent  # noqa: E402
@@ -166,19 +169,11 @@ async def append_to_copy(url: str) -> float:
     finally:
         await store.close()
         await pool.close()
-        await drop_database(url, f"{source}_append")
+        await drop_database(with_database(url, "postgres"), f"{source}_append")
 
 
 async def copy_database(url: str, source: str, name: str) -> str:
     return await create_database(with_database(url, "postgres"), name, template=source)
-
-
-async def drop_database(url: str, name: str) -> None:
-    conn = await asyncpg.connect(with_database(url, "postgres"))
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
 
 
 async def append_log(url: str, events: list[NewEvent], chunk: int) -> int:

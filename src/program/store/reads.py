@@ -24,6 +24,7 @@ import asyncpg
 
 from program.store.database import open_connection
 
+
 class Reader(Protocol):
     """What a query that runs one read statement needs: a pool, a connection or the lane."""
 
