@@ -44,6 +44,11 @@ async def _world(pool: asyncpg.Pool, store: EventStore) -> tuple[uuid.UUID, list
     return partner, rows
 
 
+async def _judge(pool: asyncpg.Pool, partner: uuid.UUID, rows: list[FeedRow]) -> disclose.Judged:
+    async with pool.acquire() as conn:
+        return await disclose.judge(conn, partner, rows, date.today())
+
+
 @pytest.mark.parametrize("tail", [5000, -1], ids=["tail-read", "looked-up"])
 async def test_judging_stops_before_a_person_whose_consent_change_is_not_built_yet(
     pool: asyncpg.Pool, store: EventStore, monkeypatch: pytest.MonkeyPatch, tail: int
@@ -56,8 +61,7 @@ async def test_judging_stops_before_a_person_whose_consent_change_is_not_built_y
     await store.append([NewEvent(Consent.create_id(second, PURPOSE), 1, WITHDRAWN, b"{}",
                                  {"actor": "t"})])
     # when the batch is judged
-    async with pool.acquire() as conn:
-        judged = await disclose.judge(conn, partner, rows, date.today())
+    judged = await _judge(pool, partner, rows)
     # then the first person's event is judged and the batch stops before the second's
     assert [r.sequence for r, _ in judged.rows] == [1]
     assert judged.complete is False
@@ -73,8 +77,7 @@ async def test_judging_goes_on_when_the_unbuilt_change_concerns_someone_else(
     await store.append([NewEvent(Consent.create_id(uuid.uuid4(), PURPOSE), 1, WITHDRAWN, b"{}",
                                  {"actor": "t"})])
     # when the batch is judged, then every row is judged, under the consents as built
-    async with pool.acquire() as conn:
-        judged = await disclose.judge(conn, partner, rows, date.today())
+    judged = await _judge(pool, partner, rows)
     assert [r.sequence for r, _ in judged.rows] == [1, 2]
     assert judged.complete is True
     assert all(v.allowed for _, v in judged.rows)
