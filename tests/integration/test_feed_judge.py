@@ -44,6 +44,12 @@ async def _world(pool: asyncpg.Pool, store: EventStore) -> tuple[uuid.UUID, list
     return partner, rows
 
 
+async def _withdraw_unbuilt(store: EventStore, person: uuid.UUID) -> None:
+    """A withdrawal of ``person``'s consent in the log, after the builder's position."""
+    await store.append([NewEvent(Consent.create_id(person, PURPOSE), 1, WITHDRAWN, b"{}",
+                                 {"actor": "t"})])
+
+
 async def _judge(pool: asyncpg.Pool, partner: uuid.UUID, rows: list[FeedRow]) -> disclose.Judged:
     async with pool.acquire() as conn:
         return await disclose.judge(conn, partner, rows, date.today())
@@ -58,8 +64,7 @@ async def test_judging_stops_before_a_person_whose_consent_change_is_not_built_y
     # given the second person's consent withdrawn in the log, not yet applied by the builder
     second = rows[1].participant_id
     assert second is not None
-    await store.append([NewEvent(Consent.create_id(second, PURPOSE), 1, WITHDRAWN, b"{}",
-                                 {"actor": "t"})])
+    await _withdraw_unbuilt(store, second)
     # when the batch is judged
     judged = await _judge(pool, partner, rows)
     # then the first person's event is judged and the batch stops before the second's
@@ -74,8 +79,7 @@ async def test_judging_goes_on_when_the_unbuilt_change_concerns_someone_else(
     monkeypatch.setattr(disclose, "TAIL_CHECKED", tail)
     partner, rows = await _world(pool, store)
     # given a consent change of someone outside the batch, not yet built
-    await store.append([NewEvent(Consent.create_id(uuid.uuid4(), PURPOSE), 1, WITHDRAWN, b"{}",
-                                 {"actor": "t"})])
+    await _withdraw_unbuilt(store, uuid.uuid4())
     # when the batch is judged, then every row is judged, under the consents as built
     judged = await _judge(pool, partner, rows)
     assert [r.sequence for r, _ in judged.rows] == [1, 2]
