@@ -78,3 +78,39 @@ async def test_dashboard_of_one_cohort_read_again_and_again_keeps_its_plan(
     assert len(statements) == 1
     statement, generic, custom = statements[0]
     assert custom <= 5 and generic >= 3, (generic, custom, statement[-120:])
+
+
+class _Recording:
+    """A reader that notes each statement before running it."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+        self.statements: list[tuple[str, tuple[object, ...]]] = []
+
+    async def fetch(self, query: str, *args: object) -> list[asyncpg.Record]:
+        self.statements.append((query, args))
+        return await self.pool.fetch(query, *args)
+
+
+async def test_dashboard_of_one_cohort_is_read_as_its_row_not_computed_on_each_read(
+    pool: asyncpg.Pool, grown: UUID
+) -> None:
+    # given the statement a dashboard is read with
+    reader = _Recording(pool)
+    await get_dashboards(reader, [grown], now=NOW)
+    (statement, args), = reader.statements
+
+    # when PostgreSQL plans it
+    async with pool.acquire() as conn:
+        await conn.execute(f"PREPARE probe AS {statement}")
+        try:
+            plan = "\n".join(r[0] for r in await conn.fetch(
+                f"EXPLAIN EXECUTE probe('{args[0]}'::uuid)"))
+        finally:
+            await conn.execute("DEALLOCATE probe")
+
+    # then it only reads rows: its lists (sessions in order, facilitators, runs of
+    # absences, the heads of the lists of people) were kept by the projection, not
+    # sorted and gathered again for every reader
+    for costly in ("Aggregate", "Sort", "SubPlan", "Function Scan"):
+        assert costly not in plan, plan

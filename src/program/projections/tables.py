@@ -46,19 +46,19 @@ class Table:
     name: str
     columns: tuple[tuple[str, str], ...]
     key: tuple[str, ...]
+    # Columns the projection computes in SQL from its other tables (``derived``): in the
+    # table, but never loaded into a batch's rows nor written back from them.
+    derived: tuple[tuple[str, str], ...] = ()
     # Columns some index covers (besides the key): their text is kept short enough for
     # a btree row. Filled in from the projection's ``indexes`` (``note_indexes``).
     indexed: set[str] = field(default_factory=set, compare=False, hash=False, repr=False)
 
     @classmethod
-    def define(cls, name: str, columns: str, key: str) -> Table:
-        """``columns`` is ``"id uuid, name text, …"``; ``key`` is ``"id"`` or ``"a, b"``."""
-        parsed = tuple(
-            (part.split(None, 1)[0], part.split(None, 1)[1].strip())
-            for part in (p.strip() for p in columns.split(","))
-            if part
-        )
-        return cls(name, parsed, tuple(k.strip() for k in key.split(",")))
+    def define(cls, name: str, columns: str, key: str, derived: str = "") -> Table:
+        """``columns`` is ``"id uuid, name text, …"``; ``key`` is ``"id"`` or ``"a, b"``;
+        ``derived`` names columns as ``columns`` does."""
+        return cls(name, _parse(columns), tuple(k.strip() for k in key.split(",")),
+                   _parse(derived))
 
     @functools.cached_property
     def names(self) -> tuple[str, ...]:
@@ -85,7 +85,8 @@ class Table:
 
     def ddl(self, schema: str) -> str:
         cols = ",\n    ".join(
-            f"{c} {t}{' NOT NULL' if c in self.key else ''}" for c, t in self.columns
+            f"{c} {t}{' NOT NULL' if c in self.key else ''}"
+            for c, t in self.columns + self.derived
         )
         return (
             f"CREATE TABLE {schema}.{self.name} (\n    {cols},\n"
@@ -133,6 +134,14 @@ class Table:
             return f"DELETE FROM {schema}.{self.name} WHERE {k} = ANY($1::{self.type_of(k)}[])"
         on = " AND ".join(f"t.{k} = k.{k}" for k in self.key)
         return f"DELETE FROM {schema}.{self.name} t USING {self._keys_unnest()} WHERE {on}"
+
+
+def _parse(columns: str) -> tuple[tuple[str, str], ...]:
+    return tuple(
+        (part.split(None, 1)[0], part.split(None, 1)[1].strip())
+        for part in (p.strip() for p in columns.split(","))
+        if part
+    )
 
 
 _INDEX = re.compile(r"\{schema\}\.(\w+)\s*(?:USING\s+\w+\s*)?\(([^)]*)\)", re.IGNORECASE)

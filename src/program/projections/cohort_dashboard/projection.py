@@ -31,6 +31,9 @@ COHORTS = Table.define(
     planned_at timestamptz, updated_at timestamptz, enrolled int, waitlisted int,
     sessions jsonb, present int, recorded int, outcomes jsonb""",
     key="id",
+    derived="""session_ids uuid[], session_starts timestamptz[], facilitator_ids uuid[],
+    facilitator_roles text[], facilitator_since timestamptz[], absentee_ids uuid[],
+    absentee_runs int[], enrolled_head uuid[], waitlist_head uuid[]""",
 )
 MEMBERS = Table.define(
     "members",
@@ -44,6 +47,41 @@ FACILITATORS = Table.define(
     key="cohort_id, facilitator_id",
 )
 PROGRAMMES = Table.define("programmes", "id uuid, measures jsonb", key="id")
+
+# The head of each list of people a dashboard shows with it: this many, and one more to
+# tell whether that was all.
+HEAD = 50
+
+# A cohort's lists, as a dashboard shows them, kept in its row in the types PostgreSQL
+# and the driver read fastest (arrays of uuid and timestamptz, decoded in C): each
+# batch computes them again for the cohorts it touched, once the rows it changed are
+# written. Computed on every read instead, they were most of what reading a dashboard
+# cost the database.
+_DERIVE = """
+UPDATE {schema}.cohorts c SET
+  (session_ids, session_starts) = (
+    SELECT array_agg(s.id ORDER BY s.at, s.id), array_agg(s.at ORDER BY s.at, s.id)
+    FROM (SELECT (e->>0)::uuid AS id, (e->>1)::timestamptz AS at
+          FROM jsonb_array_elements(c.sessions) e
+          WHERE e->>1 IS NOT NULL) s),  -- no start: cancelled
+  (facilitator_ids, facilitator_roles, facilitator_since) = (
+    SELECT array_agg(f.facilitator_id ORDER BY f.assigned_at, f.facilitator_id),
+           array_agg(f.role ORDER BY f.assigned_at, f.facilitator_id),
+           array_agg(f.assigned_at ORDER BY f.assigned_at, f.facilitator_id)
+    FROM {schema}.facilitators f WHERE f.cohort_id = c.id),
+  (absentee_ids, absentee_runs) = (
+    SELECT array_agg(m.participant_id ORDER BY m.streak DESC, m.participant_id),
+           array_agg(m.streak ORDER BY m.streak DESC, m.participant_id)
+    FROM {schema}.members m WHERE m.cohort_id = c.id AND m.streak >= 3),
+  enrolled_head = (
+    SELECT array_agg(h.participant_id ORDER BY h.since) FROM (
+      SELECT participant_id, since FROM {schema}.members
+      WHERE cohort_id = c.id AND standing = 'ENROLLED' ORDER BY since LIMIT {head}) h),
+  waitlist_head = (
+    SELECT array_agg(h.participant_id ORDER BY h.since) FROM (
+      SELECT participant_id, since FROM {schema}.members
+      WHERE cohort_id = c.id AND standing = 'WAITLISTED' ORDER BY since LIMIT {head}) h)
+WHERE c.id = ANY($1::uuid[])"""
 
 ABSENCE_STREAK = 3
 PRESENT = "PRESENT"
@@ -290,7 +328,8 @@ class CohortDashboardProjection(Projection):
     """Keeps each cohort's dashboard: its counts and figures by difference, a row per person."""
 
     name = "cohort_dashboard"
-    version = 4  # 4: a cancelled session's marks no longer count in absence runs
+    # 4: a cancelled session's marks no longer count in absence runs; 5: its lists kept
+    version = 5
     publishes_changes = True  # rows keyed by cohort (or programme) id, all through Rows
     handles = frozenset(HANDLERS)
     tables = (COHORTS, MEMBERS, FACILITATORS, PROGRAMMES)
@@ -315,3 +354,5 @@ class CohortDashboardProjection(Projection):
         _recount_absences(b)
         for rows in (b.cohorts, b.members, b.facilitators, b.programmes):
             await rows.flush(conn, schema)
+        if cohort_ids:
+            await conn.execute(_DERIVE.format(schema=schema, head=HEAD + 1), list(cohort_ids))

@@ -14,6 +14,7 @@ import asyncpg
 from program.projections.by_id import where_id
 from program.projections.cohort_dashboard.projection import (
     ENROLLED,
+    HEAD,
     WAITLISTED,
     CohortDashboardProjection,
 )
@@ -43,41 +44,18 @@ _COLUMNS = """c.id, c.programme_id, c.name, c.status, c.format, c.capacity, c.st
     c.min_facilitators, c.started_on, c.cancel_reason, c.planned_at, c.updated_at, c.enrolled,
     c.waitlisted, c.present, c.recorded, c.outcomes"""
 
-# Only people with a run of absences are read (a partial index finds them), never the
-# whole membership: a dashboard costs the same however long the waitlist.
-# Lists come as arrays of PostgreSQL's own types (uuid, timestamptz), which the driver
-# decodes in C: parsing their text in Python cost a dashboard more than reading its row.
+# A dashboard is its row: its lists (sessions in order, facilitators, people with a run
+# of absences, the head of each list of people) are kept in it by the projection.
 _SELECT = f"""
 SELECT {_COLUMNS}, coalesce(p.measures, '[]'::jsonb) AS programme_measures,
-       ss.session_ids, ss.session_starts, fs.facilitator_ids, fs.facilitator_roles,
-       fs.facilitator_since, ab.absentee_ids, ab.absentee_runs
-FROM {S}.cohorts c LEFT JOIN {S}.programmes p ON p.id = c.programme_id
-CROSS JOIN LATERAL (
-    SELECT array_agg(s.id ORDER BY s.at, s.id) AS session_ids,
-           array_agg(s.at ORDER BY s.at, s.id) AS session_starts
-    FROM (SELECT (e->>0)::uuid AS id, (e->>1)::timestamptz AS at
-          FROM jsonb_array_elements(c.sessions) e
-          WHERE e->>1 IS NOT NULL) s) ss  -- no start: cancelled
-CROSS JOIN LATERAL (
-    SELECT array_agg(f.facilitator_id ORDER BY f.assigned_at, f.facilitator_id) AS facilitator_ids,
-           array_agg(f.role ORDER BY f.assigned_at, f.facilitator_id) AS facilitator_roles,
-           array_agg(f.assigned_at ORDER BY f.assigned_at, f.facilitator_id) AS facilitator_since
-    FROM {S}.facilitators f WHERE f.cohort_id = c.id) fs
-CROSS JOIN LATERAL (
-    SELECT array_agg(m.participant_id ORDER BY m.streak DESC, m.participant_id) AS absentee_ids,
-           array_agg(m.streak ORDER BY m.streak DESC, m.participant_id) AS absentee_runs
-    FROM {S}.members m WHERE m.cohort_id = c.id AND m.streak >= 3) ab"""
+       c.session_ids, c.session_starts, c.facilitator_ids, c.facilitator_roles,
+       c.facilitator_since, c.absentee_ids, c.absentee_runs
+FROM {S}.cohorts c LEFT JOIN {S}.programmes p ON p.id = c.programme_id"""
 
 # A dashboard by id comes with the head of each list of people (HEAD of them, and one
 # more to tell whether that was all), so showing them takes no second statement.
-HEAD = 50
-_HEADS = ", ".join(
-    f"""(SELECT array_agg(h.participant_id ORDER BY h.since) FROM (
-            SELECT participant_id, since FROM {S}.members
-            WHERE cohort_id = c.id AND standing = '{standing}' ORDER BY since LIMIT {HEAD + 1}) h)
-        AS {column}"""
-    for standing, column in ((ENROLLED, "enrolled_head"), (WAITLISTED, "waitlist_head")))
-_SELECT_WITH_HEADS = _SELECT.replace("\nFROM ", f", {_HEADS}\nFROM ", 1)
+_SELECT_WITH_HEADS = _SELECT.replace(
+    "\nFROM ", ", c.enrolled_head, c.waitlist_head\nFROM ", 1)
 
 # Members of one standing, in the order they took it, at most ``first`` (NULL: all).
 _MEMBERS = f"""
