@@ -110,6 +110,107 @@ async def test_waitlist_keeps_its_order_and_freed_places_promote_its_head(
     assert await cohort_ids_for_facilitator(pool, leads[1]) == [cohort]
 
 
+# The lists each dashboard row keeps, computed afresh from the read model's tables: what
+# the projection must have kept, batch after batch.
+_LISTS = """
+SELECT c.session_ids, c.session_starts, c.facilitator_ids, c.facilitator_roles,
+       c.facilitator_since, c.absentee_ids, c.absentee_runs, c.enrolled_head, c.waitlist_head,
+       ss.*, fs.*, ab.*,
+       (SELECT array_agg(participant_id ORDER BY since) FROM (
+          SELECT participant_id, since FROM rm_cohort_dashboard.members
+          WHERE cohort_id = c.id AND standing = 'ENROLLED' ORDER BY since LIMIT 51) h
+       ) AS enrolled_head_,
+       (SELECT array_agg(participant_id ORDER BY since) FROM (
+          SELECT participant_id, since FROM rm_cohort_dashboard.members
+          WHERE cohort_id = c.id AND standing = 'WAITLISTED' ORDER BY since LIMIT 51) h
+       ) AS waitlist_head_
+FROM rm_cohort_dashboard.cohorts c
+CROSS JOIN LATERAL (
+    SELECT array_agg(s.id ORDER BY s.at, s.id) AS session_ids_,
+           array_agg(s.at ORDER BY s.at, s.id) AS session_starts_
+    FROM (SELECT (e->>0)::uuid AS id, (e->>1)::timestamptz AS at
+          FROM jsonb_array_elements(c.sessions) e WHERE e->>1 IS NOT NULL) s) ss
+CROSS JOIN LATERAL (
+    SELECT array_agg(f.facilitator_id ORDER BY f.assigned_at, f.facilitator_id) AS facilitator_ids_,
+           array_agg(f.role ORDER BY f.assigned_at, f.facilitator_id) AS facilitator_roles_,
+           array_agg(f.assigned_at ORDER BY f.assigned_at, f.facilitator_id) AS facilitator_since_
+    FROM rm_cohort_dashboard.facilitators f WHERE f.cohort_id = c.id) fs
+CROSS JOIN LATERAL (
+    SELECT array_agg(m.participant_id ORDER BY m.streak DESC, m.participant_id) AS absentee_ids_,
+           array_agg(m.streak ORDER BY m.streak DESC, m.participant_id) AS absentee_runs_
+    FROM rm_cohort_dashboard.members m WHERE m.cohort_id = c.id AND m.streak >= 3) ab
+WHERE c.id = $1"""
+
+
+async def test_the_lists_a_dashboard_keeps_follow_every_change_batch_after_batch(
+    pool, store, runner, story
+):
+    # given a cohort whose waitlist outgrows the head a dashboard keeps, with its
+    # facilitators changed, sessions moved and cancelled, and runs of absences that
+    # start and end, each change in a batch of its own
+    programme = await story.programme()
+    cohort, people, s = await story.running_cohort(programme, people=4, capacity=3, sessions=4)
+    waiting = [await story.person(f"W{i}", programme_id=programme) for i in range(55)]
+    await story.enrol(cohort, *waiting)
+    third = await story.facilitator("Ash")
+    await story.app.assign_facilitator(admin(), cohort, third, "CO")
+    leads = [UUID(str(f.facilitator_id))  # as a caller has them, not the driver's UUID
+             for f in (await cohort_view(pool, runner, store, cohort)).facilitators]
+    await story.app.unassign_facilitator(admin(), cohort, leads[0])
+    for i in range(4):
+        await story.attend(cohort, s[i], {people[0]: "ABSENT_UNEXCUSED",
+                                          people[1]: "ABSENT_UNEXCUSED" if i else "PRESENT"})
+    await story.app.reschedule_session(admin(), cohort, s[3],  # now the first
+                                       NOW + timedelta(days=7, minutes=-1))
+    await story.app.cancel_session(admin(), cohort, s[1], "room flooded")
+    await story.app.withdraw_participant(admin(), cohort, people[2], "moved away")
+    await story.app.withdraw_participant(admin(), cohort, waiting[3], "moved away")
+    await settled(runner, store)
+
+    # when the kept lists are read beside the lists computed from the tables
+    row = await pool.fetchrow(_LISTS, cohort)
+
+    # then each is the same
+    kept = {k: row[k] for k in row.keys() if not k.endswith("_")}
+    assert kept == {k: row[k + "_"] for k in kept}
+    assert len(kept["waitlist_head"]) == 51
+    view = await cohort_view(pool, runner, store, cohort)
+    assert [f.facilitator_id for f in view.facilitators] == [leads[1], third]
+    assert [x.id for x in view.sessions] == [s[3], s[0], s[2]]
+    assert await members(pool, cohort, first=2) == (
+        (people[0], people[1]), (waiting[0], waiting[1]))
+
+
+async def test_moving_or_cancelling_a_session_recounts_the_runs_of_absences(
+    pool, store, runner, story
+):
+    # given two people absent from the last three of four sessions, one of them from all four
+    programme = await story.programme()
+    cohort, (a, b, _), s = await story.running_cohort(programme, people=3, capacity=3,
+                                                      sessions=4)
+    for i in range(4):
+        await story.attend(cohort, s[i], {a: "ABSENT_UNEXCUSED",
+                                          b: "ABSENT_UNEXCUSED" if i else "PRESENT"})
+    view = await cohort_view(pool, runner, store, cohort)
+    assert [(x.participant_id, x.consecutive) for x in view.consecutive_absences] == [
+        (a, 4), (b, 3)]
+
+    # when the last session is moved to come first, its marks with it
+    await story.app.reschedule_session(admin(), cohort, s[3], NOW + timedelta(days=7, minutes=-1))
+
+    # then b's run is broken by the session b attended, now the latest but two
+    view = await cohort_view(pool, runner, store, cohort)
+    assert [(x.participant_id, x.consecutive) for x in view.consecutive_absences] == [(a, 4)]
+
+    # and when a session is cancelled, its marks no longer count in anyone's run
+    await story.app.cancel_session(admin(), cohort, s[1], "room flooded")
+    view = await cohort_view(pool, runner, store, cohort)
+    assert [(x.participant_id, x.consecutive) for x in view.consecutive_absences] == [(a, 3)]
+    await story.app.cancel_session(admin(), cohort, s[2], "room flooded")
+    view = await cohort_view(pool, runner, store, cohort)
+    assert view.consecutive_absences == ()
+
+
 async def test_three_absences_in_a_row_in_session_order_flag_a_person(pool, store, runner, story):
     programme = await story.programme()
     cohort, (a, b, c, d), s = await story.running_cohort(programme, people=4, capacity=4,

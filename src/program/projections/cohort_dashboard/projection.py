@@ -94,6 +94,7 @@ _PERSON_EVENTS = frozenset({
     "Cohort.ParticipantWithdrawn", "Cohort.AttendanceRecorded", "Cohort.AttendanceCorrected",
 })
 _OUTCOMES = frozenset({"Participant.OutcomeRecorded", "Participant.OutcomeAmended"})
+_RESEQUENCING = frozenset({"Cohort.SessionRescheduled", "Cohort.SessionCancelled"})
 
 
 class _Batch:
@@ -310,7 +311,10 @@ def _recount_absences(b: _Batch) -> None:
             order = orders[cohort_id] = latest_first(row["sessions"])
         counts = row["format"] == "DROP_IN" or member["standing"] == ENROLLED
         streak = absence_streak(member["marks"], order) if counts else 0
-        member["streak"] = streak if streak >= ABSENCE_STREAK else 0
+        streak = streak if streak >= ABSENCE_STREAK else 0
+        if member["streak"] != streak:
+            member["streak"] = streak
+            b.members.changed((cohort_id, pid))
 
 
 def _person_keys(batch: Sequence[Envelope]) -> set[tuple[UUID, UUID]]:
@@ -328,7 +332,8 @@ class CohortDashboardProjection(Projection):
     """Keeps each cohort's dashboard: its counts and figures by difference, a row per person."""
 
     name = "cohort_dashboard"
-    # 4: a cancelled session's marks no longer count in absence runs; 5: its lists kept
+    # 4: a cancelled session's marks no longer count in absence runs; 5: its lists kept in
+    # its row, and runs of absences counted again when a session moves or is cancelled
     version = 5
     publishes_changes = True  # rows keyed by cohort (or programme) id, all through Rows
     handles = frozenset(HANDLERS)
@@ -349,8 +354,18 @@ class CohortDashboardProjection(Projection):
                       else e.originator_id for e in batch if not e.kind.startswith("Programme.")}
         await b.cohorts.load(conn, schema, cohort_ids)
         await b.members.load(conn, schema, _person_keys(batch))
+        # A session moved or cancelled reorders everyone's marks: each person with marks
+        # in that cohort has their run of absences counted again.
+        resequenced = list({e.originator_id for e in batch if e.kind in _RESEQUENCING})
+        marked: list[tuple[UUID, UUID]] = []
+        if resequenced:
+            marked = [tuple(r) for r in await conn.fetch(
+                f"SELECT cohort_id, participant_id FROM {schema}.members "
+                "WHERE cohort_id = ANY($1::uuid[]) AND marks <> ''", resequenced)]
+            await b.members.load(conn, schema, marked)
         for e in batch:
             HANDLERS[e.kind](b, e)
+        b.touched.update(marked)
         _recount_absences(b)
         for rows in (b.cohorts, b.members, b.facilitators, b.programmes):
             await rows.flush(conn, schema)
