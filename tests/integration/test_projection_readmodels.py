@@ -154,8 +154,7 @@ async def test_the_lists_a_dashboard_keeps_follow_every_change_batch_after_batch
     await story.enrol(cohort, *waiting)
     third = await story.facilitator("Ash")
     await story.app.assign_facilitator(admin(), cohort, third, "CO")
-    leads = [UUID(str(f.facilitator_id))  # as a caller has them, not the driver's UUID
-             for f in (await cohort_view(pool, runner, store, cohort)).facilitators]
+    leads = [f.facilitator_id for f in (await cohort_view(pool, runner, store, cohort)).facilitators]
     await story.app.unassign_facilitator(admin(), cohort, leads[0])
     for i in range(4):
         await story.attend(cohort, s[i], {people[0]: "ABSENT_UNEXCUSED",
