@@ -48,6 +48,13 @@ FACILITATORS = Table.define(
 )
 PROGRAMMES = Table.define("programmes", "id uuid, measures jsonb", key="id")
 
+ABSENCE_STREAK = 3
+PRESENT = "PRESENT"
+CODES = {"PRESENT": "P", "ABSENT_EXCUSED": "E", "ABSENT_UNEXCUSED": "U"}
+NONE = "-"
+ENROLLED, WAITLISTED, WITHDRAWN = "ENROLLED", "WAITLISTED", "WITHDRAWN"
+_COUNTED = {ENROLLED: "enrolled", WAITLISTED: "waitlisted"}
+
 # The head of each list of people a dashboard shows with it: this many, and one more to
 # tell whether that was all.
 HEAD = 50
@@ -72,23 +79,17 @@ UPDATE {schema}.cohorts c SET
   (absentee_ids, absentee_runs) = (
     SELECT array_agg(m.participant_id ORDER BY m.streak DESC, m.participant_id),
            array_agg(m.streak ORDER BY m.streak DESC, m.participant_id)
-    FROM {schema}.members m WHERE m.cohort_id = c.id AND m.streak >= 3),
+    FROM {schema}.members m WHERE m.cohort_id = c.id AND m.streak >= {streak}),
   enrolled_head = (
     SELECT array_agg(h.participant_id ORDER BY h.since) FROM (
       SELECT participant_id, since FROM {schema}.members
-      WHERE cohort_id = c.id AND standing = 'ENROLLED' ORDER BY since LIMIT {head}) h),
+      WHERE cohort_id = c.id AND standing = '{enrolled}' ORDER BY since LIMIT {head}) h),
   waitlist_head = (
     SELECT array_agg(h.participant_id ORDER BY h.since) FROM (
       SELECT participant_id, since FROM {schema}.members
-      WHERE cohort_id = c.id AND standing = 'WAITLISTED' ORDER BY since LIMIT {head}) h)
+      WHERE cohort_id = c.id AND standing = '{waitlisted}' ORDER BY since LIMIT {head}) h)
 WHERE c.id = ANY($1::uuid[])"""
 
-ABSENCE_STREAK = 3
-PRESENT = "PRESENT"
-CODES = {"PRESENT": "P", "ABSENT_EXCUSED": "E", "ABSENT_UNEXCUSED": "U"}
-NONE = "-"
-ENROLLED, WAITLISTED, WITHDRAWN = "ENROLLED", "WAITLISTED", "WITHDRAWN"
-_COUNTED = {ENROLLED: "enrolled", WAITLISTED: "waitlisted"}
 _PERSON_EVENTS = frozenset({
     "Cohort.ParticipantEnrolled", "Cohort.ParticipantWaitlisted", "Cohort.ParticipantPromoted",
     "Cohort.ParticipantWithdrawn", "Cohort.AttendanceRecorded", "Cohort.AttendanceCorrected",
@@ -370,4 +371,6 @@ class CohortDashboardProjection(Projection):
         for rows in (b.cohorts, b.members, b.facilitators, b.programmes):
             await rows.flush(conn, schema)
         if cohort_ids:
-            await conn.execute(_DERIVE.format(schema=schema, head=HEAD + 1), list(cohort_ids))
+            await conn.execute(_DERIVE.format(
+                schema=schema, head=HEAD + 1, enrolled=ENROLLED, waitlisted=WAITLISTED,
+                streak=ABSENCE_STREAK), list(cohort_ids))
