@@ -192,9 +192,10 @@ def _rows_read_from(node: dict, table: str) -> int:
 
 async def test_the_log_keeps_only_the_indexes_its_reads_use(pool: asyncpg.Pool) -> None:
     """Every index on the log is written by every append, and an index led by a random id
-    is written on a page of its own each time: at a million events each such index added
-    1 to 2 KB of WAL per append after a checkpoint. An aggregate's past state as of a
-    moment is read along its primary key (its own events, filtered by time)."""
+    is written on a page of its own each time: at a million events the third index added
+    about half a kilobyte of WAL (whole pages, after a checkpoint) to each append. An
+    aggregate's past state as of a moment is read along its primary key (its own events,
+    filtered by time)."""
     indexes = {r[0] for r in await pool.fetch(
         "SELECT indexdef FROM pg_indexes WHERE tablename = 'stored_events'")}
 
