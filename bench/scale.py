@@ -97,9 +97,9 @@ async def latency_p99s(urls: dict[str, str], probes: list[uuid.UUID], n: int = 3
     """Per size: ``load_p99_ms`` (a probe cohort's aggregate from the store, no in-process
     cache) and ``dashboard_p99_ms`` (its dashboard from the read model). The sizes are
     asked in turn, request by request (which goes first alternating), so a hiccup of the
-    machine falls on both alike: at a fifth of a millisecond a dashboard's p99 is the
-    twentieth-longest of 2,000 waits, and rounds measured one size after the other read
-    anywhere from 0.16 to 0.28 ms at either size."""
+    machine falls on both alike: at a fifth of a millisecond a dashboard's p99 is decided
+    by a few dozen waits, and rounds measured one size after the other read anywhere from
+    0.16 to 0.28 ms at either size."""
     pools = {label: await create_pool(url, min_size=2, max_size=4) for label, url in urls.items()}
     stores = {label: EventStore(pool) for label, pool in pools.items()}
     try:
@@ -181,7 +181,7 @@ async def append_to_copy(url: str) -> float:
         # Settling ends with a checkpoint, after which the first write to each index page
         # logs the whole page. Appends to a large log each touch a different page of the
         # primary key, so for its first seconds the 1M log wrote 2.7-2.9 KB of WAL per
-        # event against 0.57 KB afterwards (0.57 at 10k throughout). A server pays that
+        # event against 0.57 KB afterwards (0.54-0.57 at 10k throughout). A server pays that
         # once per checkpoint interval (minutes), not on every append: measured after it.
         await append_rate(store, seconds=2.0)
         return await append_rate(store)
