@@ -154,7 +154,8 @@ async def test_the_lists_a_dashboard_keeps_follow_every_change_batch_after_batch
     await story.enrol(cohort, *waiting)
     third = await story.facilitator("Ash")
     await story.app.assign_facilitator(admin(), cohort, third, "CO")
-    leads = [f.facilitator_id for f in (await cohort_view(pool, runner, store, cohort)).facilitators]
+    view = await cohort_view(pool, runner, store, cohort)
+    leads = [f.facilitator_id for f in view.facilitators]
     await story.app.unassign_facilitator(admin(), cohort, leads[0])
     for i in range(4):
         await story.attend(cohort, s[i], {people[0]: "ABSENT_UNEXCUSED",
