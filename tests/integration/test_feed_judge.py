@@ -55,12 +55,19 @@ async def _judge(pool: asyncpg.Pool, partner: uuid.UUID, rows: list[FeedRow]) ->
         return await disclose.judge(conn, partner, rows, date.today())
 
 
-@pytest.mark.parametrize("tail", [5000, -1], ids=["tail-read", "looked-up"])
+@pytest.fixture(params=[5000, -1], ids=["tail-read", "looked-up"])
+async def world(request: pytest.FixtureRequest, pool: asyncpg.Pool, store: EventStore,
+                monkeypatch: pytest.MonkeyPatch) -> tuple[uuid.UUID, list[FeedRow]]:
+    """``_world``, judged by reading the log's unbuilt tail, then (the tail's bound below
+    zero, as when the builder is far behind) by looking the people's events up."""
+    monkeypatch.setattr(disclose, "TAIL_CHECKED", request.param)
+    return await _world(pool, store)
+
+
 async def test_judging_stops_before_a_person_whose_consent_change_is_not_built_yet(
-    pool: asyncpg.Pool, store: EventStore, monkeypatch: pytest.MonkeyPatch, tail: int
+    pool: asyncpg.Pool, store: EventStore, world: tuple[uuid.UUID, list[FeedRow]]
 ) -> None:
-    monkeypatch.setattr(disclose, "TAIL_CHECKED", tail)
-    partner, rows = await _world(pool, store)
+    partner, rows = world
     # given the second person's consent withdrawn in the log, not yet applied by the builder
     second = rows[1].participant_id
     assert second is not None
@@ -72,12 +79,10 @@ async def test_judging_stops_before_a_person_whose_consent_change_is_not_built_y
     assert judged.complete is False
 
 
-@pytest.mark.parametrize("tail", [5000, -1], ids=["tail-read", "looked-up"])
 async def test_judging_goes_on_when_the_unbuilt_change_concerns_someone_else(
-    pool: asyncpg.Pool, store: EventStore, monkeypatch: pytest.MonkeyPatch, tail: int
+    pool: asyncpg.Pool, store: EventStore, world: tuple[uuid.UUID, list[FeedRow]]
 ) -> None:
-    monkeypatch.setattr(disclose, "TAIL_CHECKED", tail)
-    partner, rows = await _world(pool, store)
+    partner, rows = world
     # given a consent change of someone outside the batch, not yet built
     await _withdraw_unbuilt(store, uuid.uuid4())
     # when the batch is judged, then every row is judged, under the consents as built
