@@ -22,7 +22,7 @@ from feeds_support import (
     programme,
 )
 from program.bootstrap import Services, open_services
-from program.feeds import delivery, queries
+from program.feeds import delivery, disclose, queries
 from program.feeds.settings import FeedSettings
 from program.settings import Settings
 from program.store.database import Database
@@ -213,7 +213,7 @@ async def test_webhook_when_the_log_tail_is_too_long_to_read_checks_id_by_id_and
 ) -> None:
     # As when the feed builder is far behind the log: every reservation checks the judged
     # people one by one instead of reading the log's tail.
-    monkeypatch.setattr(delivery, "TAIL_CHECKED", -1)
+    monkeypatch.setattr(disclose, "TAIL_CHECKED", -1)
     app = services.application
     prog, cid = world
     pid = await partner(app, prog)

@@ -1,39 +1,45 @@
 """Disclosure: the consent rule applied when an event actually leaves (sent, streamed,
-pulled or replayed), and the disclosure log written in the same breath.
+pulled or replayed), and the disclosure log written in the same statement.
+
+Judging is done by PostgreSQL (``JUDGING``), in the statement that also logs the
+disclosures and, for webhooks, reserves the range: one snapshot, one round trip, and no
+Python object per event (the request body is put together by the database). It is the
+rule of ``program.feeds.consent`` written in SQL; ``tests/integration/test_feed_verdicts``
+holds the two to the same answers.
 
 The consent state read here is the builder's, which follows the log within
 milliseconds. To close even that window, a person with a consent or erasure event still
-in the log's unbuilt tail is not judged yet: reading stops before their event until the
-builder has caught up (``Judged.complete`` is False).
+in the log's unbuilt tail is not judged yet: the range judged stops before their first
+event until the builder has caught up; and a partner with an event still unbuilt is
+not judged at all.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
-from typing import NamedTuple
-from datetime import date, datetime
+from typing import Any, NamedTuple
 from uuid import UUID
 
 import asyncpg
 
 from program.domain.consent import Consent
+from program.domain.partner import PartnerStatus
 from program.feeds import translate as tr
-from program.feeds.consent import NOTICE, ConsentRow, PartnerRow, Verdict, authorise, in_scope
 from program.store.schema import EVENTS_TABLE
 
-_ROW = "sequence, event_id, type, participant_id, programme_id, notice, body"
 PENDING_TOPICS = sorted({*tr.CONSENT_ENDED, tr.CONSENT_GIVEN, tr.CONSENT_REFUSED, tr.ERASED})
-_DISCLOSURE_COLUMNS = ["at", "partner_id", "channel", "endpoint_id", "sequence", "event_id",
-                       "type", "participant_id", "consent_id", "consent_version", "outcome",
-                       "reason"]
 NOTICE_REASON = "notice to a recipient (GDPR Art. 19)"
+OUT_OF_SCOPE = "the partner is no longer scoped to this programme"
+NO_CONSENT = "no GIVEN, unexpired consent naming this partner for: "
+DISCLOSURE_COLUMNS = ("at, partner_id, channel, endpoint_id, sequence, event_id, type, "
+                      "participant_id, consent_id, consent_version, outcome, reason")
 
 
 @lru_cache(maxsize=1 << 16)
 def consent_id(participant_id: UUID, purpose: str) -> UUID:
-    """``Consent.create_id``, remembered: every batch asks it for each person judged and
+    """``Consent.create_id``, remembered: every range asks it for each person in it and
     each purpose of the partner (a SHA-1 each time)."""
     return Consent.create_id(participant_id, purpose)
 
@@ -44,174 +50,186 @@ class PartnerUnavailable(Exception):
     code = "FORBIDDEN"
 
 
-class FeedRow(NamedTuple):  # a tuple: tens of thousands are made per second
+class FeedRow(NamedTuple):
+    """A disclosed event as a channel hands it over."""
+
     sequence: int
-    event_id: UUID
-    type: str
-    participant_id: UUID | None
-    programme_id: UUID | None
-    notice: bool
     body: bytes
 
 
 @dataclass(frozen=True)
-class Judged:
-    rows: list[tuple[FeedRow, Verdict]]
-    complete: bool  # False: stopped early at a person whose consent is changing right now
-    built: int = 0  # the builder's position the verdicts were made at
-    partner: PartnerRow | None = None
+class Range:
+    """The feed's events after ``after`` up to ``last``, as far as judging them must know
+    beforehand: whose events they are, and the partner's purposes (to name the consents
+    whose unbuilt events would hold them back). ``JUDGING`` refuses to judge when the
+    purposes have changed since."""
 
-    @property
-    def disclosed(self) -> list[FeedRow]:
-        return [r for r, v in self.rows if v.allowed]
+    partner_id: UUID
+    after: int
+    last: int
+    people: list[UUID]
+    purposes: list[str]
 
-    @property
-    def last(self) -> int | None:
-        return self.rows[-1][0].sequence if self.rows else None
-
-    def watched(self) -> list[UUID]:
-        """Whose events, recorded after ``built``, would void these verdicts: the partner,
-        the people judged and their consents for the partner's purposes."""
-        if self.partner is None:
-            return []
-        people = {r.participant_id for r, _ in self.rows if r.participant_id is not None}
-        purposes = self.partner.purposes
-        return [self.partner.partner_id, *people,
-                *(consent_id(p, purpose) for p in people for purpose in purposes)]
-
-
-async def read_feed(conn: asyncpg.Connection | asyncpg.Pool, partner_id: UUID, after: int,
-                    limit: int, upto: int | None = None) -> list[FeedRow]:
-    rows = await conn.fetch(
-        f"SELECT {_ROW} FROM feed_events WHERE partner_id = $1 AND sequence > $2 "
-        "AND ($4::bigint IS NULL OR sequence <= $4) ORDER BY sequence LIMIT $3",
-        partner_id, after, limit, upto)
-    return [FeedRow(*r) for r in rows]
+    def arguments(self, today: date) -> tuple[Any, ...]:
+        """``JUDGING``'s parameters $1 to $9."""
+        ids: list[UUID] = []
+        owners: list[UUID] = []
+        for person in self.people:
+            ids.append(person)
+            owners.append(person)
+            for purpose in self.purposes:
+                ids.append(consent_id(person, purpose))
+                owners.append(person)
+        return (self.partner_id, self.after, self.last, ids, owners, self.purposes, today,
+                TAIL_CHECKED, PENDING_TOPICS)
 
 
-async def load_partner(conn: asyncpg.Connection | asyncpg.Pool, partner_id: UUID) -> PartnerRow:
-    r = await conn.fetchrow("SELECT * FROM feed_partners WHERE partner_id = $1", partner_id)
-    if r is None:
+_RANGE = """
+SELECT (SELECT purposes FROM feed_partners WHERE partner_id = $1) AS purposes,
+       max(r.sequence) AS last,
+       coalesce(array_agg(DISTINCT r.participant_id)
+                  FILTER (WHERE r.participant_id IS NOT NULL), '{}') AS people
+  FROM (SELECT sequence, participant_id FROM feed_events
+         WHERE partner_id = $1 AND sequence > $2 AND ($4::bigint IS NULL OR sequence <= $4)
+         ORDER BY sequence LIMIT $3) r"""
+
+
+async def next_range(conn: asyncpg.Connection, partner_id: UUID, after: int, limit: int,
+                     upto: int | None = None) -> Range | None:
+    """At most ``limit`` events after ``after`` (and not past ``upto``); None when none."""
+    row = await conn.fetchrow(_RANGE, partner_id, after, limit, upto)
+    if row["purposes"] is None:
         raise PartnerUnavailable(f"no feed for partner {partner_id}")
-    return _partner(r)
+    if row["last"] is None:
+        return None
+    return Range(partner_id, after, row["last"], list(row["people"]), list(row["purposes"]))
 
 
-def _partner(r: asyncpg.Record) -> PartnerRow:
-    return PartnerRow(r["partner_id"], r["name"], r["status"], list(r["purposes"]),
-                      set(r["programme_ids"]), set(r["event_types"]), r["head"])
-
-
-# The partner, the people's consents and the consent events the builder has not applied
-# yet, in one statement: one snapshot (a consent cannot change between the reads) and
-# one round trip. Rows are told apart by ``kind``. The unbuilt tail is read by position,
-# at most TAIL_CHECKED events of it: unbounded, its plan took it for a third of the log
-# and started parallel workers for every batch once the log was a few megabytes. When
-# the builder is further behind than that (``tail`` on the partner's row says so), the
-# people's and consents' own events are looked up instead (``_PENDING_OF``).
+# The common table expressions that judge a range ($1 partner, $2 after, $3 last, $4 and
+# $5 the watched aggregates and whose they are, $6 the purposes the range was read with,
+# $7 today, $8 TAIL_CHECKED, $9 PENDING_TOPICS), ending in ``judged``: one row per event
+# judged, with its verdict. The unbuilt tail of the log is read by position, at most
+# TAIL_CHECKED events of it: unbounded, its plan took it for a third of the log and
+# started parallel workers for every batch once the log was a few megabytes. When the
+# builder is further behind than that, the watched aggregates' own events are looked up
+# instead, an index probe each however long the log. A partner not active judges nothing
+# (the caller reads ``status`` and refuses).
 TAIL_CHECKED = 5000
-_SNAPSHOT = f"""
-WITH built AS (SELECT position FROM feed_checkpoint WHERE name = 'builder'),
+JUDGING = f"""
+partner AS (
+  SELECT partner_id, status, purposes, programme_ids FROM feed_partners WHERE partner_id = $1),
+built AS (SELECT position FROM feed_checkpoint WHERE name = 'builder'),
 tail AS MATERIALIZED (
   SELECT originator_id, topic FROM {EVENTS_TABLE}
-   WHERE cardinality($2::uuid[]) > 0 AND notification_id > (SELECT position FROM built)
-   ORDER BY notification_id LIMIT $4::int + 1)
-SELECT 'partner' AS kind, p.partner_id AS id, p.name, p.status, p.purposes, p.programme_ids,
-       p.event_types, p.head, NULL::uuid AS participant_id, NULL::text AS purpose,
-       NULL::bigint AS version, NULL::text AS state, NULL::text[] AS recipients,
-       NULL::date AS valid_until, (SELECT position FROM built) AS built,
-       (SELECT count(*) FROM tail) AS tail
-  FROM feed_partners p WHERE p.partner_id = $1
-UNION ALL
-SELECT 'consent', c.consent_id, NULL, NULL, NULL, NULL, NULL, NULL, c.participant_id, c.purpose,
-       c.version, c.state, c.recipients, c.valid_until, NULL, NULL
-  FROM feed_consents c WHERE c.participant_id = ANY($2::uuid[])
-UNION ALL
-SELECT 'pending', t.originator_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-       NULL, NULL, NULL, NULL
-  FROM tail t WHERE t.topic = ANY($3::text[])"""
-# Which of these aggregates (people and their consents) have consent or erasure events
-# after the builder's position: an index probe each, however long the log.
-_PENDING_OF = f"""
-SELECT w.id FROM unnest($1::uuid[]) AS w(id)
- WHERE EXISTS (SELECT 1 FROM {EVENTS_TABLE} e WHERE e.originator_id = w.id
-                  AND e.notification_id > $2 AND e.topic = ANY($3::text[]))"""
+   WHERE notification_id > (SELECT position FROM built)
+   ORDER BY notification_id LIMIT $8::int + 1),
+behind AS (SELECT count(*) > $8::int AS far FROM tail),
+pending AS (
+  SELECT array_agg(DISTINCT w.owner) AS owners FROM unnest($4::uuid[], $5::uuid[]) AS w(id, owner)
+   WHERE CASE WHEN (SELECT far FROM behind)
+         THEN EXISTS (SELECT 1 FROM {EVENTS_TABLE} e WHERE e.originator_id = w.id
+                         AND e.notification_id > (SELECT position FROM built)
+                         AND e.topic = ANY($9::text[]))
+         ELSE EXISTS (SELECT 1 FROM tail t WHERE t.originator_id = w.id
+                         AND t.topic = ANY($9::text[])) END),
+held AS (
+  SELECT (SELECT purposes FROM partner) IS DISTINCT FROM $6::text[]
+      OR CASE WHEN (SELECT far FROM behind)
+         THEN EXISTS (SELECT 1 FROM {EVENTS_TABLE} e WHERE e.originator_id = $1
+                         AND e.notification_id > (SELECT position FROM built))
+         ELSE EXISTS (SELECT 1 FROM tail t WHERE t.originator_id = $1) END AS partner),
+upto AS (
+  SELECT CASE WHEN (SELECT partner FROM held) THEN $2::bigint
+              WHEN (SELECT owners FROM pending) IS NULL THEN $3::bigint
+         ELSE coalesce((SELECT min(f.sequence) - 1 FROM feed_events f
+                         WHERE f.partner_id = $1 AND f.sequence > $2 AND f.sequence <= $3
+                           AND f.participant_id = ANY((SELECT owners FROM pending)::uuid[])), $3::bigint)
+         END AS last),
+granted AS (
+  SELECT array_agg(participant_id) AS people, array_agg(consent_id) AS consents,
+         array_agg(version) AS versions
+    FROM (SELECT DISTINCT ON (c.participant_id) c.participant_id, c.consent_id, c.version
+            FROM feed_consents c, partner p
+           WHERE c.participant_id = ANY($5::uuid[])
+             AND c.purpose = ANY(p.purposes) AND c.state = 'GIVEN'
+             AND p.partner_id::text = ANY(c.recipients)
+             AND (c.valid_until IS NULL OR c.valid_until >= $7::date)
+           ORDER BY c.participant_id, array_position(p.purposes, c.purpose)) c),
+judged AS (
+  SELECT f.sequence, f.event_id, f.type, f.participant_id, f.body,
+         v.consent_id, v.consent_version,
+         f.notice OR (s.in_scope AND (f.participant_id IS NULL OR v.consent_id IS NOT NULL))
+           AS disclosed,
+         CASE WHEN f.notice THEN '{NOTICE_REASON}'
+              WHEN NOT s.in_scope THEN '{OUT_OF_SCOPE}'
+              WHEN f.participant_id IS NULL OR v.consent_id IS NOT NULL THEN NULL
+              ELSE '{NO_CONSENT}' || array_to_string(p.purposes, ', ') END AS reason
+    FROM feed_events f CROSS JOIN partner p CROSS JOIN granted g
+         CROSS JOIN LATERAL (SELECT array_position(g.people, f.participant_id) AS i) k
+         CROSS JOIN LATERAL (SELECT coalesce(f.programme_id = ANY(p.programme_ids), false)
+                               AS in_scope) s
+         CROSS JOIN LATERAL (
+           SELECT CASE WHEN s.in_scope AND NOT f.notice THEN g.consents[k.i] END AS consent_id,
+                  CASE WHEN s.in_scope AND NOT f.notice THEN g.versions[k.i] END
+                    AS consent_version) v
+   WHERE f.partner_id = $1 AND f.sequence > $2 AND f.sequence <= (SELECT last FROM upto)
+     AND p.status = '{PartnerStatus.ACTIVE}')"""
+
+# What a judged range comes to: the partner's status, the last event judged (NULL when
+# none was), how many of them are disclosed and their bodies as one JSON array.
+OUTCOME = """
+(SELECT status FROM partner) AS status,
+(SELECT max(sequence) FROM judged) AS last,
+(SELECT count(*) FROM judged WHERE disclosed) AS disclosed,
+(SELECT '['::bytea || string_agg(body, ','::bytea ORDER BY sequence) || ']'::bytea
+   FROM judged WHERE disclosed) AS body"""
+
+# Judging alone, writing nothing: a range reserved before, sent again.
+_JUDGE = f"WITH {JUDGING} SELECT {OUTCOME}"
+
+# Judging a page and logging its disclosures ($10 the channel): pull, SSE, GraphQL.
+_PAGE = f"""
+WITH {JUDGING},
+logged AS (
+  INSERT INTO feed_disclosures ({DISCLOSURE_COLUMNS})
+  SELECT now(), $1, $10, NULL, sequence, event_id, type, participant_id, consent_id,
+         consent_version, CASE WHEN disclosed THEN 'DISCLOSED' ELSE 'WITHHELD' END, reason
+    FROM judged ORDER BY sequence)
+SELECT (SELECT status FROM partner) AS status, (SELECT max(sequence) FROM judged) AS last,
+       (SELECT array_agg(sequence ORDER BY sequence) FROM judged WHERE disclosed) AS sequences,
+       (SELECT array_agg(body ORDER BY sequence) FROM judged WHERE disclosed) AS bodies"""
 
 
-async def judge(conn: asyncpg.Connection, partner_id: UUID, rows: Sequence[FeedRow],
-                today: date) -> Judged:
-    """Each row's verdict under the consents and partner scope as they stand now."""
-    people = list({r.participant_id for r in rows if r.participant_id is not None})
-    partner, built, tail = None, 0, 0
-    consents: dict[UUID, list[ConsentRow]] = {p: [] for p in people}
-    pending: set[UUID] = set()
-    for c in await conn.fetch(_SNAPSHOT, partner_id, people, PENDING_TOPICS, TAIL_CHECKED):
-        kind = c["kind"]
-        if kind == "consent":
-            consents[c["participant_id"]].append(ConsentRow(
-                c["id"], c["participant_id"], c["purpose"], c["version"], c["state"],
-                list(c["recipients"]), c["valid_until"]))
-        elif kind == "pending":
-            pending.add(c["id"])
-        else:
-            partner, built = _partner({**dict(c), "partner_id": c["id"]}), c["built"] or 0
-            tail = c["tail"]
-    if partner is None:
+@dataclass(frozen=True)
+class Judged:
+    """A range judged: ``last`` the last event judged (None: none could be yet), the
+    disclosed events' count and their bodies as one JSON array (None when none)."""
+
+    last: int | None
+    disclosed: int
+    body: bytes | None
+
+
+def check_active(partner_id: UUID, status: str | None) -> None:
+    if status is None:
         raise PartnerUnavailable(f"no feed for partner {partner_id}")
-    if not partner.active:
-        raise PartnerUnavailable(f"partner {partner.partner_id} is {partner.status}")
-    if tail > TAIL_CHECKED:  # the builder is far behind: look each one up
-        watched = [*people, *(consent_id(p, purpose)
-                              for p in people for purpose in partner.purposes)]
-        pending = {r[0] for r in await conn.fetch(_PENDING_OF, watched, built, PENDING_TOPICS)}
-    out: list[tuple[FeedRow, Verdict]] = []
-    verdicts: dict[tuple[UUID | None, UUID | None], Verdict] = {}  # the same per person
-    for row in rows:
-        pid = row.participant_id
-        if pid is not None and pending and _changing(pid, partner, pending):
-            return _judged(out, False, built, partner)
-        if row.notice:
-            out.append((row, NOTICE))
-            continue
-        key = (pid, row.programme_id)
-        verdict = verdicts.get(key)
-        if verdict is None:
-            verdict = verdicts[key] = _verdict(partner, row, consents.get(pid, []) if pid else [],
-                                               today)
-        out.append((row, verdict))
-    return _judged(out, True, built, partner)
+    if status != PartnerStatus.ACTIVE:
+        raise PartnerUnavailable(f"partner {partner_id} is {status}")
 
 
-def _judged(out: list[tuple[FeedRow, Verdict]], complete: bool, built: int,
-            partner: PartnerRow) -> Judged:
-    return Judged(out, complete, built, partner)
+async def judge(conn: asyncpg.Connection, events: Range, today: date) -> Judged:
+    """``events`` judged under the consents and partner scope as they stand now; nothing
+    written."""
+    row = await conn.fetchrow(_JUDGE, *events.arguments(today))
+    check_active(events.partner_id, row["status"])
+    return Judged(row["last"], row["disclosed"], row["body"])
 
 
-def _changing(pid: UUID, partner: PartnerRow, pending: set[UUID]) -> bool:
-    return pid in pending or any(consent_id(pid, p) in pending for p in partner.purposes)
-
-
-def _verdict(partner: PartnerRow, row: FeedRow, consents: list[ConsentRow], today: date) -> Verdict:
-    if row.notice:
-        return NOTICE
-    if not in_scope(partner, row.programme_id):
-        return Verdict(False, reason="the partner is no longer scoped to this programme")
-    if row.participant_id is None:
-        return Verdict(True)
-    return authorise(partner, consents, today)
-
-
-async def record(conn: asyncpg.Connection, partner_id: UUID, channel: str, judged: Judged,
-                 at: datetime, endpoint_id: UUID | None = None) -> None:
-    """One disclosure-log row per event judged: DISCLOSED with its consent, or WITHHELD."""
-    records = []
-    for row, verdict in judged.rows:
-        consent = verdict.consent
-        reason = verdict.reason if not verdict.allowed else (NOTICE_REASON if row.notice else None)
-        records.append((at, partner_id, channel, endpoint_id, row.sequence, row.event_id,
-                        row.type, row.participant_id,
-                        consent.consent_id if consent else None,
-                        consent.version if consent else None,
-                        "DISCLOSED" if verdict.allowed else "WITHHELD", reason))
-    if records:
-        await conn.copy_records_to_table("feed_disclosures", records=records,
-                                         columns=_DISCLOSURE_COLUMNS)
+async def disclose_page(conn: asyncpg.Connection, events: Range, today: date,
+                        channel: str) -> tuple[list[FeedRow], int | None]:
+    """``events`` judged, each logged as disclosed on ``channel`` or withheld, in one
+    statement; the disclosed events and the last judged (None: none could be yet)."""
+    row = await conn.fetchrow(_PAGE, *events.arguments(today), channel)
+    check_active(events.partner_id, row["status"])
+    sequences, bodies = row["sequences"] or [], row["bodies"] or []
+    return [FeedRow(s, b) for s, b in zip(sequences, bodies, strict=True)], row["last"]

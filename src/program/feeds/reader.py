@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -48,13 +47,14 @@ async def check_position(pool: asyncpg.Pool, partner_id: UUID, after: int) -> No
 
 async def page(pool: asyncpg.Pool, partner_id: UUID, after: int, limit: int, channel: str,
                clock: Any) -> tuple[list[FeedRow], int]:
-    """Disclosed events after ``after`` (at most ``limit`` judged) and the position reached."""
+    """Disclosed events after ``after`` (at most ``limit`` judged) and the position reached;
+    each judged event logged in the disclosure log, in the statement that judged it."""
     async with pool.acquire() as conn:
-        rows = await disclose.read_feed(conn, partner_id, after, limit)
-        judged = await disclose.judge(conn, partner_id, rows, clock.now().date())
-        async with conn.transaction():
-            await disclose.record(conn, partner_id, channel, judged, datetime.now(UTC))
-    return judged.disclosed, judged.last if judged.last is not None else after
+        events = await disclose.next_range(conn, partner_id, after, limit)
+        if events is None:
+            return [], after
+        rows, last = await disclose.disclose_page(conn, events, clock.now().date(), channel)
+    return rows, last if last is not None else after
 
 
 async def follow(pool: asyncpg.Pool, listener: FeedListener, partner_id: UUID, after: int,
