@@ -55,11 +55,8 @@ async def _generic_plan(pool: asyncpg.Pool, statement: str, arguments: str) -> s
 
 
 def _judging_arguments(tail: int) -> str:
-    """``disclose.JUDGING``'s $1..$9: a range of two people, ``tail`` as TAIL_CHECKED."""
-    people = [uuid.uuid4(), uuid.uuid4()]
-    watched = ", ".join(f"'{p}'" for p in people)
-    return (f"'{uuid.uuid4()}', 0, 100, ARRAY[{watched}]::uuid[], ARRAY[{watched}]::uuid[], "
-            f"ARRAY['x'], '2026-01-01', {tail}, ARRAY['x']")
+    """``disclose.JUDGING``'s $1..$7, with ``tail`` as TAIL_CHECKED."""
+    return f"'{uuid.uuid4()}', 0, 100, NULL, '2026-01-01', {tail}, ARRAY['x']"
 
 
 @pytest.mark.parametrize("tail", [5000, -1], ids=["tail-read", "looked-up"])

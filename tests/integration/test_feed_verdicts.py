@@ -14,6 +14,7 @@ from datetime import date, timedelta
 import asyncpg
 import pytest
 
+from program.domain.consent import Consent
 from program.feeds import disclose, tables
 from program.feeds.consent import NOTICE, ConsentRow, PartnerRow, Verdict, authorise, in_scope
 from program.store.eventstore import EventStore
@@ -72,7 +73,7 @@ async def test_sql_verdicts_are_the_builder_s_rule(caught_up: asyncpg.Pool, seed
         person = uuid.uuid4()
         consents[person] = []
         for purpose in rng.sample([*PURPOSES, "research"], rng.randint(0, 3)):
-            row = ConsentRow(disclose.consent_id(person, purpose), person, purpose,
+            row = ConsentRow(Consent.create_id(person, purpose), person, purpose,
                              rng.randint(1, 9), rng.choice(STATES),
                              rng.choice([[str(partner_id)], [str(other)],
                                          [str(other), str(partner_id)], []]),
@@ -96,9 +97,7 @@ async def test_sql_verdicts_are_the_builder_s_rule(caught_up: asyncpg.Pool, seed
             partner_id, sequence, uuid.uuid4(), participant, programme, notice)
     # when they are judged as they leave
     async with pool.acquire() as conn:
-        judged = await disclose.next_range(conn, partner_id, 0, 1000)
-        assert judged is not None
-        rows, last = await disclose.disclose_page(conn, judged, TODAY, "pull")
+        rows, last = await disclose.disclose_page(conn, partner_id, 0, 1000, TODAY, "pull")
     logged = {r["sequence"]: (r["outcome"], r["consent_id"], r["consent_version"], r["reason"])
               for r in await pool.fetch("SELECT * FROM feed_disclosures WHERE partner_id = $1",
                                         partner_id)}

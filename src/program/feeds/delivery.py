@@ -2,11 +2,10 @@
 
 The place lives in ``feed_deliveries``: ``delivered`` (the last acknowledged sequence) and
 ``inflight_to`` (the end of the request in flight, kept until acknowledged; a restart or a
-retry sends that range again with the same ``webhook-id``). While a request is in flight
-the next range is read (whose events they are; no write). Once the receiver
-acknowledges, one statement, committed durably, does the rest before the next request
+retry sends that range again with the same ``webhook-id``). Once the receiver
+acknowledges, one statement, committed durably, does everything before the next request
 leaves: it moves the place past the acknowledged range, logs that attempt, judges the
-next range under consent as the log stands (``disclose.JUDGING``), reserves what it
+next events under consent as the log stands (``disclose.JUDGING``), reserves what it
 judged, writes its disclosures and hands back the body of the next request. So every
 disclosure is logged once (with its reservation), and no event leaves before its
 disclosure is on disk. Every write is a compare-and-set on the place, so a sender that
@@ -44,30 +43,30 @@ _STATE = """SELECT e.partner_id, e.url, e.enabled, e.removed, e.secrets, e.versi
                    d.delivered, d.inflight_to, d.attempt, d.next_at
             FROM feed_endpoints e JOIN feed_deliveries d USING (endpoint_id)
             WHERE e.endpoint_id = $1"""
-# After ``disclose.JUDGING``'s $1..$9: $10 endpoint, $11 delivered, $12 the acknowledged
-# range's end (NULL: nothing acknowledged), $13 its status, $14 the endpoint's version,
-# $15..$18 the attempt (webhook-id NULL: none). The range judged is reserved only while
+# After ``disclose.JUDGING``'s $1..$7: $8 endpoint, $9 delivered, $10 the acknowledged
+# range's end (NULL: nothing acknowledged), $11 its status, $12 the endpoint's version,
+# $13..$16 the attempt (webhook-id NULL: none). The range judged is reserved only while
 # the endpoint is enabled at the version the sender read.
 _COMMIT = f"""
 WITH {JUDGING},
 go AS (
   SELECT EXISTS (SELECT 1 FROM judged)
-     AND EXISTS (SELECT 1 FROM feed_endpoints WHERE endpoint_id = $10 AND enabled
-                 AND NOT removed AND version = $14) AS ok),
+     AND EXISTS (SELECT 1 FROM feed_endpoints WHERE endpoint_id = $8 AND enabled
+                 AND NOT removed AND version = $12) AS ok),
 moved AS (
-  UPDATE feed_deliveries SET delivered = coalesce($12, delivered),
+  UPDATE feed_deliveries SET delivered = coalesce($10, delivered),
          inflight_to = CASE WHEN (SELECT ok FROM go) THEN (SELECT max(sequence) FROM judged) END,
          attempt = 0, next_at = NULL, failing_since = NULL, last_error = NULL,
-         last_status = coalesce($13, last_status)
-   WHERE endpoint_id = $10 AND delivered = $11 AND inflight_to IS NOT DISTINCT FROM $12
+         last_status = coalesce($11, last_status)
+   WHERE endpoint_id = $8 AND delivered = $9 AND inflight_to IS NOT DISTINCT FROM $10
   RETURNING inflight_to),
 attempt AS (
   INSERT INTO feed_attempts (endpoint_id, partner_id, webhook_id, first_sequence,
                              last_sequence, events, at, status, duration_ms, outcome, error)
-  SELECT $10, $1, $15, $11 + 1, $12, $16, now(), $13, $17, $18, NULL WHERE $15::text IS NOT NULL),
+  SELECT $8, $1, $13, $9 + 1, $10, $14, now(), $11, $15, $16, NULL WHERE $13::text IS NOT NULL),
 disclosed AS (
   INSERT INTO feed_disclosures ({DISCLOSURE_COLUMNS})
-  SELECT now(), $1, 'webhook', $10, sequence, event_id, type, participant_id, consent_id,
+  SELECT now(), $1, 'webhook', $8, sequence, event_id, type, participant_id, consent_id,
          consent_version, CASE WHEN disclosed THEN 'DISCLOSED' ELSE 'WITHHELD' END, reason
     FROM judged WHERE EXISTS (SELECT 1 FROM moved WHERE inflight_to IS NOT NULL)
    ORDER BY sequence)
@@ -149,20 +148,15 @@ class Delivery:
         delivered, inflight = state["delivered"], state["inflight_to"]
         try:
             if inflight is not None:  # a retry, or a restart: the same range, judged again
-                events = await self._range(conn, partner_id, delivered, inflight)
-                if events is None:
-                    return 1.0
-                judged = await disclose.judge(conn, events, self._today())
+                judged = await disclose.judge(conn, partner_id, delivered, inflight,
+                                              self._today())
                 if judged.last != inflight:  # someone's consent is changing: the builder first
                     return PENDING_RETRY
                 request = Request(delivered + 1, inflight, judged.disclosed, judged.body)
             else:
-                events = await self._range(conn, partner_id, delivered)
-                if events is None:
-                    return 1.0
-                reserved = await self._commit(conn, state, delivered, None, None, events)
-                if reserved is None:  # held back, replayed, taken over or voided: read again
-                    return PENDING_RETRY
+                reserved = await self._commit(conn, state, partner_id, delivered, None, None)
+                if isinstance(reserved, float):
+                    return reserved
                 request = reserved
         except disclose.PartnerUnavailable:
             return 1.0
@@ -170,47 +164,30 @@ class Delivery:
 
     async def _deliver(self, conn: asyncpg.Connection, state: asyncpg.Record, partner_id: UUID,
                        request: Request) -> float | None:
-        """Send ``request`` and, while it is in flight, read the next range; go on while
-        both the receiver acknowledges and there is more."""
+        """Send ``request`` and the next, and the next, while the receiver acknowledges
+        and there is more."""
         ends = time.monotonic() + BURST_SECONDS
         while True:
-            sending = asyncio.create_task(self._send(state, request)) \
-                if request.body is not None else None
-            try:
-                upcoming = None if time.monotonic() > ends else await self._range(
-                    conn, partner_id, request.last)
-            except disclose.PartnerUnavailable:
-                upcoming = None
-            except BaseException:
-                if sending is not None:
-                    sending.cancel()
-                raise
-            outcome = await sending if sending is not None else None
+            outcome = await self._send(state, request) if request.body is not None else None
             if self.lost.is_set():
                 return None
             if outcome is not None and not outcome.delivered:
                 await self._log_attempt(conn, partner_id, request, outcome)
                 return await self._failed(conn, state, partner_id, outcome)
-            if upcoming is None:
+            if time.monotonic() > ends:  # let the other endpoints have the connection
                 await self._acknowledge(conn, partner_id, request, outcome)
-                return None  # the next burst reads the place again
+                return None
             try:
-                following = await self._commit(conn, state, request.first - 1, request, outcome,
-                                               upcoming)
+                following = await self._commit(conn, state, partner_id, request.first - 1,
+                                               request, outcome)
             except disclose.PartnerUnavailable:  # the acknowledgement is written all the same
                 return 1.0
-            if following is None:
-                return None
+            if not isinstance(following, Request):
+                return None  # caught up, or held back: the next burst reads the place again
             request = following
 
     def _today(self) -> Any:
         return self.d.clock.now().date()
-
-    async def _range(self, conn: asyncpg.Connection, partner_id: UUID, after: int,
-                     upto: int | None = None) -> disclose.Range | None:
-        """The next range after ``after`` (not past ``upto``); None when empty."""
-        return await disclose.next_range(conn, partner_id, after, self.d.settings.batch_size,
-                                         upto)
 
     async def _send(self, state: asyncpg.Record, request: Request) -> webhooks.Outcome:
         assert request.body is not None
@@ -222,21 +199,26 @@ class Delivery:
         FEED_METRICS.attempt(outcome.kind)
         return outcome
 
-    async def _commit(self, conn: asyncpg.Connection, state: asyncpg.Record, delivered: int,
-                      acked: Request | None, outcome: webhooks.Outcome | None,
-                      upcoming: disclose.Range) -> Request | None:
-        """Acknowledge ``acked`` (if any), judge ``upcoming`` and reserve what was judged,
-        durably, in one statement; the request reserved, or None when nothing was."""
+    async def _commit(self, conn: asyncpg.Connection, state: asyncpg.Record, partner_id: UUID,
+                      delivered: int, acked: Request | None,
+                      outcome: webhooks.Outcome | None) -> Request | float:
+        """Acknowledge ``acked`` (if any), judge the next events and reserve what was
+        judged, durably, in one statement; the request reserved, or else the seconds to
+        wait: a moment while someone's consent is changing, longer when there is nothing
+        new (the builder's notification cuts it short)."""
+        after = acked.last if acked is not None else delivered
         row = await conn.fetchrow(
-            _COMMIT, *upcoming.arguments(self._today()), self.endpoint_id, delivered,
-            acked.last if acked else None, outcome.status if outcome else None,
-            state["version"], *self._attempt_args(acked, outcome))
+            _COMMIT, *disclose.arguments(partner_id, after, self.d.settings.batch_size, None,
+                                         self._today()),
+            self.endpoint_id, delivered, acked.last if acked else None,
+            outcome.status if outcome else None, state["version"],
+            *self._attempt_args(acked, outcome))
         if acked is not None and row["moved"]:
-            FEED_METRICS.delivered(upcoming.partner_id, acked.count)
-        disclose.check_active(upcoming.partner_id, row["status"])
+            FEED_METRICS.delivered(partner_id, acked.count)
+        disclose.check_active(partner_id, row["status"])
         if row["reserved"] is None:
-            return None
-        return Request(upcoming.after + 1, row["reserved"], row["disclosed"], row["body"])
+            return PENDING_RETRY if row["waiting"] else 1.0
+        return Request(after + 1, row["reserved"], row["disclosed"], row["body"])
 
     def _attempt_args(self, acked: Request | None,
                       outcome: webhooks.Outcome | None) -> tuple[Any, ...]:

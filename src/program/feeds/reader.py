@@ -50,10 +50,8 @@ async def page(pool: asyncpg.Pool, partner_id: UUID, after: int, limit: int, cha
     """Disclosed events after ``after`` (at most ``limit`` judged) and the position reached;
     each judged event logged in the disclosure log, in the statement that judged it."""
     async with pool.acquire() as conn:
-        events = await disclose.next_range(conn, partner_id, after, limit)
-        if events is None:
-            return [], after
-        rows, last = await disclose.disclose_page(conn, events, clock.now().date(), channel)
+        rows, last = await disclose.disclose_page(conn, partner_id, after, limit,
+                                                  clock.now().date(), channel)
     return rows, last if last is not None else after
 
 
