@@ -6,8 +6,6 @@ from __future__ import annotations
 import asyncio
 import time
 
-import httpx
-
 from program.feeds import urls, webhooks
 
 
@@ -27,10 +25,8 @@ async def test_send_when_the_name_rebinds_inward_after_the_check_connects_nowher
     async def rebound(name: str, _port: int) -> list[str]:
         return ["127.0.0.1"]
 
-    limits = httpx.Limits(max_connections=4)
     try:
-        async with httpx.AsyncClient(transport=urls.GuardedTransport(
-                limits, urls.PublicOnly(rebound))) as client:
+        async with webhooks.new_client(5.0, allow_private=False, resolve=rebound) as client:
             outcome = await webhooks.send(client, f"https://{host}:{port}/hook",
                                           [webhooks.new_secret()], "msg_1", b"[]",
                                           allow_private=False)

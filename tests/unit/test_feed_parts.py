@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import uuid
 from datetime import UTC, datetime
 
@@ -92,39 +93,25 @@ def test_envelope_when_built_validates_and_keeps_its_id_across_builds() -> None:
     assert first[0] == again[0]
 
 
-class _Recording(urls.httpcore.AsyncNetworkBackend):
-    """A network that records where it was asked to connect, and connects nowhere."""
-
-    def __init__(self) -> None:
-        self.asked: list[tuple[str, int]] = []
-
-    async def connect_tcp(self, host: str, port: int, timeout: float | None = None,
-                          local_address: str | None = None, socket_options: object = None
-                          ) -> urls.httpcore.AsyncNetworkStream:
-        self.asked.append((host, port))
-        raise urls.httpcore.ConnectError("nowhere")
-
-
-async def test_guarded_connection_when_the_name_resolves_publicly_goes_to_that_address() -> None:
+async def test_guarded_resolution_when_the_name_resolves_publicly_answers_those_addresses(
+) -> None:
     async def resolve(host: str, port: int) -> list[str]:
-        return ["93.184.216.34"]
-    network = _Recording()
+        return ["93.184.216.34", "2606:2800:220:1::1"]
 
-    with pytest.raises(urls.httpcore.ConnectError):
-        await urls.PublicOnly(resolve, network).connect_tcp("hooks.example.org", 443)
+    answered = await urls.PublicOnly(resolve).resolve("hooks.example.org", 443)
 
-    assert network.asked == [("93.184.216.34", 443)]  # by address: no second lookup
+    # the client connects to these very addresses: no second lookup
+    assert [(a["host"], a["port"], a["family"]) for a in answered] == [
+        ("93.184.216.34", 443, socket.AF_INET), ("2606:2800:220:1::1", 443, socket.AF_INET6)]
+    assert all(a["hostname"] == "hooks.example.org" for a in answered)
 
 
 @pytest.mark.parametrize("answer", [["127.0.0.1"], ["93.184.216.34", "10.1.2.3"], ["::1"], []])
-async def test_guarded_connection_when_any_address_is_inward_connects_nowhere(
+async def test_guarded_resolution_when_any_address_is_inward_answers_none(
     answer: list[str],
 ) -> None:
     async def resolve(host: str, port: int) -> list[str]:
         return answer
-    network = _Recording()
 
     with pytest.raises(urls.UnsafeUrl):
-        await urls.PublicOnly(resolve, network).connect_tcp("rebind.example.org", 443)
-
-    assert network.asked == []
+        await urls.PublicOnly(resolve).resolve("rebind.example.org", 443)

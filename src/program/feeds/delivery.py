@@ -23,7 +23,7 @@ from typing import Any, Protocol
 from uuid import UUID
 
 import asyncpg
-import httpx
+import aiohttp
 
 from program.application.context import Actor, Clock, CommandContext
 from program.application.services import Application
@@ -111,7 +111,7 @@ class Dispatching(Protocol):
     @property
     def clock(self) -> Clock: ...
     @property
-    def client(self) -> httpx.AsyncClient: ...
+    def client(self) -> aiohttp.ClientSession: ...
     @property
     def slots(self) -> asyncio.Semaphore: ...
 

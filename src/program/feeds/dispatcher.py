@@ -14,16 +14,15 @@ import logging
 from uuid import UUID
 
 import asyncpg
-import httpx
 
 from program.application.context import Clock
 from program.application.services import Application
+from program.feeds import webhooks
 from program.feeds.delivery import Delivery
 from program.feeds.listen import FeedListener
 from program.feeds.locks import LockSet
 from program.feeds.secrets import SecretBox
 from program.feeds.settings import FeedSettings
-from program.feeds.urls import GuardedTransport
 
 log = logging.getLogger(__name__)
 
@@ -46,13 +45,10 @@ class Dispatcher:
         self.clock = clock
         self.locks = LockSet(url, retry_interval=1.0)
         self.tasks: dict[UUID, asyncio.Task[None]] = {}
-        limits = httpx.Limits(max_connections=256, max_keepalive_connections=64)
         # Connections go only to public addresses unless private ones are allowed (local
-        # development, tests); the guard also keeps httpx from using proxies from the
-        # environment, which would connect on our behalf unchecked.
-        self.client = httpx.AsyncClient(
-            follow_redirects=False, timeout=settings.timeout, limits=limits,
-            transport=None if settings.allow_private_urls else GuardedTransport(limits))
+        # development, tests), and never through a proxy from the environment.
+        self.client = webhooks.new_client(settings.timeout,
+                                          allow_private=settings.allow_private_urls)
         # Deliveries hold a pooled connection while they have work: leave the API half.
         self.slots = asyncio.Semaphore(max(1, pool.get_max_size() // 2))
         self._task: asyncio.Task[None] | None = None
@@ -70,7 +66,7 @@ class Dispatcher:
                 await task
         self.tasks.clear()
         await self.locks.close()
-        await self.client.aclose()
+        await self.client.close()
 
     async def _supervise(self) -> None:
         async with self.listener.waiter() as woken:

@@ -3,10 +3,11 @@ link-local, multicast, reserved and unspecified addresses are refused (they reac
 server's own network: SSRF), unless a setting allows them for local development.
 Checked when an endpoint is added and again before every delivery, after resolving
 the host, so a name that later resolves inward is caught too. And the connection itself
-goes only to an address that passed: ``GuardedTransport`` resolves the host when it
-connects, checks every address, and connects to one of those very addresses, so a DNS
-server that answers a public address to the check and an inward one to the connection
-(DNS rebinding) gets nowhere.
+goes only to an address that passed: the webhook client resolves names through
+``PublicOnly``, which checks every address, and connects to one of those very
+addresses, so a DNS server that answers a public address to the check and an inward one
+to the connection (DNS rebinding) gets nowhere. (A host given as an address is never
+resolved: the check before each delivery judges it, and it cannot change.)
 """
 
 from __future__ import annotations
@@ -15,12 +16,10 @@ import asyncio
 import ipaddress
 import socket
 import time
-from collections.abc import Awaitable, Callable, Iterable
-from typing import Any
+from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
 
-import httpcore
-import httpx
+from aiohttp.abc import AbstractResolver, ResolveResult
 
 
 class UnsafeUrl(ValueError):
@@ -103,54 +102,23 @@ async def _resolve(host: str, port: int) -> list[str]:
 Resolve = Callable[[str, int], Awaitable[list[str]]]
 
 
-class PublicOnly(httpcore.AsyncNetworkBackend):
-    """A network backend that connects only to public addresses: the host is resolved
-    here, every address it resolves to must be public, and the connection is made to
-    one of them by address (TLS still names and verifies the host)."""
+class PublicOnly(AbstractResolver):
+    """The webhook client's resolver: a host resolves only when every address it resolves
+    to is public, and the client connects to one of the addresses answered here (by
+    address; TLS still names and verifies the host). A refused host raises
+    ``UnsafeUrl`` from the request."""
 
-    def __init__(self, resolve: Resolve = _resolve,
-                 inner: httpcore.AsyncNetworkBackend | None = None) -> None:
+    def __init__(self, resolve: Resolve = _resolve) -> None:
         self._resolve = resolve
-        self._inner = inner or httpcore.AnyIOBackend()
 
-    async def connect_tcp(self, host: str, port: int, timeout: float | None = None,
-                          local_address: str | None = None,
-                          socket_options: Iterable[Any] | None = None
-                          ) -> httpcore.AsyncNetworkStream:
+    async def resolve(self, host: str, port: int = 0,
+                      family: socket.AddressFamily = socket.AF_INET) -> list[ResolveResult]:
         addresses = await self._resolve(host, port)
         if not addresses or any(_forbidden(a) for a in addresses):
             raise UnsafeUrl("webhook URL resolves to a loopback, private or link-local address")
-        failure: Exception | None = None
-        for address in addresses:
-            try:
-                return await self._inner.connect_tcp(
-                    address, port, timeout=timeout, local_address=local_address,
-                    socket_options=socket_options)
-            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
-                failure = exc
-        assert failure is not None
-        raise failure
+        return [ResolveResult(hostname=host, host=a, port=port,
+                              family=socket.AF_INET6 if ":" in a else socket.AF_INET,
+                              proto=0, flags=socket.AI_NUMERICHOST) for a in addresses]
 
-    async def connect_unix_socket(self, path: str, timeout: float | None = None,
-                                  socket_options: Iterable[Any] | None = None
-                                  ) -> httpcore.AsyncNetworkStream:
-        raise UnsafeUrl("webhooks are not delivered over unix sockets")
-
-    async def sleep(self, seconds: float) -> None:
-        await self._inner.sleep(seconds)
-
-
-class GuardedTransport(httpx.AsyncHTTPTransport):
-    """httpx's own transport (TLS verified as usual, pooled connections), connecting
-    through ``PublicOnly``. A refused address raises ``UnsafeUrl`` from the request."""
-
-    def __init__(self, limits: httpx.Limits, backend: httpcore.AsyncNetworkBackend | None = None
-                 ) -> None:
-        super().__init__(limits=limits)
-        self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=httpx.create_ssl_context(),
-            max_connections=limits.max_connections,
-            max_keepalive_connections=limits.max_keepalive_connections,
-            keepalive_expiry=limits.keepalive_expiry,
-            network_backend=backend or PublicOnly(),
-        )
+    async def close(self) -> None:
+        return None

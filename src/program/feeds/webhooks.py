@@ -1,5 +1,11 @@
 """One webhook request: sign per Standard Webhooks, POST without following redirects,
-and classify the answer; and the retry schedule.
+and classify the answer; the client that sends them; and the retry schedule.
+
+The client is aiohttp's: per request it costs a sixth of the CPU httpx's does (0.07 ms
+against 0.46 ms for a 40 KB batch, measured with ``bench``-like receivers), and the
+dispatcher sends every request of every endpoint from one process. It reads no proxy
+settings from the environment (a proxy would connect unchecked), follows no redirect,
+and reads at most ``ANSWER_READ`` bytes of an answer.
 """
 
 from __future__ import annotations
@@ -13,15 +19,16 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from uuid import UUID, uuid5
 
-import httpx
+import aiohttp
 from standardwebhooks.webhooks import Webhook
 
 from program.feeds.envelope import BATCH_CONTENT_TYPE
-from program.feeds.urls import UnsafeUrl, check
+from program.feeds.urls import PublicOnly, Resolve, UnsafeUrl, check
 
 SECRET_PREFIX = "whsec_"
 _MSG_NAMESPACE = UUID("6a0d8f53-0f3e-4e43-9c1d-3f0f5d7d2c11")
 MAX_RETRY_AFTER = 24 * 3600.0
+ANSWER_READ = 64 * 1024  # bytes of a receiver's answer read at most; its status is what counts
 
 
 def new_secret() -> str:
@@ -40,6 +47,18 @@ def signature_header(secrets: list[str], msg_id: str, at: datetime, body: str) -
     return " ".join(Webhook(s).sign(msg_id, at, body) for s in secrets)
 
 
+def new_client(timeout: float, *, allow_private: bool,
+               resolve: Resolve | None = None) -> aiohttp.ClientSession:
+    """The session every webhook request goes through: at most 256 connections, names
+    resolved through ``urls.PublicOnly`` unless private addresses are allowed (local
+    development and tests), ``timeout`` seconds per request in all."""
+    resolver = None if allow_private else (PublicOnly(resolve) if resolve else PublicOnly())
+    connector = aiohttp.TCPConnector(limit=256, limit_per_host=0, resolver=resolver)
+    return aiohttp.ClientSession(connector=connector, trust_env=False,
+                                 timeout=aiohttp.ClientTimeout(total=timeout),
+                                 skip_auto_headers=("User-Agent",))
+
+
 @dataclass(frozen=True)
 class Outcome:
     """What one attempt came to."""
@@ -55,7 +74,7 @@ class Outcome:
         return self.kind == "delivered"
 
 
-async def send(client: httpx.AsyncClient, url: str, secrets: list[str], msg_id: str,
+async def send(client: aiohttp.ClientSession, url: str, secrets: list[str], msg_id: str,
                body: bytes, *, allow_private: bool) -> Outcome:
     started = time.perf_counter()
     try:
@@ -72,14 +91,15 @@ async def send(client: httpx.AsyncClient, url: str, secrets: list[str], msg_id: 
         "user-agent": "program-feeds/1",
     }
     try:
-        response = await client.post(url, content=body, headers=headers)
-    except UnsafeUrl as exc:  # refused when connecting (``urls.GuardedTransport``)
+        async with client.post(url, data=body, headers=headers, allow_redirects=False) as answer:
+            status, retry = answer.status, answer.headers.get("retry-after")
+            await answer.content.read(ANSWER_READ)  # the rest, if any, closes the connection
+    except UnsafeUrl as exc:  # refused when connecting (``urls.PublicOnly``)
         return Outcome("failed", None, _ms(started), str(exc))
-    except httpx.TimeoutException:
+    except TimeoutError:
         return Outcome("failed", None, _ms(started), "timed out")
-    except httpx.HTTPError as exc:
+    except (aiohttp.ClientError, OSError) as exc:
         return Outcome("failed", None, _ms(started), f"{type(exc).__name__}")
-    status = response.status_code
     elapsed = _ms(started)
     if 200 <= status < 300:
         return Outcome("delivered", status, elapsed)
@@ -87,7 +107,7 @@ async def send(client: httpx.AsyncClient, url: str, secrets: list[str], msg_id: 
         return Outcome("gone", status, elapsed, "410 Gone: endpoint disabled")
     if status == 429:
         return Outcome("throttled", status, elapsed, "429 Too Many Requests",
-                       retry_after=retry_after(response.headers.get("retry-after")))
+                       retry_after=retry_after(retry))
     if 300 <= status < 400:
         return Outcome("failed", status, elapsed, "redirect not followed")
     return Outcome("failed", status, elapsed, f"HTTP {status}")
