@@ -40,7 +40,8 @@ log = logging.getLogger(__name__)
 PENDING_RETRY = 0.05  # seconds to wait for the builder when a person's consent is changing
 BURST_SECONDS = 2.0  # then the connection goes back to the pool, so other endpoints get one
 _STATE = """SELECT e.partner_id, e.url, e.enabled, e.removed, e.secrets, e.version,
-                   d.delivered, d.inflight_to, d.attempt, d.next_at
+                   d.delivered, d.inflight_to, d.attempt, d.next_at,
+                   (SELECT head FROM feed_partners p WHERE p.partner_id = e.partner_id) AS head
             FROM feed_endpoints e JOIN feed_deliveries d USING (endpoint_id)
             WHERE e.endpoint_id = $1"""
 # After ``disclose.JUDGING``'s $1..$7: $8 endpoint, $9 delivered, $10 the acknowledged
@@ -59,6 +60,7 @@ moved AS (
          attempt = 0, next_at = NULL, failing_since = NULL, last_error = NULL,
          last_status = coalesce($11, last_status)
    WHERE endpoint_id = $8 AND delivered = $9 AND inflight_to IS NOT DISTINCT FROM $10
+     AND ($10::bigint IS NOT NULL OR (SELECT ok FROM go))  -- else nothing to write
   RETURNING inflight_to),
 attempt AS (
   INSERT INTO feed_attempts (endpoint_id, partner_id, webhook_id, first_sequence,
@@ -71,6 +73,8 @@ disclosed AS (
     FROM judged WHERE EXISTS (SELECT 1 FROM moved WHERE inflight_to IS NOT NULL)
    ORDER BY sequence)
 SELECT (SELECT count(*) FROM moved) AS moved, (SELECT inflight_to FROM moved) AS reserved,
+       EXISTS (SELECT 1 FROM feed_events WHERE partner_id = $1
+                  AND sequence > (SELECT inflight_to FROM moved)) AS more,
        {OUTCOME}"""
 
 
@@ -87,12 +91,14 @@ async def generic_plans(conn: asyncpg.Connection) -> None:
 @dataclass
 class Request:
     """A reserved range and what of it goes out: ``count`` events in ``body`` (None when
-    every one of them was withheld: nothing is sent)."""
+    every one of them was withheld: nothing is sent); ``more``: whether the feed went on
+    past it when it was reserved."""
 
     first: int
     last: int
     count: int
     body: bytes | None
+    more: bool = True
 
 
 class Dispatching(Protocol):
@@ -153,6 +159,8 @@ class Delivery:
                 if judged.last != inflight:  # someone's consent is changing: the builder first
                     return PENDING_RETRY
                 request = Request(delivered + 1, inflight, judged.disclosed, judged.body)
+            elif (state["head"] or 0) <= delivered:  # nothing new: judging would find nothing
+                return 1.0
             else:
                 reserved = await self._commit(conn, state, partner_id, delivered, None, None)
                 if isinstance(reserved, float):
@@ -174,7 +182,9 @@ class Delivery:
             if outcome is not None and not outcome.delivered:
                 await self._log_attempt(conn, partner_id, request, outcome)
                 return await self._failed(conn, state, partner_id, outcome)
-            if time.monotonic() > ends:  # let the other endpoints have the connection
+            if not request.more or time.monotonic() > ends:
+                # Nothing to reserve next (or the other endpoints' turn): the acknowledgement
+                # alone, not waiting for the disk. The next burst reads the place again.
                 await self._acknowledge(conn, partner_id, request, outcome)
                 return None
             try:
@@ -218,7 +228,7 @@ class Delivery:
         disclose.check_active(partner_id, row["status"])
         if row["reserved"] is None:
             return PENDING_RETRY if row["waiting"] else 1.0
-        return Request(after + 1, row["reserved"], row["disclosed"], row["body"])
+        return Request(after + 1, row["reserved"], row["disclosed"], row["body"], row["more"])
 
     def _attempt_args(self, acked: Request | None,
                       outcome: webhooks.Outcome | None) -> tuple[Any, ...]:
