@@ -76,8 +76,8 @@ span AS MATERIALIZED (
   SELECT sequence, event_id, type, participant_id, programme_id, notice, body FROM feed_events
    WHERE partner_id = $1 AND sequence > $2 AND ($4::bigint IS NULL OR sequence <= $4)
    ORDER BY sequence LIMIT $3),
-people AS (
-  SELECT array_agg(DISTINCT participant_id) AS ids FROM span WHERE participant_id IS NOT NULL),
+people AS (  -- with repeats: ``= ANY`` takes each once
+  SELECT array_agg(participant_id) AS ids FROM span WHERE participant_id IS NOT NULL),
 consents AS MATERIALIZED (
   SELECT consent_id, participant_id, purpose, version, state, recipients, valid_until
     FROM feed_consents WHERE participant_id = ANY((SELECT ids FROM people)::uuid[])),
@@ -85,13 +85,14 @@ tail AS MATERIALIZED (
   SELECT originator_id, topic FROM {EVENTS_TABLE}
    WHERE notification_id > (SELECT position FROM built)
    ORDER BY notification_id LIMIT $6::int + 1),
-behind AS (SELECT count(*) > $6::int AS far FROM tail),
+behind AS (  -- anything unbuilt at all; more than the tail read holds
+  SELECT count(*) > 0 OR count(*) > $6::int AS unbuilt, count(*) > $6::int AS far FROM tail),
 watched AS (
   SELECT p AS id, p AS owner FROM unnest((SELECT ids FROM people)::uuid[]) AS p
   UNION ALL SELECT consent_id, participant_id FROM consents),
 pending AS (
   SELECT array_agg(DISTINCT w.owner) AS owners FROM watched w
-   WHERE CASE WHEN (SELECT far FROM behind)
+   WHERE (SELECT unbuilt FROM behind) AND CASE WHEN (SELECT far FROM behind)
          THEN EXISTS (SELECT 1 FROM {EVENTS_TABLE} e WHERE e.originator_id = w.id
                          AND e.notification_id > (SELECT position FROM built)
                          AND e.topic = ANY($7::text[]))
