@@ -159,9 +159,11 @@ async def test_audit_export_of_the_disclosure_log_is_filtered_by_person_and_part
     person, partner, other = uuid4(), uuid4(), uuid4()
     async with services.pool.acquire() as conn:
         await conn.executemany(
-            "INSERT INTO feed_disclosures (at, partner_id, channel, sequence, event_id, type, "
-            "participant_id, consent_id, consent_version, outcome, reason) "
-            "VALUES (now(), $1, 'webhook', $2, $3, 'participant.enrolled.v1', $4, $5, 1, $6, $7)",
+            "INSERT INTO feed_disclosure_sets (at, partner_id, channel, sequences, event_ids, "
+            "types, participant_ids, consent_ids, consent_versions, outcomes, reasons) "
+            "VALUES (now(), $1, 'webhook', ARRAY[$2::bigint], ARRAY[$3::uuid], "
+            "ARRAY['participant.enrolled.v1'], ARRAY[$4::uuid], ARRAY[$5::uuid], ARRAY[1::bigint], "
+            "ARRAY[$6::text], ARRAY[$7::text])",
             [(partner, 1, uuid4(), person, uuid4(), "disclosed", None),
              (partner, None, uuid4(), person, None, "withheld", "no consent naming this partner"),
              (other, 1, uuid4(), person, uuid4(), "disclosed", None)])

@@ -95,6 +95,8 @@ def _audit_entries(q: Sql, f: ExportFilter) -> None:
 
 
 def _disclosures(q: Sql, f: ExportFilter) -> None:
+    if f.participant_id is not None:  # on the entries' sets too, which their index finds
+        q.where(f"set_participants @> ARRAY[{q.arg(f.participant_id)}::uuid]")
     _equal(q, "participant_id", f.participant_id, "::uuid")
     _equal(q, "partner_id", f.partner_id, "::uuid")
     _window(q, f, "at")
@@ -120,7 +122,7 @@ DATASETS = {
     "audit-trail": Dataset("audit-trail", f"{AuditTrailProjection.schema}.entries", AUDIT_COLUMNS,
                            _audit_entries),
     "disclosures": Dataset("disclosures", "feed_disclosures", DISCLOSURE_COLUMNS,
-                           _disclosures, order="id"),
+                           _disclosures, order="set_id, entry"),
 }
 
 

@@ -23,7 +23,7 @@ from program.feeds import translate as tr
 from program.feeds.consent import ConsentRow, PartnerRow, authorise, in_scope
 from program.feeds.envelope import envelope, feed_event_id
 from program.feeds.pseudonyms import Pseudonyms
-from program.feeds.tables import FEED_CHANNEL
+from program.feeds.tables import FEED_CHANNEL, SET_COLUMNS, SET_SIZE
 from program.feeds.wiring import endpoint_op, partner_change
 from program.store.repository import event_id as source_event_id
 from program.store.schema import EVENTS_TABLE
@@ -35,8 +35,14 @@ _READ = (f"SELECT notification_id, originator_id, originator_version, topic, sta
          f"FROM {EVENTS_TABLE} WHERE notification_id > $1 ORDER BY notification_id LIMIT $2")
 _EVENT_COLUMNS = ["partner_id", "sequence", "event_id", "type", "participant_id",
                   "programme_id", "position", "time", "notice", "body"]
-_WITHHELD_COLUMNS = ["at", "partner_id", "channel", "event_id", "type", "participant_id",
-                     "outcome", "reason"]
+# A batch's withheld events, one disclosure set per partner (``tables``): $1 the time,
+# $2 the partner, then per event its id, type, person and reason.
+_WITHHELD = f"""
+INSERT INTO feed_disclosure_sets ({SET_COLUMNS})
+SELECT $1, $2, 'feed', NULL, array_fill(NULL::bigint, ARRAY[cardinality($3::uuid[])]), $3,
+       $4::text[], $5::uuid[], array_fill(NULL::uuid, ARRAY[cardinality($3::uuid[])]),
+       array_fill(NULL::bigint, ARRAY[cardinality($3::uuid[])]),
+       array_fill('WITHHELD'::text, ARRAY[cardinality($3::uuid[])]), $6::text[]"""
 
 
 class StaleCheckpoint(Exception):
@@ -218,9 +224,9 @@ class FeedBuilder:
                 verdict = authorise(partner, batch.consents_of(fact.participant_id), time.date())
                 if not verdict.allowed:
                     batch.withheld.append((
-                        time, partner.partner_id, "feed",
+                        time, partner.partner_id,
                         UUID(feed_event_id(partner.partner_id, source, fact.type)), fact.type,
-                        fact.participant_id, "WITHHELD", verdict.reason))
+                        fact.participant_id, verdict.reason))
                     continue
             data = {"programmeId": str(programme), "cohortId": str(fact.cohort_id), **fact.data}
             self._append(batch, partner, fact.type, source, position, time,
@@ -247,8 +253,7 @@ class FeedBuilder:
             await conn.copy_records_to_table("feed_events", records=batch.events,
                                              columns=_EVENT_COLUMNS)
         if batch.withheld:
-            await conn.copy_records_to_table("feed_disclosures", records=batch.withheld,
-                                             columns=_WITHHELD_COLUMNS)
+            await conn.executemany(_WITHHELD, _withheld_sets(batch.withheld))
         if batch.recipients - batch.known_recipients:
             pairs = list(batch.recipients - batch.known_recipients)
             await conn.execute(
@@ -280,3 +285,17 @@ async def _upsert_consents(conn: asyncpg.Connection, rows: list[ConsentRow]) -> 
         [(c.consent_id, c.participant_id, c.purpose, c.version, c.state, c.recipients,
           c.valid_until) for c in rows])
 
+
+def _withheld_sets(withheld: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """``_WITHHELD``'s arguments: the events withheld, a set per partner in the order they
+    came, at most ``tables.SET_SIZE`` events each, dated by the last of them."""
+    by_partner: dict[UUID, list[tuple[Any, ...]]] = {}
+    for entry in withheld:
+        by_partner.setdefault(entry[1], []).append(entry)
+    sets = []
+    for partner_id, entries in by_partner.items():
+        for i in range(0, len(entries), SET_SIZE):
+            part = entries[i:i + SET_SIZE]
+            sets.append((part[-1][0], partner_id, [e[2] for e in part], [e[3] for e in part],
+                         [e[4] for e in part], [e[5] for e in part]))
+    return sets

@@ -28,7 +28,7 @@ import aiohttp
 from program.application.context import Actor, Clock, CommandContext
 from program.application.services import Application
 from program.feeds import disclose, webhooks
-from program.feeds.disclose import DISCLOSURE_COLUMNS, JUDGING, OUTCOME
+from program.feeds.disclose import JUDGING, OUTCOME, logged
 from program.feeds.listen import FeedListener
 from program.feeds.metrics import FEED_METRICS
 from program.feeds.secrets import SecretBox
@@ -67,11 +67,7 @@ attempt AS (
                              last_sequence, events, at, status, duration_ms, outcome, error)
   SELECT $8, $1, $13, $9 + 1, $10, $14, now(), $11, $15, $16, NULL WHERE $13::text IS NOT NULL),
 disclosed AS (
-  INSERT INTO feed_disclosures ({DISCLOSURE_COLUMNS})
-  SELECT now(), $1, 'webhook', $8, sequence, event_id, type, participant_id, consent_id,
-         consent_version, CASE WHEN disclosed THEN 'DISCLOSED' ELSE 'WITHHELD' END, reason
-    FROM judged WHERE EXISTS (SELECT 1 FROM moved WHERE inflight_to IS NOT NULL)
-   ORDER BY sequence)
+  {logged("'webhook'", "$8", "EXISTS (SELECT 1 FROM moved WHERE inflight_to IS NOT NULL)")})
 SELECT (SELECT count(*) FROM moved) AS moved, (SELECT inflight_to FROM moved) AS reserved,
        EXISTS (SELECT 1 FROM feed_events WHERE partner_id = $1
                   AND sequence > (SELECT inflight_to FROM moved)) AS more,

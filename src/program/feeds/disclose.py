@@ -25,14 +25,13 @@ import asyncpg
 
 from program.domain.partner import PartnerStatus
 from program.feeds import translate as tr
+from program.feeds.tables import SET_COLUMNS
 from program.store.schema import EVENTS_TABLE
 
 PENDING_TOPICS = sorted({*tr.CONSENT_ENDED, tr.CONSENT_GIVEN, tr.CONSENT_REFUSED, tr.ERASED})
 NOTICE_REASON = "notice to a recipient (GDPR Art. 19)"
 OUT_OF_SCOPE = "the partner is no longer scoped to this programme"
 NO_CONSENT = "no GIVEN, unexpired consent naming this partner for: "
-DISCLOSURE_COLUMNS = ("at, partner_id, channel, endpoint_id, sequence, event_id, type, "
-                      "participant_id, consent_id, consent_version, outcome, reason")
 
 
 class PartnerUnavailable(Exception):
@@ -146,17 +145,26 @@ OUTCOME = """
 (SELECT '['::bytea || string_agg(body, ','::bytea ORDER BY sequence) || ']'::bytea
    FROM judged WHERE disclosed) AS body"""
 
+
+
+def logged(channel: str, endpoint: str, condition: str = "true") -> str:
+    """The statement part that logs every event judged as one disclosure set (in order,
+    ``tables.feed_disclosure_sets``), when there is any and ``condition`` holds."""
+    agg = ", ".join(f"array_agg({c} ORDER BY sequence)" for c in (
+        "sequence", "event_id", "type", "participant_id", "consent_id", "consent_version",
+        "CASE WHEN disclosed THEN 'DISCLOSED' ELSE 'WITHHELD' END", "reason"))
+    return f"""INSERT INTO feed_disclosure_sets ({SET_COLUMNS})
+  SELECT now(), $1, {channel}, {endpoint}, {agg}
+    FROM judged HAVING count(*) > 0 AND {condition}"""
+
+
 # Judging alone, writing nothing: a range reserved before, sent again.
 _JUDGE = f"WITH {JUDGING} SELECT {OUTCOME}"
 
 # Judging a page and logging its disclosures ($8 the channel): pull, SSE, GraphQL.
 _PAGE = f"""
 WITH {JUDGING},
-logged AS (
-  INSERT INTO feed_disclosures ({DISCLOSURE_COLUMNS})
-  SELECT now(), $1, $8, NULL, sequence, event_id, type, participant_id, consent_id,
-         consent_version, CASE WHEN disclosed THEN 'DISCLOSED' ELSE 'WITHHELD' END, reason
-    FROM judged ORDER BY sequence)
+written AS ({logged("$8::text", "NULL")})
 SELECT (SELECT status FROM partner) AS status, (SELECT max(sequence) FROM judged) AS last,
        (SELECT array_agg(sequence ORDER BY sequence) FROM judged WHERE disclosed) AS sequences,
        (SELECT array_agg(body ORDER BY sequence) FROM judged WHERE disclosed) AS bodies"""

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 # Svix's schedule (seconds): 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h; jitter is added.
 DEFAULT_RETRY_SCHEDULE = (5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0)
+MAX_BATCH = 4096  # events per webhook request: ``tables.SET_SIZE``
 
 
 def _env(name: str) -> str | None:
@@ -64,6 +65,11 @@ class FeedSettings:
     batch_size: int = 100  # events per webhook request at most
     heartbeat: float = 15.0  # seconds between SSE heartbeat comments
     secret_overlap_hours: float = 24.0  # an old secret still signs this long after rotation
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.batch_size <= MAX_BATCH:  # a request's disclosures are one set
+            raise ValueError(f"PROGRAM_WEBHOOK_BATCH_SIZE must be 1 to at most {MAX_BATCH}, "
+                             f"got {self.batch_size}")
 
     @classmethod
     def from_env(cls) -> FeedSettings:
