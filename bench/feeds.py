@@ -133,7 +133,8 @@ async def generate(services: Any, receivers: Receivers, port: int, events: int) 
     everyone = Partner.register("Evaluator (SSE)", [PURPOSE], [p.id for p in programmes])
     await append(services, [*programmes, *partners, everyone])
     for i, partner in enumerate(partners):
-        added = await app.add_webhook_endpoint(ADMIN, partner.id, f"http://127.0.0.1:{port}/hook/{i}")
+        added = await app.add_webhook_endpoint(ADMIN, partner.id,
+                                               f"http://127.0.0.1:{port}/hook/{i}")
         receivers.hooks[f"/hook/{i}"] = Webhook(added["secret"])
     now = datetime.now(UTC)
     cohorts, people = [], []

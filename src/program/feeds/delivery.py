@@ -18,7 +18,7 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -192,7 +192,7 @@ class Delivery:
                 return None  # caught up, or held back: the next burst reads the place again
             request = following
 
-    def _today(self) -> Any:
+    def _today(self) -> date:
         return self.d.clock.now().date()
 
     async def _send(self, state: asyncpg.Record, request: Request) -> webhooks.Outcome:

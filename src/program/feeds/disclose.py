@@ -137,14 +137,14 @@ judged AS (
    WHERE f.sequence <= (SELECT last FROM upto) AND p.status = '{PartnerStatus.ACTIVE}')"""
 
 # What a judged range comes to: the partner's status, whether there were events to judge,
-# the last event judged (NULL when none was: none there, or held back), how many of them are disclosed and their bodies as one JSON array.
+# the last event judged (NULL when none was: none there, or held back), how many of them
+# are disclosed, and their bodies as one JSON array.
 OUTCOME = """
 (SELECT status FROM partner) AS status, EXISTS (SELECT 1 FROM span) AS waiting,
 (SELECT max(sequence) FROM judged) AS last,
 (SELECT count(*) FROM judged WHERE disclosed) AS disclosed,
 (SELECT '['::bytea || string_agg(body, ','::bytea ORDER BY sequence) || ']'::bytea
    FROM judged WHERE disclosed) AS body"""
-
 
 
 def logged(channel: str, endpoint: str, condition: str = "true") -> str:
