@@ -103,3 +103,16 @@ async def test_judging_waits_while_the_partner_has_a_change_not_built_yet(
     # when the range is judged, then nothing is, until the builder has applied it
     judged = await _judge(pool, partner)
     assert (judged.last, judged.disclosed, judged.body) == (None, 0, None)
+
+
+async def test_judging_goes_on_past_a_consent_the_builder_has_never_seen(
+    pool: asyncpg.Pool, store: EventStore, world: tuple[uuid.UUID, list[uuid.UUID]]
+) -> None:
+    partner, people = world
+    # given a first consent of the second person, for another purpose, given in the log and
+    # not yet built: it can only grant, never take away what the built consents allow
+    await store.append([NewEvent(Consent.create_id(people[1], "research"), 1,
+                                 "program.domain.consent:Consent.Given", b"{}", {"actor": "t"})])
+    # when the range is judged, then it is judged whole, under the consents as built
+    judged = await _judge(pool, partner)
+    assert (judged.last, judged.disclosed) == (2, 2)
