@@ -15,6 +15,7 @@ from uuid import UUID
 import asyncpg
 
 from program.feeds.tables import SET_SIZE
+from program.projections.paging import Sql
 
 MAX_PAGE = 500
 
@@ -49,25 +50,19 @@ async def disclosures(pool: asyncpg.Pool, *, participant_id: UUID | None = None,
                       after: int = 0) -> list[Disclosure]:
     """A page of the disclosure log in order, after the entry id ``after``. Each filter is
     put on the entries' sets too, so their indexes find them (``tables``)."""
-    args: list[Any] = [max(after, 0) // SET_SIZE, after]
-    conditions = ["d.set_id >= $1", "d.id > $2"]
-
-    def arg(value: Any) -> str:
-        args.append(value)
-        return f"${len(args)}"
-
+    q = Sql(_DISCLOSURES)
+    q.where(f"d.set_id >= {q.arg(max(after, 0) // SET_SIZE)}")
+    q.where(f"d.id > {q.arg(after)}")
     if participant_id is not None:
-        n = arg(participant_id)
-        conditions += [f"d.set_participants @> ARRAY[{n}::uuid]", f"d.participant_id = {n}"]
+        n = q.arg(participant_id)
+        q.where(f"d.set_participants @> ARRAY[{n}::uuid] AND d.participant_id = {n}")
     if partner_id is not None:
-        conditions.append(f"d.partner_id = {arg(partner_id)}")
+        q.where(f"d.partner_id = {q.arg(partner_id)}")
     if since is not None:
-        conditions.append(f"d.at >= {arg(since)}")
+        q.where(f"d.at >= {q.arg(since)}")
     if until is not None:
-        conditions.append(f"d.at < {arg(until)}")
-    rows = await pool.fetch(f"{_DISCLOSURES} WHERE {' AND '.join(conditions)} "
-                            f"ORDER BY d.set_id, d.entry LIMIT {arg(min(first, MAX_PAGE))}",
-                            *args)
+        q.where(f"d.at < {q.arg(until)}")
+    rows = await pool.fetch(q.text("d.set_id, d.entry", min(first, MAX_PAGE)), *q.args)
     return [Disclosure(**dict(r)) for r in rows]
 
 
