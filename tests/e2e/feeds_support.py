@@ -78,6 +78,7 @@ class Receiver:
     script: list[tuple[int, dict[str, str]]] = field(default_factory=list)
     default: int = 200
     delay: float = 0.0
+    answer: bytes = b""  # the body of every answer
     receipts: list[Receipt] = field(default_factory=list)
     bad_signatures: int = 0
     raw: list[bytes] = field(default_factory=list)
@@ -130,7 +131,7 @@ class Receiver:
         self.receipts.append(Receipt(headers.get("webhook-id", ""), json.loads(body), status))
         await send({"type": "http.response.start", "status": status,
                     "headers": [(k.encode(), v.encode()) for k, v in extra.items()]})
-        await send({"type": "http.response.body", "body": b""})
+        await send({"type": "http.response.body", "body": self.answer})
         self.changed.set()
 
 

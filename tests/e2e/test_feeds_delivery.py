@@ -133,6 +133,26 @@ async def test_webhook_when_receiver_fails_then_recovers_delivers_each_event_onc
     assert first.events == ok.events and receiver.bad_signatures == 0
 
 
+async def test_webhook_when_receiver_answers_megabytes_still_delivers_each_event_once_in_order(
+    services: Services, world: tuple[str, str], receiver: Receiver
+) -> None:
+    # A hostile (or broken) receiver answers every request with 8 MB: the dispatcher reads
+    # at most 64 KiB of an answer, drops that connection and goes on.
+    app = services.application
+    prog, cid = world
+    pid = await partner(app, prog)
+    await endpoint(app, pid, receiver)
+    receiver.answer = b"x" * (8 << 20)
+    people = [await person(app, prog, f"Q{i}", [pid]) for i in range(4)]
+    for p in people:
+        await app.enrol_participant(admin(), cid, p)
+    await receiver.wait_for(lambda: len(receiver.delivered()) == 4)
+
+    assert receiver.sequences() == [1, 2, 3, 4]
+    assert [r.status for r in receiver.receipts] == [200] * len(receiver.receipts)
+    assert len({r.webhook_id for r in receiver.receipts}) == len(receiver.receipts)  # no retry
+
+
 async def test_webhook_when_receiver_is_down_past_every_retry_loses_nothing_once_enabled(
     services: Services, world: tuple[str, str], receiver: Receiver
 ) -> None:
