@@ -5,7 +5,7 @@ row per disclosure before turned into sets of one without losing or reordering a
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import UTC, date, datetime
 
 import asyncpg
 import pytest
@@ -127,9 +127,16 @@ async def test_a_person_s_disclosures_are_found_through_the_sets_index(
     assert "Seq Scan on feed_disclosure_sets" not in plan, plan
 
 
-def test_a_set_holds_at_most_so_many_entries() -> None:
-    withheld = [(None, uuid.UUID(int=1), uuid.uuid4(), "t", None, "r")] * (tables.SET_SIZE + 1)
-    assert [len(s[2]) for s in builder._withheld_sets(withheld)] == [tables.SET_SIZE, 1]
+def test_a_set_holds_at_most_so_many_entries_of_one_partner_and_time() -> None:
+    at, later, partner = datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 2, 1, tzinfo=UTC), \
+        uuid.UUID(int=1)
+    withheld = [(at, partner, uuid.uuid4(), "t", None, "r")] * (tables.SET_SIZE + 1) + [
+        (later, partner, uuid.uuid4(), "t", None, "r"), (at, uuid.UUID(int=2), uuid.uuid4(),
+                                                         "t", None, "r")]
+    sets = builder._withheld_sets(withheld)
+    assert [(s[0], s[1], len(s[2])) for s in sets] == [
+        (at, partner, tables.SET_SIZE), (at, partner, 1), (later, partner, 1),
+        (at, uuid.UUID(int=2), 1)]
     assert MAX_BATCH == tables.SET_SIZE  # a webhook request's disclosures are one set
     with pytest.raises(ValueError, match="at most"):
         FeedSettings(batch_size=tables.SET_SIZE + 1)

@@ -35,7 +35,7 @@ _READ = (f"SELECT notification_id, originator_id, originator_version, topic, sta
          f"FROM {EVENTS_TABLE} WHERE notification_id > $1 ORDER BY notification_id LIMIT $2")
 _EVENT_COLUMNS = ["partner_id", "sequence", "event_id", "type", "participant_id",
                   "programme_id", "position", "time", "notice", "body"]
-# A batch's withheld events, one disclosure set per partner (``tables``): $1 the time,
+# A batch's withheld events, a disclosure set per partner and time (``tables``): $1 the time,
 # $2 the partner, then per event its id, type, person and reason.
 _WITHHELD = f"""
 INSERT INTO feed_disclosure_sets ({SET_COLUMNS})
@@ -287,15 +287,16 @@ async def _upsert_consents(conn: asyncpg.Connection, rows: list[ConsentRow]) -> 
 
 
 def _withheld_sets(withheld: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
-    """``_WITHHELD``'s arguments: the events withheld, a set per partner in the order they
-    came, at most ``tables.SET_SIZE`` events each, dated by the last of them."""
-    by_partner: dict[UUID, list[tuple[Any, ...]]] = {}
+    """``_WITHHELD``'s arguments: the events withheld, a set per partner and event time (a
+    set has one time, and each of these is dated by its event), in the order they came, at
+    most ``tables.SET_SIZE`` events each."""
+    by_key: dict[tuple[datetime, UUID], list[tuple[Any, ...]]] = {}
     for entry in withheld:
-        by_partner.setdefault(entry[1], []).append(entry)
+        by_key.setdefault((entry[0], entry[1]), []).append(entry)
     sets = []
-    for partner_id, entries in by_partner.items():
+    for (at, partner_id), entries in by_key.items():
         for i in range(0, len(entries), SET_SIZE):
             part = entries[i:i + SET_SIZE]
-            sets.append((part[-1][0], partner_id, [e[2] for e in part], [e[3] for e in part],
+            sets.append((at, partner_id, [e[2] for e in part], [e[3] for e in part],
                          [e[4] for e in part], [e[5] for e in part]))
     return sets
