@@ -54,9 +54,12 @@ def new_client(timeout: float, *, allow_private: bool,
     development and tests), ``timeout`` seconds per request in all."""
     resolver = None if allow_private else (PublicOnly(resolve) if resolve else PublicOnly())
     connector = aiohttp.TCPConnector(limit=256, limit_per_host=0, resolver=resolver)
+    # An answer is never decompressed (none is asked for): its status is all that counts,
+    # and a compressed answer could inflate to any size.
     return aiohttp.ClientSession(connector=connector, trust_env=False,
                                  timeout=aiohttp.ClientTimeout(total=timeout),
-                                 skip_auto_headers=("User-Agent",))
+                                 skip_auto_headers=("User-Agent", "Accept-Encoding"),
+                                 auto_decompress=False)
 
 
 @dataclass(frozen=True)
