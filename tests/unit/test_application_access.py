@@ -56,4 +56,4 @@ async def test_replay_when_key_is_reused_by_a_manager_of_another_programme_is_fo
     rescoped = manager_of(elsewhere)
 
     with pytest.raises(Forbidden):
-            await world.app.enrol_participant(replace(rescoped, idempotency_key="k"), cohort, person)
+        await world.app.enrol_participant(replace(rescoped, idempotency_key="k"), cohort, person)

@@ -13,7 +13,7 @@ from program.application.ports import VersionConflict, event_id
 from program.domain.consent import Consent, ConsentRequired
 from program.store.records import AppendResult, NewEvent
 
-from .application_support import PURPOSE, World, admin, kind
+from .application_support import PURPOSE, TODAY, World, admin, kind
 
 
 async def test_enrol_when_no_consent_is_refused_and_appends_nothing() -> None:
@@ -39,6 +39,40 @@ async def test_enrol_when_consent_given_enrols() -> None:
 
     assert result["status"] == "ENROLLED"
     assert "ParticipantEnrolled" in world.kinds_since(before)
+
+
+@pytest.mark.parametrize("given", [PURPOSE, "evaluation"])
+async def test_enrol_when_one_of_two_required_consents_is_missing_is_refused(given: str) -> None:
+    world = World.new()
+    prog = str((await world.app.create_programme(
+        admin(), "Two consents", "", [PURPOSE, "evaluation"], ["HHI"], 2))["programme_id"])
+    await world.app.activate_programme(admin(), prog)
+    cohort, person = await world.open_cohort(prog), await world.person(prog)
+    await world.app.give_consent(admin(), person, given, "notice-1", "v1", "consent",
+                                 "paper-form", [], TODAY + timedelta(days=365))
+    before = len(world.store.rows)
+
+    with pytest.raises(ConsentRequired) as refused:
+        await world.app.enrol_participant(admin(), cohort, person)
+
+    missing = "evaluation" if given == PURPOSE else PURPOSE
+    assert refused.value.details["purpose"] == missing
+    assert world.events_since(before) == []
+
+
+async def test_enrol_when_every_required_consent_is_given_enrols() -> None:
+    world = World.new()
+    prog = str((await world.app.create_programme(
+        admin(), "Two consents", "", [PURPOSE, "evaluation"], ["HHI"], 2))["programme_id"])
+    await world.app.activate_programme(admin(), prog)
+    cohort, person = await world.open_cohort(prog), await world.person(prog)
+    for purpose in (PURPOSE, "evaluation"):
+        await world.app.give_consent(admin(), person, purpose, "notice-1", "v1", "consent",
+                                     "paper-form", [], TODAY + timedelta(days=365))
+
+    result = await world.app.enrol_participant(admin(), cohort, person)
+
+    assert result["status"] == "ENROLLED"
 
 
 async def test_enrol_when_consent_expired_is_refused() -> None:

@@ -138,7 +138,7 @@ class ParticipantCommands(Handlers):
             for purpose in programme.required_consent_purposes:
                 consent = await uow.find(Consent.create_id(pid, purpose), Consent)
                 # A GIVEN consent past its valid-until reads EXPIRED and blocks like a withdrawn one.
-            if consent is None or not consent.is_valid_on(today):
+                if consent is None or not consent.is_valid_on(today):
                     raise ConsentRequired(pid, purpose)
             status = cohort.enrol(pid)
             participant.join_cohort(cid, cohort.programme_id)
