@@ -1,4 +1,6 @@
-"""The consent rule of a feed, one function for building and for disclosing.
+"""The consent rule of a feed, as the builder applies it. When an event leaves, the same
+rule is applied by PostgreSQL (``disclose.JUDGING``); ``tests/integration/
+test_feed_verdicts.py`` holds the two to the same answers, so change them together.
 
 An event about a person may reach a partner only while a consent of that person for a
 purpose the partner serves is GIVEN, unexpired on the day, and names the partner among
