@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 from uuid import UUID
 
 import pytest
@@ -22,7 +23,7 @@ from feeds_support import (
     programme,
 )
 from program.bootstrap import Services, open_services
-from program.feeds import delivery, disclose, queries
+from program.feeds import disclose, queries
 from program.feeds.settings import FeedSettings
 from program.settings import Settings
 from program.store.database import Database
@@ -113,6 +114,13 @@ async def test_feed_when_consent_is_withdrawn_discloses_nothing_more_even_on_rep
     assert all(d.reason for d in withheld)
 
 
+async def _enrol_new_people(app: Any, prog: str, cid: str, partner_id: str, count: int) -> None:
+    """``count`` people who name ``partner_id`` in their consent, each enrolled into ``cid``."""
+    for i in range(count):
+        await app.enrol_participant(admin(), cid,
+                                    await person(app, prog, f"P{i}", [partner_id]))
+
+
 async def test_webhook_when_receiver_fails_then_recovers_delivers_each_event_once_in_order(
     services: Services, world: tuple[str, str], receiver: Receiver
 ) -> None:
@@ -121,9 +129,7 @@ async def test_webhook_when_receiver_fails_then_recovers_delivers_each_event_onc
     pid = await partner(app, prog)
     await endpoint(app, pid, receiver)
     receiver.script = [(500, {}), (500, {})]
-    people = [await person(app, prog, f"P{i}", [pid]) for i in range(5)]
-    for p in people:
-        await app.enrol_participant(admin(), cid, p)
+    await _enrol_new_people(app, prog, cid, pid, 5)
     await receiver.wait_for(lambda: len(receiver.delivered()) == 5)
 
     assert receiver.sequences() == [1, 2, 3, 4, 5]
@@ -143,9 +149,7 @@ async def test_webhook_when_receiver_answers_megabytes_still_delivers_each_event
     pid = await partner(app, prog)
     await endpoint(app, pid, receiver)
     receiver.answer = b"x" * (8 << 20)
-    people = [await person(app, prog, f"Q{i}", [pid]) for i in range(4)]
-    for p in people:
-        await app.enrol_participant(admin(), cid, p)
+    await _enrol_new_people(app, prog, cid, pid, 4)
     await receiver.wait_for(lambda: len(receiver.delivered()) == 4)
 
     assert receiver.sequences() == [1, 2, 3, 4]
