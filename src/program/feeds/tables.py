@@ -75,8 +75,7 @@ CREATE INDEX IF NOT EXISTS feed_disclosure_sets_partner_idx
     ON feed_disclosure_sets (partner_id, id);
 DO $$ BEGIN  -- a log kept a row per disclosure before: each becomes a set of one, in order
   IF (SELECT relkind FROM pg_class WHERE oid = to_regclass('feed_disclosures')) = 'r' THEN
-    INSERT INTO feed_disclosure_sets (at, partner_id, channel, endpoint_id, sequences,
-        event_ids, types, participant_ids, consent_ids, consent_versions, outcomes, reasons)
+    INSERT INTO feed_disclosure_sets ({SET_COLUMNS})
     SELECT at, partner_id, channel, endpoint_id, ARRAY[sequence], ARRAY[event_id], ARRAY[type],
            ARRAY[participant_id], ARRAY[consent_id], ARRAY[consent_version], ARRAY[outcome],
            ARRAY[reason]

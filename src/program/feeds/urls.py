@@ -108,8 +108,8 @@ class PublicOnly(AbstractResolver):
     address; TLS still names and verifies the host). A refused host raises
     ``UnsafeUrl`` from the request."""
 
-    def __init__(self, resolve: Resolve = _resolve) -> None:
-        self._resolve = resolve
+    def __init__(self, resolve: Resolve | None = None) -> None:
+        self._resolve = resolve or _resolve
 
     async def resolve(self, host: str, port: int = 0,
                       family: socket.AddressFamily = socket.AF_INET) -> list[ResolveResult]:

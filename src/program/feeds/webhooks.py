@@ -52,7 +52,7 @@ def new_client(timeout: float, *, allow_private: bool,
     """The session every webhook request goes through: at most 256 connections, names
     resolved through ``urls.PublicOnly`` unless private addresses are allowed (local
     development and tests), ``timeout`` seconds per request in all."""
-    resolver = None if allow_private else (PublicOnly(resolve) if resolve else PublicOnly())
+    resolver = None if allow_private else PublicOnly(resolve)
     connector = aiohttp.TCPConnector(limit=256, limit_per_host=0, resolver=resolver)
     # An answer is never decompressed (none is asked for): its status is all that counts,
     # and a compressed answer could inflate to any size.
